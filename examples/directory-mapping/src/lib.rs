@@ -1,0 +1,152 @@
+//! A company's numbering plan as an Interwork mapping plugin.
+//!
+//! Employees have IM identities that are phone numbers
+//! (`sip:+15551234567@im.example.test`, or `tel:+15551234567`) and mailboxes
+//! named `first.last@corp.example.test`. The table comes from the gateway's
+//! configuration:
+//!
+//! ```toml
+//! [plugins.config]
+//! "corp.domain" = "corp.example.test"
+//! "corp.people" = "+15551234567=john.smith, +15557654321=jane.doe"
+//! ```
+//!
+//! Other IM recipients are taken to be e-mail users already
+//! (`sip:bob@mail.example.org` → `bob@mail.example.org`), and other mail
+//! senders become IM identities as they are, so replies work both ways.
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "mapper",
+});
+
+use exports::interwork::plugin::mapping::{Guest, Mapped, Origin, Role};
+use interwork::plugin::config;
+use interwork::plugin::log::{Level, log};
+use interwork::plugin::types::{ErrorKind, PluginError};
+
+struct CompanyPlan;
+
+struct Person {
+    number: String,
+    mailbox: String,
+}
+
+fn corp_domain() -> String {
+    config::get("corp.domain").unwrap_or_else(|| "corp.example.test".to_string())
+}
+
+fn people() -> Vec<Person> {
+    let table = config::get("corp.people").unwrap_or_default();
+    let mut people = Vec::new();
+    for entry in table.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+        match entry.split_once('=') {
+            Some((number, mailbox)) => people.push(Person {
+                number: number.trim().to_string(),
+                mailbox: mailbox.trim().to_ascii_lowercase(),
+            }),
+            None => log(Level::Warn, &format!("corp.people: {entry:?} is not NUMBER=first.last")),
+        }
+    }
+    people
+}
+
+fn im_domain() -> Result<String, PluginError> {
+    config::im_domains().into_iter().next().ok_or(PluginError {
+        kind: ErrorKind::Permanent,
+        reason: "no IM domain configured".into(),
+    })
+}
+
+fn not_found(reason: String) -> PluginError {
+    PluginError {
+        kind: ErrorKind::NotFound,
+        reason,
+    }
+}
+
+/// The phone number of an IM identity, if it is one of ours.
+fn number_of(uri: &str) -> Option<String> {
+    let uri = uri.trim_matches(['<', '>']);
+    if let Some(rest) = uri.strip_prefix("tel:") {
+        return Some(rest.split(';').next()?.replace(['-', '.', '(', ')'], ""));
+    }
+    let rest = uri.strip_prefix("sip:").or_else(|| uri.strip_prefix("sips:"))?;
+    let (user, host) = rest.split(';').next()?.split_once('@')?;
+    let host = host.split(':').next()?;
+    let ours = config::im_domains()
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(host));
+    (ours && user.starts_with('+')).then(|| user.replace(['-', '_', '.'], ""))
+}
+
+/// `user@host` of a foreign `sip:` or `mailto:` identity.
+fn foreign_address(uri: &str) -> Option<String> {
+    let uri = uri.trim_matches(['<', '>']);
+    if let Some(address) = uri.strip_prefix("mailto:") {
+        return Some(address.split('?').next()?.to_string());
+    }
+    let rest = uri.strip_prefix("sip:").or_else(|| uri.strip_prefix("sips:"))?;
+    let (user, host) = rest.split(';').next()?.split_once('@')?;
+    Some(format!("{user}@{}", host.split(':').next()?.to_ascii_lowercase()))
+}
+
+impl Guest for CompanyPlan {
+    fn email_of_im(im_uri: String, role: Role) -> Result<Mapped, PluginError> {
+        if let Some(number) = number_of(&im_uri) {
+            return people()
+                .into_iter()
+                .find(|p| p.number == number)
+                .map(|p| Mapped {
+                    value: format!("{}@{}", p.mailbox, corp_domain()),
+                    origin: Origin::Provisioned,
+                })
+                .ok_or_else(|| not_found(format!("{im_uri} is not in the company plan")));
+        }
+        match role {
+            Role::Recipient => foreign_address(&im_uri)
+                .map(|value| Mapped {
+                    value,
+                    origin: Origin::Foreign,
+                })
+                .ok_or_else(|| not_found(format!("{im_uri} cannot be mapped to e-mail"))),
+            Role::Sender => Err(not_found(format!("{im_uri} is not in the company plan"))),
+        }
+    }
+
+    fn im_of_email(address: String, role: Role) -> Result<Mapped, PluginError> {
+        let address = address.trim_matches(['<', '>']).to_ascii_lowercase();
+        let Some((local, domain)) = address.rsplit_once('@') else {
+            return Err(PluginError {
+                kind: ErrorKind::Invalid,
+                reason: format!("{address:?} is not an e-mail address"),
+            });
+        };
+        if domain == corp_domain() {
+            let person = people().into_iter().find(|p| p.mailbox == local);
+            return match person {
+                Some(p) => Ok(Mapped {
+                    value: format!("sip:{}@{}", p.number, im_domain()?),
+                    origin: Origin::Provisioned,
+                }),
+                None => Err(not_found(format!("{address} is not in the company plan"))),
+            };
+        }
+        match role {
+            Role::Sender => Ok(Mapped {
+                value: format!("sip:{address}"),
+                origin: Origin::Foreign,
+            }),
+            Role::Recipient => Err(PluginError {
+                kind: ErrorKind::Permanent,
+                reason: format!("{domain} is not a domain of this gateway"),
+            }),
+        }
+    }
+
+    fn is_served_domain(domain: String) -> bool {
+        domain.eq_ignore_ascii_case(&corp_domain())
+    }
+}
+
+export!(CompanyPlan);

@@ -1,0 +1,96 @@
+//! Builds the guest components (default plugins, the example plugin and the
+//! test fixtures) for `wasm32-wasip2` and tells the crate where they are, so
+//! that the binary embeds the default plugins and carries no files of its own.
+//!
+//! The guests build in a target directory of their own beside the host's
+//! (`target/wasm-guests`), shared by every profile, so `cargo build`,
+//! `cargo test` and `cargo clippy` compile them once.
+
+use std::env;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const GUEST_TARGET: &str = "wasm32-wasip2";
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    let repo = manifest_dir.parent().expect("host/ sits in the repository");
+    let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
+    let guest_target_dir = guest_target_dir(&out_dir);
+
+    for watched in [
+        "wit",
+        "plugins/Cargo.toml",
+        "plugins/Cargo.lock",
+        "plugins/default-mapping",
+        "plugins/default-conversion",
+        "tests/fixtures/plugins",
+        "examples/directory-mapping/Cargo.toml",
+        "examples/directory-mapping/src",
+    ] {
+        println!("cargo:rerun-if-changed={}", repo.join(watched).display());
+    }
+
+    build_guests(&repo.join("plugins/Cargo.toml"), &guest_target_dir);
+    build_guests(
+        &repo.join("examples/directory-mapping/Cargo.toml"),
+        &guest_target_dir,
+    );
+
+    let wasm_dir = guest_target_dir.join(GUEST_TARGET).join("release");
+    println!(
+        "cargo:rustc-env=INTERWORK_GUEST_WASM_DIR={}",
+        wasm_dir.display()
+    );
+}
+
+/// `<target>/wasm-guests`, found from `OUT_DIR` =
+/// `<target>/[<triple>/]<profile>/build/<pkg>-<hash>/out`.
+fn guest_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(|target| target.join("wasm-guests"))
+        .unwrap_or_else(|| out_dir.join("wasm-guests"))
+}
+
+fn build_guests(manifest: &Path, target_dir: &Path) {
+    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.arg("build")
+        .arg("--release")
+        .arg("--locked")
+        .arg("--target")
+        .arg(GUEST_TARGET)
+        .arg("--manifest-path")
+        .arg(manifest)
+        .arg("--target-dir")
+        .arg(target_dir);
+    // The host build's flags and wrappers are for the host target (coverage
+    // instrumentation, clippy-driver, sanitizers): keep them away from the
+    // guests. The jobserver (CARGO_MAKEFLAGS) is inherited on purpose, so the
+    // nested build shares the outer build's cores.
+    for var in [
+        "CARGO_ENCODED_RUSTFLAGS",
+        "RUSTFLAGS",
+        "RUSTC_WORKSPACE_WRAPPER",
+        "RUSTC_WRAPPER",
+        "CARGO_TARGET_DIR",
+        "CARGO_BUILD_TARGET",
+        "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_PRIMARY_PACKAGE",
+    ] {
+        cmd.env_remove(var);
+    }
+    let status = cmd
+        .status()
+        .unwrap_or_else(|e| panic!("could not run cargo for {}: {e}", manifest.display()));
+    assert!(
+        status.success(),
+        "building the guest components of {} failed ({status}); is the {GUEST_TARGET} target \
+         installed? `rustup toolchain install` in the repository installs it",
+        manifest.display()
+    );
+}

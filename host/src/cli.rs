@@ -1,0 +1,249 @@
+//! The command line (`interwork --help`). These commands are a contract:
+//! tests and operators' scripts rely on their names, output and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::config::{Config, ConfigSource};
+use crate::gateway;
+use crate::plugin::bindings::mapping;
+use crate::plugin::{self, CallError, Plugins, Role};
+
+#[derive(Parser)]
+#[command(
+    name = "interwork",
+    version,
+    about = "IM ↔ e-mail interworking gateway"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Run {
+        /// Configuration file; without it the embedded default is used.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Validate a configuration and print the effective one.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Map an address through the loaded mapping plugin: an IM URI prints its
+    /// e-mail address, an e-mail address prints its IM URI.
+    Map {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Plugin directory to load instead of the configured one.
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// Map the address as a sender or a recipient. Default: an IM URI
+        /// as a sender (the user's own e-mail address), an e-mail address
+        /// as a recipient (whom mail to it reaches).
+        #[arg(long = "as", value_enum)]
+        role: Option<MapRole>,
+        /// `sip:`, `sips:`, `tel:` or `mailto:` URI, or an e-mail address.
+        address: String,
+    },
+    /// Plugin tools.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// Load and check a plugin file as live reload would.
+    Check {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// What is loaded, from where, which version.
+    List {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MapRole {
+    Sender,
+    Recipient,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(matches!(cli.command, Command::Run { .. }));
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("interwork: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(running: bool) {
+    // The gateway logs at info; one-shot commands only say what went wrong.
+    let default = if running { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INTERWORK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<(Config, ConfigSource)> {
+    Config::load(path).map_err(|e| match path {
+        Some(p) => anyhow::anyhow!("{}: {e}", p.display()),
+        None => anyhow::anyhow!("embedded configuration: {e}"),
+    })
+}
+
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { config } => {
+            let (config, source) = load_config(config.as_deref())?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(gateway::run(config, source))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { config } => {
+            let (config, source) = load_config(config.as_deref())?;
+            gateway::load_directory(&config)?;
+            println!("# effective configuration from {source}");
+            print!("{}", config.to_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Map {
+            config,
+            plugins,
+            role,
+            address,
+        } => {
+            let (mut config, _) = load_config(config.as_deref())?;
+            if let Some(dir) = plugins {
+                config.plugins.dir = Some(dir);
+            }
+            map(&config, role, &address)
+        }
+        Command::Plugins { command } => match command {
+            PluginsCommand::Check { config, file } => {
+                let (config, _) = load_config(config.as_deref())?;
+                check_plugin(&config, &file)
+            }
+            PluginsCommand::List { config } => {
+                let (config, _) = load_config(config.as_deref())?;
+                list_plugins(&config)
+            }
+        },
+    }
+}
+
+fn is_im_uri(address: &str) -> bool {
+    let lower = address.trim_start_matches('<').to_ascii_lowercase();
+    ["sip:", "sips:", "tel:", "mailto:"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+}
+
+/// Loads the registry the way `run` would, without watching or creating
+/// directories.
+fn registry(config: &Config) -> anyhow::Result<Arc<Plugins>> {
+    let directory = gateway::load_directory(config)?;
+    let engine = plugin::engine_for(config, directory)?;
+    let dir = config.plugins.dir.clone().filter(|d| d.is_dir());
+    Ok(Arc::new(Plugins::start(
+        engine,
+        dir,
+        plugin::role_choice(config),
+    )?))
+}
+
+fn map(config: &Config, role: Option<MapRole>, address: &str) -> anyhow::Result<ExitCode> {
+    let plugins = registry(config)?;
+    let set = plugins.current();
+    let engine = plugins.engine();
+    let im_side = is_im_uri(address);
+    let role = match (role, im_side) {
+        (Some(MapRole::Sender), _) | (None, true) => mapping::Role::Sender,
+        (Some(MapRole::Recipient), _) | (None, false) => mapping::Role::Recipient,
+    };
+    let result = if im_side {
+        set.mapping.email_of_im(engine, address, role)
+    } else {
+        set.mapping.im_of_email(engine, address, role)
+    };
+    match result {
+        Ok(mapped) => {
+            println!("{}", mapped.value);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CallError::Refused(e)) => {
+            eprintln!("interwork: cannot map {address}: {} ({})", e.reason, e.kind);
+            Ok(ExitCode::from(1))
+        }
+        Err(CallError::Fault(e)) => Err(e.into()),
+    }
+}
+
+fn check_plugin(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    let directory = gateway::load_directory(config)?;
+    let engine = plugin::engine_for(config, directory)?;
+    match plugin::load_file(&engine, file) {
+        Ok(loaded) => {
+            println!("{}: ok", file.display());
+            for export in loaded.exports() {
+                println!("  exports {export}");
+            }
+            println!("  sha256 {}", loaded.sha256);
+            if !loaded.trapped_imports.is_empty() {
+                println!(
+                    "  WASI imports linked to traps (must not be called): {}",
+                    loaded.trapped_imports.join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("interwork: plugin refused: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn list_plugins(config: &Config) -> anyhow::Result<ExitCode> {
+    let plugins = registry(config)?;
+    let set = plugins.current();
+    match plugins.dir() {
+        Some(dir) => println!("plugin directory: {}", dir.display()),
+        None => println!("plugin directory: none"),
+    }
+    for role in Role::ALL {
+        let p = set.get(role);
+        println!(
+            "{:<10} {}  contract {}  sha256 {}",
+            role.name(),
+            p.id,
+            role.interface(),
+            &p.sha256[..16]
+        );
+    }
+    for (path, reason) in plugins.refused() {
+        println!("refused    {}: {reason}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

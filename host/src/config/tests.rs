@@ -1,0 +1,116 @@
+use std::path::Path;
+
+use super::*;
+
+#[test]
+fn embedded_default_is_the_documented_example() {
+    let config = Config::parse(EMBEDDED_DEFAULT, Path::new("/srv")).expect("example parses");
+    assert_eq!(config.gateway.hostname, "gw.example.test");
+    assert_eq!(config.im_domain_names(), ["im.example.test"]);
+    assert_eq!(config.limits, Limits::default());
+    assert_eq!(config.sip, SipConfig::default());
+    assert_eq!(config.smtp, SmtpConfig::default());
+    assert_eq!(config.msrp, MsrpConfig::default());
+    assert_eq!(
+        config.plugins.dir.as_deref(),
+        Some(Path::new("/srv/plugins.d"))
+    );
+}
+
+#[test]
+fn effective_config_prints_and_parses_back() {
+    let config = Config::parse(EMBEDDED_DEFAULT, Path::new("/srv")).unwrap();
+    let again = Config::parse(&config.to_toml(), Path::new("/elsewhere")).unwrap();
+    assert_eq!(config, again);
+}
+
+#[test]
+fn unknown_key_is_named() {
+    let text = format!("{EMBEDDED_DEFAULT}\n[limits2]\nx = 1\n");
+    let err = Config::parse(&text, Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("limits2"), "{err}");
+    let text = EMBEDDED_DEFAULT.replace("plugin_time_ms = 100", "plugin_time = 100");
+    let err = Config::parse(&text, Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("unknown field `plugin_time`"), "{err}");
+}
+
+#[test]
+fn bad_values_name_their_key() {
+    for (from, to, key) in [
+        (
+            "plugin_time_ms = 100",
+            "plugin_time_ms = 0",
+            "limits.plugin_time_ms",
+        ),
+        (
+            "plugin_memory_mib = 64",
+            "plugin_memory_mib = 100000",
+            "limits.plugin_memory_mib",
+        ),
+        (
+            "hostname = \"gw.example.test\"",
+            "hostname = \"gw example\"",
+            "gateway.hostname",
+        ),
+        (
+            "domain = \"im.example.test\"",
+            "domain = \"\"",
+            "im_domains[0].domain",
+        ),
+        (
+            "# smarthost = \"127.0.0.1:2526\"",
+            "smarthost = \"nohost\"",
+            "smtp.smarthost",
+        ),
+        (
+            "\"corp.domain\" = \"corp.example.test\"",
+            "\"corp.domain\" = [1]",
+            "plugins.config.corp.domain",
+        ),
+        (
+            "# mapping = \"directory_mapping.wasm\"",
+            "mapping = \"../x.wasm\"",
+            "plugins.mapping",
+        ),
+    ] {
+        assert!(EMBEDDED_DEFAULT.contains(from), "{from}");
+        let text = EMBEDDED_DEFAULT.replace(from, to);
+        let err = Config::parse(&text, Path::new("."))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with(key), "{key}: {err}");
+    }
+}
+
+#[test]
+fn minimal_config_takes_defaults() {
+    let text = r#"
+        [gateway]
+        hostname = "gw.example.net"
+        mail_domains = []
+        [[im_domains]]
+        domain = "im.example.net"
+        next_hop = "192.0.2.1:5060"
+    "#;
+    let config = Config::parse(text, Path::new("/etc/interwork")).unwrap();
+    assert_eq!(config.im_domains[0].transport, SipTransport::Udp);
+    assert_eq!(config.limits, Limits::default());
+    assert_eq!(
+        config.plugins.dir.as_deref(),
+        Some(Path::new("/etc/interwork/plugins.d"))
+    );
+}
+
+#[test]
+fn plugin_values_are_text() {
+    let text = EMBEDDED_DEFAULT.replace("[limits]", "\"n\" = 3\n\"flag\" = true\n[limits]");
+    let config = Config::parse(&text, Path::new(".")).unwrap();
+    let values = config.plugin_values();
+    assert_eq!(values["n"], "3");
+    assert_eq!(values["flag"], "true");
+    assert_eq!(values["corp.domain"], "corp.example.test");
+}

@@ -1,0 +1,152 @@
+//! Checks that serde cannot express: each error names the key.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+
+use super::Config;
+
+/// Why a configuration was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{0}")]
+    Syntax(toml::de::Error),
+    #[error("{key}: {message}")]
+    Invalid { key: String, message: String },
+}
+
+fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {
+    ConfigError::Invalid {
+        key: key.into(),
+        message: message.into(),
+    }
+}
+
+/// A DNS name as used for mail and SIP domains: letters, digits, hyphens,
+/// dots; no empty label.
+fn is_domain(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
+}
+
+impl Config {
+    pub(super) fn validate(&self) -> Result<(), ConfigError> {
+        if !is_domain(&self.gateway.hostname) {
+            return Err(invalid("gateway.hostname", "must be a DNS name"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, domain) in self.gateway.mail_domains.iter().enumerate() {
+            if !is_domain(domain) {
+                return Err(invalid(
+                    format!("gateway.mail_domains[{i}]"),
+                    format!("{domain:?} is not a domain name"),
+                ));
+            }
+            if !seen.insert(domain.to_ascii_lowercase()) {
+                return Err(invalid(
+                    format!("gateway.mail_domains[{i}]"),
+                    format!("{domain} is listed twice"),
+                ));
+            }
+        }
+        if self.im_domains.is_empty() {
+            return Err(invalid("im_domains", "at least one IM domain is needed"));
+        }
+        let mut im_seen = BTreeSet::new();
+        for (i, im) in self.im_domains.iter().enumerate() {
+            let key = format!("im_domains[{i}].domain");
+            if !is_domain(&im.domain) {
+                return Err(invalid(
+                    key,
+                    format!("{:?} is not a domain name", im.domain),
+                ));
+            }
+            if !im_seen.insert(im.domain.to_ascii_lowercase()) {
+                return Err(invalid(key, format!("{} is listed twice", im.domain)));
+            }
+        }
+        if let Some(host) = &self.smtp.smarthost {
+            let ok = host
+                .rsplit_once(':')
+                .is_some_and(|(h, p)| !h.is_empty() && p.parse::<u16>().is_ok_and(|p| p != 0));
+            if !ok {
+                return Err(invalid("smtp.smarthost", "must be host:port"));
+            }
+        }
+        if !(1..=600).contains(&self.smtp.delivery_deadline_secs) {
+            return Err(invalid(
+                "smtp.delivery_deadline_secs",
+                "must be from 1 to 600",
+            ));
+        }
+        if self.smtp.delivery_port == 0 {
+            return Err(invalid("smtp.delivery_port", "must not be 0"));
+        }
+        let limits = &self.limits;
+        if !(1..=4096).contains(&limits.plugin_memory_mib) {
+            return Err(invalid(
+                "limits.plugin_memory_mib",
+                "must be from 1 to 4096",
+            ));
+        }
+        if !(1..=60_000).contains(&limits.plugin_time_ms) {
+            return Err(invalid("limits.plugin_time_ms", "must be from 1 to 60000"));
+        }
+        for (key, value, min) in [
+            (
+                "limits.sip_message_max_bytes",
+                limits.sip_message_max_bytes,
+                1300,
+            ),
+            ("limits.mail_max_bytes", limits.mail_max_bytes, 1024),
+            (
+                "limits.msrp_message_max_bytes",
+                limits.msrp_message_max_bytes,
+                1024,
+            ),
+        ] {
+            if value < min {
+                return Err(invalid(key, format!("must be at least {min}")));
+            }
+        }
+        for (key, file) in [
+            ("plugins.mapping", &self.plugins.mapping),
+            ("plugins.conversion", &self.plugins.conversion),
+        ] {
+            if let Some(name) = file {
+                if name.contains('/') || !name.ends_with(".wasm") {
+                    return Err(invalid(
+                        key,
+                        "must be the name of a .wasm file in plugins.dir",
+                    ));
+                }
+                if self.plugins.dir.is_none() {
+                    return Err(invalid(key, "needs plugins.dir"));
+                }
+            }
+        }
+        for (name, value) in &self.plugins.config {
+            if matches!(value, toml::Value::Array(_) | toml::Value::Table(_)) {
+                return Err(invalid(
+                    format!("plugins.config.{name}"),
+                    "must be a string, number or boolean",
+                ));
+            }
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,96 @@
+//! `interwork run`: the gateway process. It loads the configuration and the
+//! directory, starts the plugin registry with its watcher, and reloads on
+//! SIGHUP until SIGINT or SIGTERM.
+
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::config::{Config, ConfigSource};
+use crate::directory::Directory;
+use crate::plugin::{self, HostContext, PluginWatch, Plugins, Role};
+
+/// Reads the directory file of a configuration (empty when none is set).
+pub fn load_directory(config: &Config) -> anyhow::Result<Arc<Directory>> {
+    match &config.directory.file {
+        Some(path) => Ok(Arc::new(Directory::load(path)?)),
+        None => Ok(Arc::new(Directory::default())),
+    }
+}
+
+/// Starts the plugin registry of a configuration, creating its plugin
+/// directory when it is missing.
+pub fn start_plugins(config: &Config) -> anyhow::Result<Arc<Plugins>> {
+    let directory = load_directory(config)?;
+    let engine = plugin::engine_for(config, directory)?;
+    if let Some(dir) = &config.plugins.dir {
+        if !dir.exists() {
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create plugins.dir {}", dir.display()))?;
+            tracing::info!(dir = %dir.display(), "created the plugin directory");
+        }
+    }
+    Ok(Arc::new(Plugins::start(
+        engine,
+        config.plugins.dir.clone(),
+        plugin::role_choice(config),
+    )?))
+}
+
+fn log_serving(plugins: &Plugins) {
+    let set = plugins.current();
+    for role in Role::ALL {
+        let p = set.get(role);
+        tracing::info!(
+            interface = role.name(),
+            sha256 = &p.sha256[..16],
+            "served by {}",
+            p.id
+        );
+    }
+}
+
+/// Runs the gateway until SIGINT or SIGTERM.
+pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
+    tracing::info!(config = %source, "interwork {} starting", env!("CARGO_PKG_VERSION"));
+    let started = std::time::Instant::now();
+    let plugins = tokio::task::spawn_blocking({
+        let config = config.clone();
+        move || start_plugins(&config)
+    })
+    .await??;
+    log_serving(&plugins);
+    let watch = PluginWatch::start(plugins.clone(), |_| {})?;
+    if let Some(dir) = plugins.dir() {
+        tracing::info!(dir = %dir.display(), "watching the plugin directory");
+    }
+    tracing::info!(
+        startup_ms = started.elapsed().as_millis() as u64,
+        "interwork ready"
+    );
+
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
+    loop {
+        tokio::select! {
+            _ = hangup.recv() => {
+                tracing::info!("SIGHUP: reloading the directory file and the plugins");
+                match load_directory(&config) {
+                    Ok(directory) => {
+                        tracing::info!(addresses = directory.len(), "directory loaded");
+                        plugins.engine().set_context(HostContext::new(&config, directory));
+                    }
+                    Err(e) => tracing::error!("{e:#}; the previous directory stays"),
+                }
+                watch.request_reload();
+            }
+            _ = interrupt.recv() => break,
+            _ = terminate.recv() => break,
+        }
+    }
+    tracing::info!("interwork stopping");
+    drop(watch);
+    Ok(())
+}

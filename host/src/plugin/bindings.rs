@@ -1,0 +1,30 @@
+//! Host bindings of the WIT contract (`wit/plugin.wit`).
+//!
+//! One `bindgen!` over the world that has both exports gives one set of Rust
+//! types for the whole contract; a plugin may export either interface or
+//! both, so each export is looked up on its own (`GuestIndices`) instead of
+//! through the world.
+
+wasmtime::component::bindgen!({
+    path: "../wit",
+    world: "mapper-converter",
+});
+
+pub use exports::interwork::plugin::conversion;
+pub use exports::interwork::plugin::mapping;
+pub use interwork::plugin::types;
+
+/// Fully qualified names of the interfaces of this contract version.
+pub mod names {
+    /// The contract version this host speaks.
+    pub const VERSION: &str = "0.1.0";
+    pub const MAPPING: &str = "interwork:plugin/mapping@0.1.0";
+    pub const CONVERSION: &str = "interwork:plugin/conversion@0.1.0";
+    /// Imports the host provides.
+    pub const HOST_IMPORTS: &[&str] = &[
+        "interwork:plugin/types@0.1.0",
+        "interwork:plugin/log@0.1.0",
+        "interwork:plugin/directory@0.1.0",
+        "interwork:plugin/config@0.1.0",
+    ];
+}

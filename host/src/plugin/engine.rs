@@ -1,0 +1,322 @@
+//! The plugin engine: one wasmtime `Engine` for the process, an epoch
+//! ticker that enforces time limits, and per-call stores.
+//!
+//! Every call instantiates the plugin afresh from its `InstancePre` in a new
+//! `Store` with a memory cap and an epoch deadline: no state leaks from one
+//! message to the next, and a plugin that misbehaves hurts only the call it
+//! misbehaved in.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use sha2::{Digest, Sha256};
+use wasmtime::component::{Component, HasSelf, Instance, Linker};
+use wasmtime::{Config as WasmConfig, Engine, Store, Trap};
+
+use super::bindings::{MapperConverter, names};
+use super::cache::CompileCache;
+use super::error::{FaultKind, GuestFault, LoadError, PluginId};
+use super::host_api::{CallState, GuestLimiter, HostContext};
+use super::loaded::LoadedPlugin;
+
+/// How often the epoch advances. A call's deadline is counted in ticks, so
+/// this is the precision of time limits.
+const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Limits of one plugin call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CallLimits {
+    pub memory_bytes: usize,
+    pub time: Duration,
+}
+
+impl CallLimits {
+    /// The limits of a configuration.
+    pub fn from_config(limits: &crate::config::Limits) -> Self {
+        Self {
+            memory_bytes: usize::try_from(limits.plugin_memory_mib << 20).unwrap_or(usize::MAX),
+            time: Duration::from_millis(limits.plugin_time_ms),
+        }
+    }
+}
+
+/// Advances the engine's epoch from a plain thread; tokio's timers would
+/// stall exactly when a plugin hogs a worker.
+struct EpochTicker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl EpochTicker {
+    fn start(engine: Engine) -> std::io::Result<Self> {
+        let stop = Arc::new(AtomicBool::new(false));
+        let flag = stop.clone();
+        let thread = std::thread::Builder::new()
+            .name("plugin-epoch".into())
+            .spawn(move || {
+                while !flag.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    engine.increment_epoch();
+                }
+            })?;
+        Ok(Self {
+            stop,
+            thread: Some(thread),
+        })
+    }
+}
+
+impl Drop for EpochTicker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The process's plugin engine.
+pub struct PluginEngine {
+    engine: Engine,
+    linker: Linker<CallState>,
+    limits: CallLimits,
+    cache: Option<CompileCache>,
+    context: ArcSwap<HostContext>,
+    _ticker: EpochTicker,
+}
+
+/// Hex SHA-256 of a component's bytes: its identity in logs and caches.
+pub fn content_hash(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+impl PluginEngine {
+    /// An engine with these limits, compile cache directory and context.
+    pub fn new(
+        limits: CallLimits,
+        cache_dir: Option<PathBuf>,
+        context: HostContext,
+    ) -> anyhow::Result<Self> {
+        let mut config = WasmConfig::new();
+        config.wasm_component_model(true);
+        // Measured: a call costs a third without the per-store state of
+        // the component-model concurrency machinery, which plugins never use.
+        config.concurrency_support(false);
+        config.epoch_interruption(true);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::new(&engine);
+        MapperConverter::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)?;
+        let cache = cache_dir.and_then(|dir| match CompileCache::open(dir.clone(), &engine) {
+            Ok(cache) => Some(cache),
+            Err(e) => {
+                tracing::warn!(dir = %dir.display(), "compile cache disabled: {e}");
+                None
+            }
+        });
+        let ticker = EpochTicker::start(engine.clone())?;
+        Ok(Self {
+            engine,
+            linker,
+            limits,
+            cache,
+            context: ArcSwap::from_pointee(context),
+            _ticker: ticker,
+        })
+    }
+
+    /// The limits every call runs under.
+    pub fn limits(&self) -> CallLimits {
+        self.limits
+    }
+
+    /// Replaces what plugins read through `config` and `directory`; calls
+    /// already running keep the context they started with.
+    pub fn set_context(&self, context: HostContext) {
+        self.context.store(Arc::new(context));
+    }
+
+    /// The current context.
+    pub fn context(&self) -> Arc<HostContext> {
+        self.context.load_full()
+    }
+
+    /// Compiles (or takes from the cache) a component.
+    pub fn compile(&self, id: &PluginId, bytes: &[u8]) -> Result<(Component, String), LoadError> {
+        let sha256 = content_hash(bytes);
+        if let Some(component) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.get(&self.engine, &sha256))
+        {
+            return Ok((component, sha256));
+        }
+        let component = Component::new(&self.engine, bytes).map_err(|e| LoadError::Compile {
+            plugin: id.clone(),
+            reason: format!("{e:#}"),
+        })?;
+        if let Some(cache) = &self.cache {
+            cache.put(&sha256, &component);
+        }
+        Ok((component, sha256))
+    }
+
+    /// Compiles and links a component, and checks it against the contract:
+    /// which interfaces it exports, in which version, and that it imports
+    /// nothing the host does not give.
+    pub fn load(&self, id: PluginId, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
+        let (component, sha256) = self.compile(&id, bytes)?;
+        let contract = |reason: String| LoadError::Contract {
+            plugin: id.clone(),
+            reason,
+        };
+        let ty = component.component_type();
+        let exports: Vec<String> = ty
+            .exports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let imports: Vec<String> = ty
+            .imports(&self.engine)
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let exports_mapping = exports.iter().any(|e| e == names::MAPPING);
+        let exports_conversion = exports.iter().any(|e| e == names::CONVERSION);
+        if !exports_mapping && !exports_conversion {
+            let ours: Vec<&String> = exports
+                .iter()
+                .filter(|e| e.starts_with("interwork:plugin/"))
+                .collect();
+            return Err(contract(if ours.is_empty() {
+                format!(
+                    "exports neither {} nor {} (its exports: {}); build it for the world \
+                     `mapper`, `converter` or `mapper-converter` of wit/plugin.wit",
+                    names::MAPPING,
+                    names::CONVERSION,
+                    list_or_none(&exports)
+                )
+            } else {
+                format!(
+                    "exports {} but this gateway speaks version {} of the contract",
+                    list_or_none(&ours),
+                    names::VERSION
+                )
+            }));
+        }
+        let mut trapped_imports = Vec::new();
+        for import in &imports {
+            if names::HOST_IMPORTS.contains(&import.as_str()) {
+                continue;
+            }
+            if import.starts_with("wasi:") {
+                trapped_imports.push(import.clone());
+            } else {
+                return Err(contract(format!(
+                    "imports {import}, which the gateway does not provide (it provides {})",
+                    names::HOST_IMPORTS.join(", ")
+                )));
+            }
+        }
+        // WASI imports that a guest's standard library declares are linked
+        // to functions that trap: plugins get no filesystem, network, clock
+        // or randomness.
+        let mut linker = self.linker.clone();
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .and_then(|()| linker.instantiate_pre(&component))
+            .map_err(|e| contract(format!("cannot be linked: {e:#}")))
+            .and_then(|pre| {
+                LoadedPlugin::new(
+                    id.clone(),
+                    sha256,
+                    pre,
+                    exports_mapping,
+                    exports_conversion,
+                    trapped_imports,
+                )
+                .map_err(|e| contract(format!("{e:#}")))
+            })
+    }
+
+    /// Runs `call` on a fresh instance of `plugin` under the call limits.
+    pub(super) fn call<R>(
+        &self,
+        plugin: &LoadedPlugin,
+        call: impl FnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
+    ) -> Result<R, GuestFault> {
+        let mut store = Store::new(
+            &self.engine,
+            CallState {
+                plugin: plugin.id.name.clone(),
+                context: self.context.load_full(),
+                limiter: GuestLimiter {
+                    cap: self.limits.memory_bytes,
+                    exceeded: None,
+                },
+            },
+        );
+        store.limiter(|state| &mut state.limiter);
+        let ticks = self
+            .limits
+            .time
+            .as_millis()
+            .div_ceil(EPOCH_TICK.as_millis()) as u64;
+        // One tick more: the first may already be nearly over.
+        store.set_epoch_deadline(ticks + 1);
+        store.epoch_deadline_trap();
+        let fault = |kind| GuestFault {
+            plugin: plugin.id.clone(),
+            kind,
+        };
+        let instance = plugin
+            .pre
+            .instantiate(&mut store)
+            .map_err(|e| fault(self.classify(&store, e, true)))?;
+        call(&mut store, &instance).map_err(|e| fault(self.classify(&store, e, false)))
+    }
+
+    fn classify(
+        &self,
+        store: &Store<CallState>,
+        error: wasmtime::Error,
+        instantiating: bool,
+    ) -> FaultKind {
+        if let Some(asked) = store.data().limiter.exceeded {
+            return FaultKind::MemoryLimit {
+                asked,
+                cap: self.limits.memory_bytes,
+            };
+        }
+        if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
+            return FaultKind::Deadline(self.limits.time);
+        }
+        // The trap itself says what happened; the wasm backtrace around it
+        // is for a debugger, not for a log line.
+        let what = match error.downcast_ref::<Trap>() {
+            Some(trap) => format!("wasm trap: {trap}"),
+            None => format!("{error:#}").replace('\n', " "),
+        };
+        if instantiating {
+            FaultKind::Instantiate(what)
+        } else {
+            FaultKind::Trap(what)
+        }
+    }
+}
+
+fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}

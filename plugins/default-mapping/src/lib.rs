@@ -1,0 +1,179 @@
+//! Interwork's default address mapping (SPEC S2).
+//!
+//! * Provisioned addresses from the gateway's directory win over everything.
+//! * Constructed addresses: `sip:alice@im.example.test` ↔ `alice@im.example.test`.
+//! * Telephone identities: `tel:+8613812345678` → `sip:+86_13812345678@<im domain>`
+//!   ↔ `+86-13812345678@<im domain>`. The separator marks where the E.164
+//!   country code ends, so each form turns back into the others exactly.
+//! * Foreign identities: an IM recipient whose domain is not served
+//!   (`sip:bob@mail.example.org`, `mailto:bob@mail.example.org`) already is an
+//!   e-mail address; an e-mail sender becomes the IM identity
+//!   `sip:bob@mail.example.org`, so that the IM user's reply finds its way back.
+//!
+//! Plugin config keys (`[plugins.config]`): `mapping.tel-domain` — the IM
+//! domain that global `tel:` numbers belong to (default: the first IM domain).
+
+mod address;
+mod phone;
+
+wit_bindgen::generate!({
+    path: "../../wit",
+    world: "mapper",
+});
+
+use exports::interwork::plugin::mapping::{Guest, Mapped, Origin, Role};
+use interwork::plugin::types::{ErrorKind, PluginError};
+use interwork::plugin::{config, directory};
+
+use address::{ImIdentity, MailAddress};
+
+struct DefaultMapping;
+
+fn refuse(kind: ErrorKind, reason: String) -> PluginError {
+    PluginError { kind, reason }
+}
+
+fn invalid(reason: String) -> PluginError {
+    refuse(ErrorKind::Invalid, reason)
+}
+
+fn is_im_domain(domain: &str) -> bool {
+    config::im_domains()
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(domain))
+}
+
+fn is_mail_domain(domain: &str) -> bool {
+    config::mail_domains()
+        .iter()
+        .any(|d| d.eq_ignore_ascii_case(domain))
+}
+
+fn tel_domain() -> Result<String, PluginError> {
+    if let Some(domain) = config::get("mapping.tel-domain") {
+        return Ok(domain);
+    }
+    config::im_domains().into_iter().next().ok_or_else(|| {
+        refuse(
+            ErrorKind::Permanent,
+            "no IM domain is configured for tel: identities".into(),
+        )
+    })
+}
+
+fn provisioned(value: String) -> Mapped {
+    Mapped {
+        value,
+        origin: Origin::Provisioned,
+    }
+}
+
+impl Guest for DefaultMapping {
+    fn email_of_im(im_uri: String, role: Role) -> Result<Mapped, PluginError> {
+        let identity = ImIdentity::parse(&im_uri, tel_domain)
+            .map_err(invalid)?;
+        // The directory knows the identity by its SIP form; a tel: URI is
+        // looked up both as written and as its SIP form.
+        for key in [im_uri.as_str(), identity.canonical_uri().as_str()] {
+            if let Some(address) = directory::email_of(key) {
+                return Ok(provisioned(address));
+            }
+        }
+        match identity {
+            ImIdentity::Mailto(mail) => match role {
+                Role::Recipient => Ok(Mapped {
+                    value: mail.to_string(),
+                    origin: Origin::Foreign,
+                }),
+                Role::Sender => Err(refuse(
+                    ErrorKind::NotFound,
+                    format!("sender {im_uri} is an e-mail address, not an IM user of this gateway"),
+                )),
+            },
+            ImIdentity::Sip { user, host, .. } if is_im_domain(&host) => {
+                let local = phone::sip_user_to_local_part(&user)
+                    .map_err(invalid)?;
+                match role {
+                    Role::Sender => Ok(Mapped {
+                        value: format!("{local}@{}", host.to_ascii_lowercase()),
+                        origin: Origin::Constructed,
+                    }),
+                    // An IM user of a served domain has no mailbox of its
+                    // own unless the directory gives one: its constructed
+                    // address is this gateway, and mail to it would loop.
+                    Role::Recipient => Err(refuse(
+                        ErrorKind::NotFound,
+                        format!("IM user {im_uri} has no provisioned e-mail address"),
+                    )),
+                }
+            }
+            ImIdentity::Sip { user, host, .. } => {
+                if is_mail_domain(&host) {
+                    return Err(refuse(
+                        ErrorKind::NotFound,
+                        format!("{im_uri} is not a provisioned address of this gateway"),
+                    ));
+                }
+                match role {
+                    Role::Recipient => {
+                        let mail = MailAddress::from_sip_user(&user, &host)
+                            .map_err(invalid)?;
+                        Ok(Mapped {
+                            value: mail.to_string(),
+                            origin: Origin::Foreign,
+                        })
+                    }
+                    Role::Sender => Err(refuse(
+                        ErrorKind::NotFound,
+                        format!("sender {im_uri} is not in a served IM domain"),
+                    )),
+                }
+            }
+        }
+    }
+
+    fn im_of_email(address: String, role: Role) -> Result<Mapped, PluginError> {
+        let mail =
+            MailAddress::parse(&address).map_err(invalid)?;
+        if let Some(uri) = directory::im_of(&mail.to_string()) {
+            return Ok(provisioned(uri));
+        }
+        let served_im = is_im_domain(&mail.domain);
+        match role {
+            Role::Recipient if served_im => Ok(Mapped {
+                value: address::sip_uri(
+                    &phone::local_part_to_sip_user(&mail.local).map_err(invalid)?,
+                    &mail.domain,
+                ),
+                origin: Origin::Constructed,
+            }),
+            Role::Recipient if is_mail_domain(&mail.domain) => Err(refuse(
+                ErrorKind::NotFound,
+                format!("{mail} is not a provisioned address of this gateway"),
+            )),
+            Role::Recipient => Err(refuse(
+                ErrorKind::Permanent,
+                format!("{} is not a domain of this gateway", mail.domain),
+            )),
+            // A served-domain sender is one of our own IM users writing by
+            // mail: give it its own IM identity back.
+            Role::Sender if served_im => Ok(Mapped {
+                value: address::sip_uri(
+                    &phone::local_part_to_sip_user(&mail.local).map_err(invalid)?,
+                    &mail.domain,
+                ),
+                origin: Origin::Constructed,
+            }),
+            Role::Sender => Ok(Mapped {
+                value: mail.to_sip_uri(),
+                origin: Origin::Foreign,
+            }),
+        }
+    }
+
+    fn is_served_domain(domain: String) -> bool {
+        is_im_domain(&domain) || is_mail_domain(&domain)
+    }
+}
+
+export!(DefaultMapping);
