@@ -8,6 +8,7 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "mapper-converter",
+    additional_derives: [PartialEq],
 });
 
 pub use exports::interwork::plugin::conversion;

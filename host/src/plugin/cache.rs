@@ -4,6 +4,7 @@
 
 use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use wasmtime::Engine;
 use wasmtime::component::Component;
@@ -67,7 +68,9 @@ impl CompileCache {
             .map_err(std::io::Error::other)
             .and_then(|bytes| {
                 // Write then rename, so a concurrent reader never sees half a file.
-                let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+                static WRITES: AtomicU64 = AtomicU64::new(0);
+                let n = WRITES.fetch_add(1, Ordering::Relaxed);
+                let tmp = path.with_extension(format!("tmp{}-{n}", std::process::id()));
                 std::fs::write(&tmp, bytes)?;
                 std::fs::rename(&tmp, &path)
             });

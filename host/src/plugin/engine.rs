@@ -298,7 +298,7 @@ impl PluginEngine {
         // The trap itself says what happened; the wasm backtrace around it
         // is for a debugger, not for a log line.
         let what = match error.downcast_ref::<Trap>() {
-            Some(trap) => format!("wasm trap: {trap}"),
+            Some(trap) => trap.to_string(),
             None => format!("{error:#}").replace('\n', " "),
         };
         if instantiating {

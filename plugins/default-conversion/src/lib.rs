@@ -133,7 +133,8 @@ impl Guest for DefaultConversion {
 }
 
 /// The IM content of a mail: its first plain-text part; else its first HTML
-/// part made readable as text; else its first part as it is.
+/// part made readable as text; else its first part that is not an
+/// attachment (else its first part) as it is.
 fn pick_content(parts: Vec<MailPart>) -> (String, Vec<u8>) {
     let is = |part: &MailPart, ty: &str| {
         media_type(&part.content_type) == ty && part.disposition.as_deref() != Some("attachment")
@@ -145,7 +146,11 @@ fn pick_content(parts: Vec<MailPart>) -> (String, Vec<u8>) {
         let text = html::to_text(&String::from_utf8_lossy(&part.body));
         return ("text/plain;charset=utf-8".into(), text.into_bytes());
     }
-    match parts.into_iter().next() {
+    let inline = parts
+        .iter()
+        .position(|p| p.disposition.as_deref() != Some("attachment"))
+        .unwrap_or(0);
+    match parts.into_iter().nth(inline) {
         Some(part) => (part.content_type, part.body),
         None => ("text/plain;charset=utf-8".into(), Vec::new()),
     }

@@ -67,19 +67,13 @@ pub fn looks_like_number(user: &str) -> bool {
     user.starts_with('+')
 }
 
-/// The e-mail local part of a SIP user part. Telephone users must be in the
-/// `+CC_NUMBER` form; any other user part is used as it is.
+/// The e-mail local part of a SIP user part: a telephone user in any of its
+/// spellings becomes `+CC-NUMBER`; any other user part is used as it is.
 pub fn sip_user_to_local_part(user: &str) -> Result<String, String> {
     if !looks_like_number(user) {
         return Ok(user.to_string());
     }
-    let canonical = global_number_to_sip_user(user)?;
-    if canonical != user {
-        return Err(format!(
-            "SIP user {user} is a telephone number not written as {canonical}"
-        ));
-    }
-    Ok(canonical.replacen('_', "-", 1))
+    Ok(global_number_to_sip_user(user)?.replacen('_', "-", 1))
 }
 
 /// The SIP user part of an e-mail local part: `+CC-NUMBER` (or a number
