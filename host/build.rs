@@ -31,6 +31,7 @@ fn main() {
         println!("cargo:rerun-if-changed={}", repo.join(watched).display());
     }
 
+    ensure_guest_target();
     build_guests(&repo.join("plugins/Cargo.toml"), &guest_target_dir);
     build_guests(
         &repo.join("examples/directory-mapping/Cargo.toml"),
@@ -42,6 +43,36 @@ fn main() {
         "cargo:rustc-env=INTERWORK_GUEST_WASM_DIR={}",
         wasm_dir.display()
     );
+}
+
+/// Installs the guest target when the toolchain lacks it. rustup installs
+/// the toolchain that `rust-toolchain.toml` names but not its targets, and
+/// the README promises that `cargo run` works on a fresh machine.
+fn ensure_guest_target() {
+    let rustc = env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let sysroot = Command::new(&rustc)
+        .args(["--print", "sysroot"])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| PathBuf::from(String::from_utf8_lossy(&o.stdout).trim()));
+    let Some(sysroot) = sysroot else { return };
+    if sysroot.join("lib/rustlib").join(GUEST_TARGET).exists() {
+        return;
+    }
+    println!(
+        "cargo:warning=the {GUEST_TARGET} target is missing; running `rustup target add {GUEST_TARGET}`"
+    );
+    // RUSTUP_TOOLCHAIN, set by rustup's cargo proxy, picks the same toolchain.
+    let added = Command::new("rustup")
+        .args(["target", "add", GUEST_TARGET])
+        .status()
+        .is_ok_and(|s| s.success());
+    if !added {
+        println!(
+            "cargo:warning=could not add {GUEST_TARGET}: run `rustup toolchain install` in the repository"
+        );
+    }
 }
 
 /// `<target>/wasm-guests`, found from `OUT_DIR` =

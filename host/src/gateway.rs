@@ -24,12 +24,10 @@ pub fn load_directory(config: &Config) -> anyhow::Result<Arc<Directory>> {
 pub fn start_plugins(config: &Config) -> anyhow::Result<Arc<Plugins>> {
     let directory = load_directory(config)?;
     let engine = plugin::engine_for(config, directory)?;
-    if let Some(dir) = &config.plugins.dir {
-        if !dir.exists() {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create plugins.dir {}", dir.display()))?;
-            tracing::info!(dir = %dir.display(), "created the plugin directory");
-        }
+    if let Some(dir) = config.plugins.dir.as_ref().filter(|d| !d.exists()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create plugins.dir {}", dir.display()))?;
+        tracing::info!(dir = %dir.display(), "created the plugin directory");
     }
     Ok(Arc::new(Plugins::start(
         engine,

@@ -1,1 +1,168 @@
-//! Helpers for the end-to-end tests.
+//! Helpers for the end-to-end tests: they run the real `interwork` binary
+//! (built by `cargo test --workspace` for the host's own tests) in a
+//! scratch directory.
+
+use std::io::{BufRead, BufReader};
+
+use nix::sys::signal::Signal;
+use nix::unistd::Pid;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::sync::mpsc::{self, Receiver};
+use std::time::{Duration, Instant};
+
+pub use interwork::plugin::embedded::GUEST_WASM_DIR;
+pub use nix::sys::signal::Signal as UnixSignal;
+
+/// `target/<profile>/interwork`, beside this test's `deps/` directory.
+pub fn interwork_bin() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable path");
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .expect("target/<profile>/deps/<test>");
+    let bin = profile_dir.join("interwork");
+    assert!(
+        bin.exists(),
+        "{} is missing: run the tests with `cargo test --workspace`, which builds it",
+        bin.display()
+    );
+    bin
+}
+
+/// A built guest component, e.g. `directory_mapping` or `fixture_trap`.
+pub fn guest(name: &str) -> PathBuf {
+    PathBuf::from(GUEST_WASM_DIR).join(format!("{name}.wasm"))
+}
+
+/// A scratch directory to run the binary in, with its own compile cache
+/// shared by the tests of this build.
+pub struct Scratch {
+    pub dir: tempfile::TempDir,
+    cache: PathBuf,
+}
+
+impl Scratch {
+    pub fn new(cache: &Path) -> Self {
+        Self {
+            dir: tempfile::tempdir().expect("temp dir"),
+            cache: cache.to_path_buf(),
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// `interwork ARGS` in the scratch directory.
+    pub fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(interwork_bin());
+        cmd.args(args)
+            .current_dir(self.path())
+            .env("XDG_CACHE_HOME", &self.cache)
+            .env_remove("INTERWORK_LOG")
+            .stdin(Stdio::null());
+        cmd
+    }
+
+    /// Runs `interwork ARGS` to completion.
+    pub fn run(&self, args: &[&str]) -> Output {
+        self.command(args).output().expect("interwork runs")
+    }
+
+    /// Writes the example configuration with some lines replaced.
+    pub fn config(&self, replacements: &[(&str, &str)]) -> PathBuf {
+        let mut text = interwork::config::EMBEDDED_DEFAULT.to_string();
+        for (from, to) in replacements {
+            assert!(text.contains(from), "example config has no {from:?}");
+            text = text.replace(from, to);
+        }
+        let path = self.path().join("interwork.toml");
+        std::fs::write(&path, text).expect("write config");
+        path
+    }
+}
+
+/// A running `interwork run`, its log lines collected from stderr.
+pub struct Gateway {
+    child: Child,
+    lines: Receiver<String>,
+    pub log: Vec<String>,
+}
+
+impl Gateway {
+    pub fn start(mut command: Command) -> Self {
+        let mut child = command
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("interwork run starts");
+        let stderr = child.stderr.take().expect("piped");
+        let (tx, lines) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if tx.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self {
+            child,
+            lines,
+            log: Vec::new(),
+        }
+    }
+
+    /// Waits for a log line containing `needle`; returns how long it took.
+    pub fn wait_for(&mut self, needle: &str, timeout: Duration) -> Duration {
+        let started = Instant::now();
+        if self.log.iter().any(|l| l.contains(needle)) {
+            return Duration::ZERO;
+        }
+        while let Some(left) = timeout.checked_sub(started.elapsed()) {
+            match self.lines.recv_timeout(left) {
+                Ok(line) => {
+                    let found = line.contains(needle);
+                    self.log.push(line);
+                    if found {
+                        return started.elapsed();
+                    }
+                }
+                Err(_) => break,
+            }
+        }
+        panic!(
+            "no log line with {needle:?} within {timeout:?}; log so far:\n{}",
+            self.log.join("\n")
+        );
+    }
+
+    /// Sends a signal to the gateway.
+    pub fn signal(&self, signal: Signal) {
+        let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits"));
+        nix::sys::signal::kill(pid, signal).expect("signal sent");
+    }
+
+    /// SIGTERM, then waits for a clean exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        self.signal(Signal::SIGTERM);
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Drop for Gateway {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -45,7 +45,10 @@ fn people() -> Vec<Person> {
                 number: number.trim().to_string(),
                 mailbox: mailbox.trim().to_ascii_lowercase(),
             }),
-            None => log(Level::Warn, &format!("corp.people: {entry:?} is not NUMBER=first.last")),
+            None => log(
+                Level::Warn,
+                &format!("corp.people: {entry:?} is not NUMBER=first.last"),
+            ),
         }
     }
     people
@@ -71,7 +74,9 @@ fn number_of(uri: &str) -> Option<String> {
     if let Some(rest) = uri.strip_prefix("tel:") {
         return Some(rest.split(';').next()?.replace(['-', '.', '(', ')'], ""));
     }
-    let rest = uri.strip_prefix("sip:").or_else(|| uri.strip_prefix("sips:"))?;
+    let rest = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))?;
     let (user, host) = rest.split(';').next()?.split_once('@')?;
     let host = host.split(':').next()?;
     let ours = config::im_domains()
@@ -86,9 +91,14 @@ fn foreign_address(uri: &str) -> Option<String> {
     if let Some(address) = uri.strip_prefix("mailto:") {
         return Some(address.split('?').next()?.to_string());
     }
-    let rest = uri.strip_prefix("sip:").or_else(|| uri.strip_prefix("sips:"))?;
+    let rest = uri
+        .strip_prefix("sip:")
+        .or_else(|| uri.strip_prefix("sips:"))?;
     let (user, host) = rest.split(';').next()?.split_once('@')?;
-    Some(format!("{user}@{}", host.split(':').next()?.to_ascii_lowercase()))
+    Some(format!(
+        "{user}@{}",
+        host.split(':').next()?.to_ascii_lowercase()
+    ))
 }
 
 impl Guest for CompanyPlan {

@@ -5,7 +5,19 @@
 //! is what a person reading an IM needs of a mail written as HTML.
 
 const BLOCKS: &[&str] = &[
-    "p", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "pre", "table",
+    "p",
+    "div",
+    "li",
+    "tr",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "blockquote",
+    "pre",
+    "table",
 ];
 
 pub fn to_text(html: &str) -> String {

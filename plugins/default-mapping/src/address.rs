@@ -88,7 +88,10 @@ fn parse_sip(rest: &str) -> Result<ImIdentity, String> {
 fn strip_port(hostport: &str) -> &str {
     if hostport.starts_with('[') {
         // IPv6 reference: [::1]:5060
-        return hostport.split(']').next().map_or(hostport, |h| &hostport[..h.len() + 1]);
+        return hostport
+            .split(']')
+            .next()
+            .map_or(hostport, |h| &hostport[..h.len() + 1]);
     }
     hostport.split(':').next().unwrap_or_default()
 }
@@ -102,10 +105,7 @@ pub struct MailAddress {
 impl MailAddress {
     /// Parses `local@domain`, with or without angle brackets.
     pub fn parse(address: &str) -> Result<Self, String> {
-        let address = address
-            .trim()
-            .trim_start_matches('<')
-            .trim_end_matches('>');
+        let address = address.trim().trim_start_matches('<').trim_end_matches('>');
         let (local, domain) = address
             .rsplit_once('@')
             .ok_or_else(|| format!("{address:?} is not an e-mail address (no @)"))?;
@@ -151,9 +151,8 @@ fn check_local_part(local: &str) -> Result<(), String> {
     if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
         return Err(format!("local part {local:?} has a misplaced dot"));
     }
-    let atext = |c: char| {
-        c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii()
-    };
+    let atext =
+        |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+-/=?^_`{|}~.".contains(c) || !c.is_ascii();
     match local.chars().find(|&c| !atext(c)) {
         Some(c) => Err(format!("local part {local:?} holds {c:?}")),
         None => Ok(()),

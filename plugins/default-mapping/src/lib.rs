@@ -70,8 +70,7 @@ fn provisioned(value: String) -> Mapped {
 
 impl Guest for DefaultMapping {
     fn email_of_im(im_uri: String, role: Role) -> Result<Mapped, PluginError> {
-        let identity = ImIdentity::parse(&im_uri, tel_domain)
-            .map_err(invalid)?;
+        let identity = ImIdentity::parse(&im_uri, tel_domain).map_err(invalid)?;
         // The directory knows the identity by its SIP form; a tel: URI is
         // looked up both as written and as its SIP form.
         for key in [im_uri.as_str(), identity.canonical_uri().as_str()] {
@@ -91,8 +90,7 @@ impl Guest for DefaultMapping {
                 )),
             },
             ImIdentity::Sip { user, host, .. } if is_im_domain(&host) => {
-                let local = phone::sip_user_to_local_part(&user)
-                    .map_err(invalid)?;
+                let local = phone::sip_user_to_local_part(&user).map_err(invalid)?;
                 match role {
                     Role::Sender => Ok(Mapped {
                         value: format!("{local}@{}", host.to_ascii_lowercase()),
@@ -116,8 +114,7 @@ impl Guest for DefaultMapping {
                 }
                 match role {
                     Role::Recipient => {
-                        let mail = MailAddress::from_sip_user(&user, &host)
-                            .map_err(invalid)?;
+                        let mail = MailAddress::from_sip_user(&user, &host).map_err(invalid)?;
                         Ok(Mapped {
                             value: mail.to_string(),
                             origin: Origin::Foreign,
@@ -133,8 +130,7 @@ impl Guest for DefaultMapping {
     }
 
     fn im_of_email(address: String, role: Role) -> Result<Mapped, PluginError> {
-        let mail =
-            MailAddress::parse(&address).map_err(invalid)?;
+        let mail = MailAddress::parse(&address).map_err(invalid)?;
         if let Some(uri) = directory::im_of(&mail.to_string()) {
             return Ok(provisioned(uri));
         }

@@ -1,0 +1,213 @@
+//! The command line contract, against the real binary.
+
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use interwork_e2e::{Gateway, Scratch, UnixSignal, guest};
+
+fn scratch() -> Scratch {
+    Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"))
+}
+
+fn stdout(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &std::process::Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn map_prints_the_other_side() {
+    let s = scratch();
+    for (input, expected) in [
+        ("sip:alice@im.example.test", "alice@im.example.test\n"),
+        ("tel:+8613812345678", "+86-13812345678@im.example.test\n"),
+        (
+            "+86-13812345678@im.example.test",
+            "sip:+86_13812345678@im.example.test\n",
+        ),
+        ("alice@im.example.test", "sip:alice@im.example.test\n"),
+    ] {
+        let out = s.run(&["map", input]);
+        assert!(out.status.success(), "{input}: {}", stderr(&out));
+        assert_eq!(stdout(&out), expected, "{input}");
+    }
+    let out = s.run(&["map", "--as", "recipient", "sip:bob@mail.example.org"]);
+    assert_eq!(stdout(&out), "bob@mail.example.org\n");
+    let out = s.run(&["map", "--as", "sender", "bob@mail.example.org"]);
+    assert_eq!(stdout(&out), "sip:bob@mail.example.org\n");
+}
+
+#[test]
+fn map_exits_1_with_the_reason() {
+    let s = scratch();
+    let out = s.run(&["map", "nobody@gw.example.test"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(stdout(&out), "");
+    assert!(
+        stderr(&out).contains("not a provisioned address"),
+        "{}",
+        stderr(&out)
+    );
+    let out = s.run(&["map", "sip:alice"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("no user part"), "{}", stderr(&out));
+}
+
+#[test]
+fn map_uses_the_directory_and_the_plugin_directory() {
+    let s = scratch();
+    std::fs::write(
+        s.path().join("directory.toml"),
+        "[[address]]\nim = \"sip:alice@im.example.test\"\nemail = \"alice.w@gw.example.test\"\n",
+    )
+    .unwrap();
+    let config = s.config(&[("# file = \"directory.toml\"", "file = \"directory.toml\"")]);
+    let config = config.to_str().unwrap();
+    let out = s.run(&["map", "--config", config, "sip:alice@im.example.test"]);
+    assert_eq!(
+        stdout(&out),
+        "alice.w@gw.example.test\n",
+        "{}",
+        stderr(&out)
+    );
+    let out = s.run(&["map", "--config", config, "alice.w@gw.example.test"]);
+    assert_eq!(stdout(&out), "sip:alice@im.example.test\n");
+
+    let plugins = s.path().join("mine");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::copy(guest("directory_mapping"), plugins.join("company.wasm")).unwrap();
+    let out = s.run(&[
+        "map",
+        "--plugins",
+        plugins.to_str().unwrap(),
+        "sip:+15551234567@im.example.test",
+    ]);
+    assert_eq!(
+        stdout(&out),
+        "john.smith@corp.example.test\n",
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn check_config_prints_the_effective_config() {
+    let s = scratch();
+    let out = s.run(&["check-config"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(text.starts_with("# effective configuration from embedded default configuration"));
+    assert!(text.contains("plugin_time_ms = 100"), "{text}");
+    // Relative paths of the embedded configuration are the working directory's.
+    let plugins_dir = format!("dir = \"{}\"", s.path().join("plugins.d").display());
+    assert!(text.contains(&plugins_dir), "{plugins_dir} not in {text}");
+
+    let config = s.config(&[("plugin_time_ms = 100", "plugin_time_ms = 0")]);
+    let out = s.run(&["check-config", "--config", config.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("limits.plugin_time_ms"),
+        "{}",
+        stderr(&out)
+    );
+
+    let config = s.config(&[("[limits]", "[limits]\nspeed = 3")]);
+    let out = s.run(&["check-config", "--config", config.to_str().unwrap()]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(stderr(&out).contains("speed"), "{}", stderr(&out));
+
+    let out = s.run(&["check-config", "--config", "/nonexistent/interwork.toml"]);
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        stderr(&out).contains("/nonexistent/interwork.toml"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn plugins_check_reports_world_and_version_or_the_reason() {
+    let s = scratch();
+    let example = guest("directory_mapping");
+    let out = s.run(&["plugins", "check", example.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("exports interwork:plugin/mapping@0.1.0"),
+        "{}",
+        stdout(&out)
+    );
+    for (name, reason) in [
+        ("fixture_trap", "unreachable"),
+        ("fixture_spin", "time limit"),
+        ("fixture_hog", "memory"),
+        ("fixture_wrong_world", "exports neither"),
+    ] {
+        let out = s.run(&["plugins", "check", guest(name).to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(1), "{name}");
+        assert!(stderr(&out).contains(reason), "{name}: {}", stderr(&out));
+    }
+}
+
+#[test]
+fn plugins_list_says_what_serves_from_where() {
+    let s = scratch();
+    let config = s.config(&[]);
+    let out = s.run(&["plugins", "list", "--config", config.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(text.contains("default-mapping (embedded)"), "{text}");
+    assert!(text.contains("default-conversion (embedded)"), "{text}");
+    std::fs::create_dir(s.path().join("plugins.d")).unwrap();
+    std::fs::copy(
+        guest("directory_mapping"),
+        s.path().join("plugins.d/company.wasm"),
+    )
+    .unwrap();
+    std::fs::copy(
+        guest("fixture_trap"),
+        s.path().join("plugins.d/broken.wasm"),
+    )
+    .unwrap();
+    let out = s.run(&["plugins", "list", "--config", config.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(text.contains("mapping    company ("), "{text}");
+    assert!(
+        text.contains("contract interwork:plugin/mapping@0.1.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("refused") && text.contains("broken.wasm"),
+        "{text}"
+    );
+}
+
+#[test]
+fn a_running_gateway_swaps_in_a_dropped_plugin() {
+    let s = scratch();
+    let config = s.config(&[]);
+    let mut gateway = Gateway::start(s.command(&["run", "--config", config.to_str().unwrap()]));
+    gateway.wait_for("interwork ready", Duration::from_secs(30));
+    let plugins = s.path().join("plugins.d");
+    assert!(plugins.is_dir(), "run creates the plugin directory");
+
+    let dropped = Instant::now();
+    std::fs::copy(
+        guest("directory_mapping"),
+        plugins.join("directory_mapping.wasm"),
+    )
+    .unwrap();
+    gateway.wait_for("now served by directory_mapping", Duration::from_secs(10));
+    eprintln!("dropped plugin served after {:?}", dropped.elapsed());
+
+    gateway.signal(UnixSignal::SIGHUP);
+    gateway.wait_for("SIGHUP: reloading", Duration::from_secs(10));
+    std::fs::remove_file(plugins.join("directory_mapping.wasm")).unwrap();
+    gateway.wait_for(
+        "now served by default-mapping (embedded)",
+        Duration::from_secs(10),
+    );
+
+    let status = gateway.stop();
+    assert!(status.success(), "{status}");
+}
