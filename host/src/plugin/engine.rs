@@ -15,7 +15,9 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Instance, Linker};
-use wasmtime::{Config as WasmConfig, Engine, Store, Trap};
+use wasmtime::{
+    Config as WasmConfig, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+};
 
 use super::bindings::{MapperConverter, names};
 use super::cache::CompileCache;
@@ -79,6 +81,26 @@ impl Drop for EpochTicker {
     }
 }
 
+/// Plugin calls that can run at once: each takes one slot of the pool until
+/// it returns. Calls run on tokio's worker and blocking threads, so this is
+/// above any thread count the gateway reaches.
+const MAX_CONCURRENT_CALLS: u32 = 1024;
+
+/// Instances come from a pre-reserved pool: a call then costs no `mmap` /
+/// `munmap` of a fresh linear memory, and memory contents are reset
+/// copy-on-write.
+fn pool_config(limits: &CallLimits) -> PoolingAllocationConfig {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(MAX_CONCURRENT_CALLS)
+        // A Rust wasip2 component has its module, the WASI adapter and
+        // small shims: a handful of core instances, tables and memories.
+        .total_core_instances(MAX_CONCURRENT_CALLS * 8)
+        .total_memories(MAX_CONCURRENT_CALLS * 2)
+        .total_tables(MAX_CONCURRENT_CALLS * 4)
+        .max_memory_size(limits.memory_bytes);
+    pool
+}
+
 /// The process's plugin engine.
 pub struct PluginEngine {
     engine: Engine,
@@ -110,6 +132,10 @@ impl PluginEngine {
         // the component-model concurrency machinery, which plugins never use.
         config.concurrency_support(false);
         config.epoch_interruption(true);
+        // Reserve only the capped size per memory, not wasmtime's default
+        // 4 GiB: the pool holds thousands of memories, and plugins are tiny.
+        config.memory_reservation(limits.memory_bytes as u64);
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool_config(&limits)));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
         MapperConverter::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)?;
