@@ -7,3 +7,4 @@ pub mod config;
 pub mod directory;
 pub mod gateway;
 pub mod plugin;
+pub mod sip;

@@ -1,0 +1,238 @@
+use super::*;
+
+/// RFC 3428 §4, the MESSAGE example.
+const RFC3428_MESSAGE: &[u8] = b"MESSAGE sip:user2@domain.com SIP/2.0\r\n\
+Via: SIP/2.0/TCP user1pc.domain.com;branch=z9hG4bK776sgdkse\r\n\
+Max-Forwards: 70\r\n\
+From: sip:user1@domain.com;tag=49583\r\n\
+To: sip:user2@domain.com\r\n\
+Call-ID: asd88asd77a@1.2.3.4\r\n\
+CSeq: 1 MESSAGE\r\n\
+Content-Type: text/plain\r\n\
+Content-Length: 18\r\n\
+\r\n\
+Watson, come here.";
+
+fn request(message: Message) -> Request {
+    match message {
+        Message::Request(r) => r,
+        Message::Response(r) => panic!("not a request: {r:?}"),
+    }
+}
+
+#[test]
+fn rfc3428_message_parses() {
+    let r = request(parse_datagram(RFC3428_MESSAGE, &Limits::default()).unwrap());
+    assert_eq!(r.method, Method::Message);
+    assert_eq!(r.uri, "sip:user2@domain.com");
+    assert_eq!(r.body, b"Watson, come here.");
+    assert_eq!(r.headers.get("call-id"), Some("asd88asd77a@1.2.3.4"));
+    r.validate().unwrap();
+    let via = r.top_via().unwrap();
+    assert_eq!(via.transport, "TCP");
+    assert_eq!(via.sent_by, "user1pc.domain.com");
+    assert_eq!(via.branch(), Some("z9hG4bK776sgdkse"));
+    let from = NameAddr::parse(r.headers.get("From").unwrap()).unwrap();
+    assert_eq!(from.uri, "sip:user1@domain.com");
+    assert_eq!(from.param("tag"), Some("49583"));
+    // Written back, it is the same message.
+    let mut out = Vec::new();
+    write(&Message::Request(r.clone()), &mut out);
+    assert_eq!(out, RFC3428_MESSAGE);
+}
+
+#[test]
+fn stream_framing_by_content_length() {
+    let limits = Limits::default();
+    let mut two = b"\r\n\r\n".to_vec();
+    two.extend_from_slice(RFC3428_MESSAGE);
+    two.extend_from_slice(RFC3428_MESSAGE);
+    // Every strict prefix of the first message is incomplete.
+    for end in 0..4 + RFC3428_MESSAGE.len() {
+        assert_eq!(parse_stream(&two[..end], &limits), Ok(None), "prefix {end}");
+    }
+    let (first, used) = parse_stream(&two, &limits).unwrap().unwrap();
+    assert_eq!(used, 4 + RFC3428_MESSAGE.len());
+    let (second, used2) = parse_stream(&two[used..], &limits).unwrap().unwrap();
+    assert_eq!(used2, RFC3428_MESSAGE.len());
+    assert_eq!(first, second);
+    // No Content-Length on a stream: cannot be framed.
+    let no_length = String::from_utf8_lossy(RFC3428_MESSAGE).replace("Content-Length: 18\r\n", "");
+    assert_eq!(
+        parse_stream(no_length.as_bytes(), &limits),
+        Err(SipError::NoContentLength)
+    );
+}
+
+#[test]
+fn compact_forms_folding_and_padding() {
+    // sipp pads Content-Length; compact names; a folded Subject.
+    let text = "MESSAGE sip:bob@mail.example.org SIP/2.0\r\n\
+v: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1-0;rport\r\n\
+f: \"Alice \\\"A\\\" Li\" <sip:alice@im.example.test>;tag=1\r\n\
+t: <sip:bob@mail.example.org>\r\n\
+i: 1-1@127.0.0.1\r\n\
+CSeq: 1 MESSAGE\r\n\
+s: lunch\r\n  at noon\r\n\
+c: text/plain\r\n\
+l:   5\r\n\
+\r\n\
+hello";
+    let r = request(parse_datagram(text.as_bytes(), &Limits::default()).unwrap());
+    r.validate().unwrap();
+    assert_eq!(r.headers.get("Subject"), Some("lunch at noon"));
+    assert_eq!(r.headers.get("Content-Type"), Some("text/plain"));
+    assert_eq!(r.headers.get("Call-ID"), Some("1-1@127.0.0.1"));
+    let from = NameAddr::parse(r.headers.get("From").unwrap()).unwrap();
+    assert_eq!(from.display.as_deref(), Some("Alice \"A\" Li"));
+    assert_eq!(from.uri, "sip:alice@im.example.test");
+    assert_eq!(r.top_via().unwrap().param("rport"), Some(""));
+    assert_eq!(r.body, b"hello");
+}
+
+#[test]
+fn datagram_body_rules() {
+    let limits = Limits::default();
+    // Bytes past Content-Length are dropped.
+    let mut extra = RFC3428_MESSAGE.to_vec();
+    extra.extend_from_slice(b"JUNK");
+    let r = request(parse_datagram(&extra, &limits).unwrap());
+    assert_eq!(r.body, b"Watson, come here.");
+    // A body shorter than Content-Length is an error, not a truncation.
+    let short = &RFC3428_MESSAGE[..RFC3428_MESSAGE.len() - 3];
+    assert_eq!(
+        parse_datagram(short, &limits),
+        Err(SipError::ShortBody {
+            got: 15,
+            declared: 18
+        })
+    );
+}
+
+#[test]
+fn malformed_messages_are_refused_with_a_reason() {
+    let limits = Limits::default();
+    let base = String::from_utf8_lossy(RFC3428_MESSAGE).into_owned();
+    let cases: Vec<(String, &str)> = vec![
+        (base.replace("MESSAGE sip:user2@domain.com SIP/2.0", "MESSAGE sip:user2@domain.com SIP/3.0"), "Bad start line"),
+        (base.replace("MESSAGE sip:user2@domain.com SIP/2.0", "MESSAGE  SIP/2.0"), "Bad start line"),
+        (base.replace("Max-Forwards: 70", "Max-Forwards 70"), "Malformed header line"),
+        (base.replace("Content-Length: 18", "Content-Length: eighteen"), "Invalid Content-Length"),
+        (base.replace("Content-Length: 18", "Content-Length: 18\r\nl: 19"), "Invalid Content-Length"),
+        ("garbage\r\n\r\n".to_string(), "Bad start line"),
+        ("\r\n".to_string(), "Bad start line"),
+        (base.replace("\r\n\r\n", "\r\n"), "Bad start line"),
+    ];
+    for (text, expected) in cases {
+        let err = parse_datagram(text.as_bytes(), &limits).unwrap_err();
+        assert!(err.to_string().starts_with(expected), "{err} for {text:?}");
+    }
+    let invalid: Vec<(String, &str)> = vec![
+        (base.replace("Via: SIP/2.0/TCP user1pc.domain.com;branch=z9hG4bK776sgdkse\r\n", ""), "Missing Via header"),
+        (base.replace("Call-ID: asd88asd77a@1.2.3.4\r\n", ""), "Missing Call-ID header"),
+        (base.replace("From: sip:user1@domain.com;tag=49583\r\n", ""), "Missing From header"),
+        (base.replace("CSeq: 1 MESSAGE", "CSeq: 1 INVITE"), "CSeq method INVITE"),
+        (base.replace("CSeq: 1 MESSAGE", "CSeq: one MESSAGE"), "Invalid CSeq"),
+        (base.replace("To: sip:user2@domain.com", "To: <>"), "Invalid From/To"),
+        (base.replace("Via: SIP/2.0/TCP", "Via: HTTP/1.1/TCP"), "Invalid Via"),
+        (base.replace("Max-Forwards: 70", "Max-Forwards: many"), "Invalid Max-Forwards"),
+    ];
+    for (text, expected) in invalid {
+        let r = request(parse_datagram(text.as_bytes(), &limits).unwrap());
+        let err = r.validate().unwrap_err();
+        assert!(err.to_string().starts_with(expected), "{err}");
+    }
+    // Not UTF-8 in the head.
+    let mut bytes = RFC3428_MESSAGE.to_vec();
+    bytes[60] = 0xff;
+    assert_eq!(parse_datagram(&bytes, &limits), Err(SipError::Encoding));
+}
+
+#[test]
+fn limits_bound_what_a_peer_can_make_us_hold() {
+    let limits = Limits {
+        max_message_bytes: 1000,
+        max_headers: 5,
+    };
+    assert_eq!(parse_datagram(RFC3428_MESSAGE, &limits), Err(SipError::TooManyHeaders(5)));
+    let limits = Limits {
+        max_message_bytes: 200,
+        max_headers: 50,
+    };
+    let endless = vec![b'a'; 300];
+    assert_eq!(parse_stream(&endless, &limits), Err(SipError::TooLarge(200)));
+    let big = String::from_utf8_lossy(RFC3428_MESSAGE).replace("Content-Length: 18", "Content-Length: 100000");
+    assert_eq!(parse_stream(big.as_bytes(), &limits), Err(SipError::TooLarge(200)));
+}
+
+#[test]
+fn responses_copy_the_dialog_headers() {
+    let r = request(parse_datagram(RFC3428_MESSAGE, &Limits::default()).unwrap());
+    let resp = Response::to(&r, 202, "Accepted", "gw1");
+    let mut out = Vec::new();
+    write(&Message::Response(resp), &mut out);
+    assert_eq!(
+        String::from_utf8(out).unwrap(),
+        "SIP/2.0 202 Accepted\r\n\
+Via: SIP/2.0/TCP user1pc.domain.com;branch=z9hG4bK776sgdkse\r\n\
+From: sip:user1@domain.com;tag=49583\r\n\
+To: sip:user2@domain.com;tag=gw1\r\n\
+Call-ID: asd88asd77a@1.2.3.4\r\n\
+CSeq: 1 MESSAGE\r\n\
+Content-Length: 0\r\n\r\n"
+    );
+    let parsed = parse_stream(
+        b"SIP/2.0 404 Not Found Here\r\nContent-Length: 0\r\n\r\n",
+        &Limits::default(),
+    )
+    .unwrap()
+    .unwrap()
+    .0;
+    match parsed {
+        Message::Response(resp) => {
+            assert_eq!(resp.code, 404);
+            assert_eq!(resp.reason, "Not Found Here");
+        }
+        Message::Request(_) => panic!("a response"),
+    }
+}
+
+#[test]
+fn header_values_cannot_inject_lines() {
+    let mut r = request(parse_datagram(RFC3428_MESSAGE, &Limits::default()).unwrap());
+    r.headers.push("Subject", "hi\r\nX-Injected: yes");
+    let mut out = Vec::new();
+    write(&Message::Request(r), &mut out);
+    let again = request(parse_datagram(&out, &Limits::default()).unwrap());
+    assert_eq!(again.headers.get("X-Injected"), None);
+    assert_eq!(again.headers.get("Subject"), Some("hi  X-Injected: yes"));
+}
+
+#[test]
+fn arbitrary_bytes_never_panic() {
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state
+    };
+    let limits = Limits::default();
+    for _ in 0..20_000 {
+        let mut bytes = RFC3428_MESSAGE.to_vec();
+        for _ in 0..(next() % 8) {
+            let i = (next() as usize) % bytes.len();
+            match next() % 3 {
+                0 => bytes[i] = next() as u8,
+                1 => {
+                    bytes.remove(i);
+                }
+                _ => bytes.insert(i, [b'\r', b'\n', b':', b' ', b';'][(next() % 5) as usize]),
+            }
+        }
+        if let Ok(Message::Request(r)) = parse_datagram(&bytes, &limits) {
+            let _ = r.validate();
+        }
+        let _ = parse_stream(&bytes, &limits);
+    }
+}
