@@ -52,6 +52,11 @@ enum Command {
         /// `sip:`, `sips:`, `tel:` or `mailto:` URI, or an e-mail address.
         address: String,
     },
+    /// Show what the gateway would make of a message, without any network.
+    Convert {
+        #[command(subcommand)]
+        command: ConvertCommand,
+    },
     /// Plugin tools.
     Plugins {
         #[command(subcommand)]
@@ -71,6 +76,18 @@ enum PluginsCommand {
     List {
         #[arg(long)]
         config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConvertCommand {
+    /// Print the SMTP envelope and the exact mail that the raw SIP MESSAGE
+    /// request in FILE would become.
+    ImToEmail {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// A SIP MESSAGE request as sent on the wire (CRLF or LF line ends).
+        file: PathBuf,
     },
 }
 
@@ -141,6 +158,12 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             }
             map(&config, role, &address)
         }
+        Command::Convert {
+            command: ConvertCommand::ImToEmail { config, file },
+        } => {
+            let (config, _) = load_config(config.as_deref())?;
+            convert_im_to_email(&config, &file)
+        }
         Command::Plugins { command } => match command {
             PluginsCommand::Check { config, file } => {
                 let (config, _) = load_config(config.as_deref())?;
@@ -198,6 +221,53 @@ fn map(config: &Config, role: Option<MapRole>, address: &str) -> anyhow::Result<
             Ok(ExitCode::from(1))
         }
         Err(CallError::Fault(e)) => Err(e.into()),
+    }
+}
+
+fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    let raw = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    // People write example requests with LF line ends; SIP wants CRLF.
+    let raw = if raw.windows(2).any(|w| w == b"\r\n") {
+        raw
+    } else {
+        let text = String::from_utf8_lossy(&raw).replace('\n', "\r\n");
+        text.into_bytes()
+    };
+    let limits = crate::sip::Limits {
+        max_message_bytes: config.limits.sip_message_max_bytes,
+        ..crate::sip::Limits::default()
+    };
+    let request = match crate::sip::parse_datagram(&raw, &limits) {
+        Ok(crate::sip::Message::Request(r)) if r.method == crate::sip::Method::Message => r,
+        Ok(_) => anyhow::bail!("{} is not a SIP MESSAGE request", file.display()),
+        Err(e) => anyhow::bail!("{}: {e}", file.display()),
+    };
+    request.validate()?;
+    let plugins = registry(config)?;
+    let mail = crate::pipeline::im_to_email::im_of_message(&request).and_then(|im| {
+        crate::pipeline::im_to_email::mail_of_im(&plugins, &im, &config.gateway.hostname)
+    });
+    match mail {
+        Ok(mail) => {
+            println!("MAIL FROM:<{}>", mail.envelope_from);
+            for to in &mail.envelope_to {
+                println!("RCPT TO:<{to}>");
+            }
+            println!();
+            use std::io::Write as _;
+            std::io::stdout().write_all(&mail.bytes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(refusal) => {
+            eprintln!(
+                "interwork: the gateway would answer {} {}",
+                refusal.code, refusal.reason
+            );
+            for (name, value) in refusal.headers {
+                eprintln!("  {name}: {value}");
+            }
+            Ok(ExitCode::from(1))
+        }
     }
 }
 

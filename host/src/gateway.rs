@@ -5,11 +5,18 @@
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use tokio::net::{TcpListener, UdpSocket};
 use tokio::signal::unix::{SignalKind, signal};
+use tokio::task::JoinHandle;
 
 use crate::config::{Config, ConfigSource};
+use crate::delivery::Deliverer;
 use crate::directory::Directory;
+use crate::pipeline::ImToEmail;
+use crate::pipeline::im_to_email::SipHandler;
 use crate::plugin::{self, HostContext, PluginWatch, Plugins, Role};
+use crate::sip;
+use crate::sip_server::SipServer;
 
 /// Reads the directory file of a configuration (empty when none is set).
 pub fn load_directory(config: &Config) -> anyhow::Result<Arc<Directory>> {
@@ -49,6 +56,46 @@ fn log_serving(plugins: &Plugins) {
     }
 }
 
+/// Binds the SIP listeners and starts serving; the tasks run until aborted.
+async fn start_listeners(
+    config: &Config,
+    plugins: Arc<Plugins>,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let deliverer = Arc::new(Deliverer::new(config)?);
+    let pipeline = Arc::new(ImToEmail::new(
+        plugins,
+        deliverer,
+        config.gateway.hostname.clone(),
+    ));
+    let limits = sip::Limits {
+        max_message_bytes: config.limits.sip_message_max_bytes,
+        ..sip::Limits::default()
+    };
+    let server = SipServer::new(
+        Arc::new(SipHandler(pipeline)),
+        config.sip.trusted_peers.clone(),
+        limits,
+    );
+    let udp = UdpSocket::bind(config.sip.udp_listen)
+        .await
+        .with_context(|| format!("cannot bind sip.udp_listen {}", config.sip.udp_listen))?;
+    let tcp = TcpListener::bind(config.sip.tcp_listen)
+        .await
+        .with_context(|| format!("cannot bind sip.tcp_listen {}", config.sip.tcp_listen))?;
+    tracing::info!(udp = %udp.local_addr()?, tcp = %tcp.local_addr()?, "SIP listening");
+    let serve = |name: &'static str, result: std::io::Result<()>| {
+        if let Err(e) = result {
+            tracing::error!("SIP {name} listener failed: {e}");
+        }
+    };
+    let udp_task = tokio::spawn({
+        let server = server.clone();
+        async move { serve("UDP", server.serve_udp(udp).await) }
+    });
+    let tcp_task = tokio::spawn(async move { serve("TCP", server.serve_tcp(tcp).await) });
+    Ok(vec![udp_task, tcp_task])
+}
+
 /// Runs the gateway until SIGINT or SIGTERM.
 pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     tracing::info!(config = %source, "interwork {} starting", env!("CARGO_PKG_VERSION"));
@@ -60,6 +107,7 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     .await??;
     log_serving(&plugins);
     let watch = PluginWatch::start(plugins.clone(), |_| {})?;
+    let listeners = start_listeners(&config, plugins.clone()).await?;
     if let Some(dir) = plugins.dir() {
         tracing::info!(dir = %dir.display(), "watching the plugin directory");
     }
@@ -89,6 +137,9 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
         }
     }
     tracing::info!("interwork stopping");
+    for listener in listeners {
+        listener.abort();
+    }
     drop(watch);
     Ok(())
 }

@@ -4,7 +4,16 @@
 
 pub mod cli;
 pub mod config;
+pub mod cpim;
+pub mod delivery;
 pub mod directory;
 pub mod gateway;
+pub mod ids;
+pub mod imdn;
+pub mod mail;
+pub mod msrp;
+pub mod pipeline;
 pub mod plugin;
 pub mod sip;
+pub mod sip_server;
+pub mod timefmt;

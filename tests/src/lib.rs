@@ -4,6 +4,8 @@
 
 use std::io::{BufRead, BufReader};
 
+pub mod peers;
+
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
 use std::path::{Path, PathBuf};

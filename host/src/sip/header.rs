@@ -78,7 +78,10 @@ pub struct Via {
 impl Via {
     pub fn parse(value: &str) -> Result<Self, SipError> {
         let bad = || SipError::Header("Via", value.to_string());
-        let (protocol, rest) = value.trim().split_once(char::is_whitespace).ok_or_else(bad)?;
+        let (protocol, rest) = value
+            .trim()
+            .split_once(char::is_whitespace)
+            .ok_or_else(bad)?;
         let mut parts = protocol.split('/').map(str::trim);
         let (name, version, transport) = (parts.next(), parts.next(), parts.next());
         if name != Some("SIP") || version != Some("2.0") {

@@ -161,8 +161,8 @@ impl Response {
             match name.as_str() {
                 "Via" | "From" | "Call-ID" | "CSeq" => headers.push(name.clone(), value.clone()),
                 "To" => {
-                    let has_tag = super::NameAddr::parse(value)
-                        .is_ok_and(|to| to.param("tag").is_some());
+                    let has_tag =
+                        super::NameAddr::parse(value).is_ok_and(|to| to.param("tag").is_some());
                     if has_tag || code == 100 {
                         headers.push(name.clone(), value.clone());
                     } else {

@@ -252,6 +252,9 @@ impl Request {
 
     /// The first (topmost) Via.
     pub fn top_via(&self) -> Option<Via> {
-        self.headers.get_all("Via").first().and_then(|v| Via::parse(v).ok())
+        self.headers
+            .get_all("Via")
+            .first()
+            .and_then(|v| Via::parse(v).ok())
     }
 }

@@ -114,11 +114,29 @@ fn malformed_messages_are_refused_with_a_reason() {
     let limits = Limits::default();
     let base = String::from_utf8_lossy(RFC3428_MESSAGE).into_owned();
     let cases: Vec<(String, &str)> = vec![
-        (base.replace("MESSAGE sip:user2@domain.com SIP/2.0", "MESSAGE sip:user2@domain.com SIP/3.0"), "Bad start line"),
-        (base.replace("MESSAGE sip:user2@domain.com SIP/2.0", "MESSAGE  SIP/2.0"), "Bad start line"),
-        (base.replace("Max-Forwards: 70", "Max-Forwards 70"), "Malformed header line"),
-        (base.replace("Content-Length: 18", "Content-Length: eighteen"), "Invalid Content-Length"),
-        (base.replace("Content-Length: 18", "Content-Length: 18\r\nl: 19"), "Invalid Content-Length"),
+        (
+            base.replace(
+                "MESSAGE sip:user2@domain.com SIP/2.0",
+                "MESSAGE sip:user2@domain.com SIP/3.0",
+            ),
+            "Bad start line",
+        ),
+        (
+            base.replace("MESSAGE sip:user2@domain.com SIP/2.0", "MESSAGE  SIP/2.0"),
+            "Bad start line",
+        ),
+        (
+            base.replace("Max-Forwards: 70", "Max-Forwards 70"),
+            "Malformed header line",
+        ),
+        (
+            base.replace("Content-Length: 18", "Content-Length: eighteen"),
+            "Invalid Content-Length",
+        ),
+        (
+            base.replace("Content-Length: 18", "Content-Length: 18\r\nl: 19"),
+            "Invalid Content-Length",
+        ),
         ("garbage\r\n\r\n".to_string(), "Bad start line"),
         ("\r\n".to_string(), "Bad start line"),
         (base.replace("\r\n\r\n", "\r\n"), "Bad start line"),
@@ -128,14 +146,41 @@ fn malformed_messages_are_refused_with_a_reason() {
         assert!(err.to_string().starts_with(expected), "{err} for {text:?}");
     }
     let invalid: Vec<(String, &str)> = vec![
-        (base.replace("Via: SIP/2.0/TCP user1pc.domain.com;branch=z9hG4bK776sgdkse\r\n", ""), "Missing Via header"),
-        (base.replace("Call-ID: asd88asd77a@1.2.3.4\r\n", ""), "Missing Call-ID header"),
-        (base.replace("From: sip:user1@domain.com;tag=49583\r\n", ""), "Missing From header"),
-        (base.replace("CSeq: 1 MESSAGE", "CSeq: 1 INVITE"), "CSeq method INVITE"),
-        (base.replace("CSeq: 1 MESSAGE", "CSeq: one MESSAGE"), "Invalid CSeq"),
-        (base.replace("To: sip:user2@domain.com", "To: <>"), "Invalid From/To"),
-        (base.replace("Via: SIP/2.0/TCP", "Via: HTTP/1.1/TCP"), "Invalid Via"),
-        (base.replace("Max-Forwards: 70", "Max-Forwards: many"), "Invalid Max-Forwards"),
+        (
+            base.replace(
+                "Via: SIP/2.0/TCP user1pc.domain.com;branch=z9hG4bK776sgdkse\r\n",
+                "",
+            ),
+            "Missing Via header",
+        ),
+        (
+            base.replace("Call-ID: asd88asd77a@1.2.3.4\r\n", ""),
+            "Missing Call-ID header",
+        ),
+        (
+            base.replace("From: sip:user1@domain.com;tag=49583\r\n", ""),
+            "Missing From header",
+        ),
+        (
+            base.replace("CSeq: 1 MESSAGE", "CSeq: 1 INVITE"),
+            "CSeq method INVITE",
+        ),
+        (
+            base.replace("CSeq: 1 MESSAGE", "CSeq: one MESSAGE"),
+            "Invalid CSeq",
+        ),
+        (
+            base.replace("To: sip:user2@domain.com", "To: <>"),
+            "Invalid From/To",
+        ),
+        (
+            base.replace("Via: SIP/2.0/TCP", "Via: HTTP/1.1/TCP"),
+            "Invalid Via",
+        ),
+        (
+            base.replace("Max-Forwards: 70", "Max-Forwards: many"),
+            "Invalid Max-Forwards",
+        ),
     ];
     for (text, expected) in invalid {
         let r = request(parse_datagram(text.as_bytes(), &limits).unwrap());
@@ -154,15 +199,25 @@ fn limits_bound_what_a_peer_can_make_us_hold() {
         max_message_bytes: 1000,
         max_headers: 5,
     };
-    assert_eq!(parse_datagram(RFC3428_MESSAGE, &limits), Err(SipError::TooManyHeaders(5)));
+    assert_eq!(
+        parse_datagram(RFC3428_MESSAGE, &limits),
+        Err(SipError::TooManyHeaders(5))
+    );
     let limits = Limits {
         max_message_bytes: 200,
         max_headers: 50,
     };
     let endless = vec![b'a'; 300];
-    assert_eq!(parse_stream(&endless, &limits), Err(SipError::TooLarge(200)));
-    let big = String::from_utf8_lossy(RFC3428_MESSAGE).replace("Content-Length: 18", "Content-Length: 100000");
-    assert_eq!(parse_stream(big.as_bytes(), &limits), Err(SipError::TooLarge(200)));
+    assert_eq!(
+        parse_stream(&endless, &limits),
+        Err(SipError::TooLarge(200))
+    );
+    let big = String::from_utf8_lossy(RFC3428_MESSAGE)
+        .replace("Content-Length: 18", "Content-Length: 100000");
+    assert_eq!(
+        parse_stream(big.as_bytes(), &limits),
+        Err(SipError::TooLarge(200))
+    );
 }
 
 #[test]

@@ -22,7 +22,11 @@ pub fn write(message: &Message, out: &mut Vec<u8>) {
         out.extend_from_slice(b": ");
         // A value never spans lines here: CR and LF would start a new
         // header (or end the head), so they become spaces.
-        out.extend(value.bytes().map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }));
+        out.extend(
+            value
+                .bytes()
+                .map(|b| if b == b'\r' || b == b'\n' { b' ' } else { b }),
+        );
         out.extend_from_slice(b"\r\n");
     }
     out.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());

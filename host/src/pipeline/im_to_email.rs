@@ -1,0 +1,195 @@
+//! IM → e-mail (SPEC S3, S5): a SIP MESSAGE (or a complete MSRP message)
+//! becomes a mail delivered by MX, and the SMTP outcome becomes the SIP
+//! answer — never before the final SMTP reply (S3 step 5).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use super::{Refusal, im_from_content};
+use crate::delivery::{Deliverer, DeliveryOutcome};
+use crate::mail::{self, OutgoingMail};
+use crate::plugin::Plugins;
+use crate::plugin::bindings::mapping::Role;
+use crate::plugin::bindings::types::{ImMessage, Timestamp};
+use crate::sip::{Method, NameAddr, Request, Response};
+use crate::sip_server::RequestHandler;
+
+/// The IM → e-mail direction.
+pub struct ImToEmail {
+    plugins: Arc<Plugins>,
+    deliverer: Arc<Deliverer>,
+    hostname: String,
+}
+
+/// Now, as the plugin contract's timestamp (UTC).
+pub fn now() -> Timestamp {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    Timestamp {
+        unix_seconds: i64::try_from(secs).unwrap_or(i64::MAX),
+        offset_minutes: 0,
+    }
+}
+
+/// Steps 1 and S5 of the pipeline, without the network: the mail that an
+/// IM becomes. Blocking (plugin calls): run it off the async workers.
+pub fn mail_of_im(
+    plugins: &Plugins,
+    im: &ImMessage,
+    hostname: &str,
+) -> Result<OutgoingMail, Refusal> {
+    let set = plugins.current();
+    let engine = plugins.engine();
+    // S3 step 1: the recipient's and the sender's e-mail addresses (S2).
+    let recipient = im
+        .recipients
+        .first()
+        .ok_or_else(|| Refusal::new(400, "Bad Request"))?;
+    let to = set
+        .mapping
+        .email_of_im(engine, recipient, Role::Recipient)
+        .map_err(|e| Refusal::from_recipient_mapping(e, hostname))?;
+    let from = set
+        .mapping
+        .email_of_im(engine, &im.sender, Role::Sender)
+        .map_err(|e| Refusal::from_plugin(e, hostname))?;
+    // S5: the conversion plugin decides the headers and content.
+    let email = set
+        .conversion
+        .im_to_email(engine, im, &from.value, &to.value)
+        .map_err(|e| Refusal::from_plugin(e, hostname))?;
+    mail::build(&email, hostname, now())
+        .map_err(|e| Refusal::new(500, "Server Internal Error").warning(hostname, &e.to_string()))
+}
+
+/// The IM in a SIP MESSAGE request.
+pub fn im_of_message(request: &Request) -> Result<ImMessage, Refusal> {
+    let headers = &request.headers;
+    // The IM system asserts who sent it (RFC 3325) where it can; From
+    // otherwise.
+    let sender_header = headers
+        .get("P-Asserted-Identity")
+        .or_else(|| headers.get("From"))
+        .unwrap_or_default();
+    let sender = NameAddr::parse(sender_header)
+        .map_err(|e| Refusal::new(400, format!("Bad Request ({e})")))?
+        .uri;
+    im_from_content(
+        headers.get("Content-Type"),
+        &request.body,
+        &sender,
+        &request.uri,
+        headers.get("Subject"),
+        now(),
+    )
+}
+
+/// S3 step 5: the SIP answer of a delivery outcome.
+pub fn answer_of(outcome: &DeliveryOutcome, agent: &str) -> Refusal {
+    match outcome {
+        DeliveryOutcome::Delivered { .. } => Refusal::new(202, "Accepted"),
+        DeliveryOutcome::Permanent(f) => {
+            let enhanced = f.enhanced.as_deref().unwrap_or_default();
+            let (code, reason) = if enhanced.starts_with("5.1.") {
+                (404, "Not Found")
+            } else if enhanced.starts_with("5.7.") {
+                (403, "Forbidden")
+            } else if enhanced == "5.3.4" || f.code == Some(552) {
+                (413, "Request Entity Too Large")
+            } else {
+                (500, "Server Internal Error")
+            };
+            Refusal::new(code, reason).warning(agent, &f.text)
+        }
+        DeliveryOutcome::Temporary(f) if f.code.is_some() => {
+            Refusal::temporary(480, "Temporarily Unavailable", 60).warning(agent, &f.text)
+        }
+        DeliveryOutcome::Temporary(f) => {
+            Refusal::temporary(503, "Service Unavailable", 60).warning(agent, &f.text)
+        }
+    }
+}
+
+impl ImToEmail {
+    pub fn new(plugins: Arc<Plugins>, deliverer: Arc<Deliverer>, hostname: String) -> Self {
+        Self {
+            plugins,
+            deliverer,
+            hostname,
+        }
+    }
+
+    /// Delivers one IM as mail and says how it went, as a SIP answer.
+    pub async fn deliver(&self, im: ImMessage) -> Refusal {
+        let plugins = self.plugins.clone();
+        let hostname = self.hostname.clone();
+        let built = tokio::task::spawn_blocking(move || mail_of_im(&plugins, &im, &hostname)).await;
+        let mail = match built {
+            Ok(Ok(mail)) => mail,
+            Ok(Err(refusal)) => return refusal,
+            Err(e) => {
+                return Refusal::plugin_fault(&format!("plugin task failed: {e}"), &self.hostname);
+            }
+        };
+        let outcome = self.deliverer.deliver(&mail).await;
+        match &outcome {
+            DeliveryOutcome::Delivered { server, reply } => tracing::info!(
+                message_id = %mail.message_id,
+                from = %mail.envelope_from,
+                to = ?mail.envelope_to,
+                %server,
+                "mail delivered: {reply}"
+            ),
+            DeliveryOutcome::Permanent(f) | DeliveryOutcome::Temporary(f) => tracing::warn!(
+                message_id = %mail.message_id,
+                to = ?mail.envelope_to,
+                "mail not delivered: {}",
+                f.text
+            ),
+        }
+        answer_of(&outcome, &self.hostname)
+    }
+
+    async fn answer(&self, request: Request) -> Response {
+        let refusal = match request.method {
+            Method::Message => match im_of_message(&request) {
+                Ok(im) => self.deliver(im).await,
+                Err(refusal) => refusal,
+            },
+            Method::Options => Refusal::new(200, "OK")
+                .with("Allow", ALLOW)
+                .with("Accept", super::ACCEPTED_TYPES),
+            _ => Refusal::new(405, "Method Not Allowed").with("Allow", ALLOW),
+        };
+        let mut response = Response::to(
+            &request,
+            refusal.code,
+            &refusal.reason,
+            &crate::ids::token(),
+        );
+        for (name, value) in refusal.headers {
+            response.headers.push(name, value);
+        }
+        response
+    }
+}
+
+/// Methods the gateway serves.
+pub const ALLOW: &str = "MESSAGE, OPTIONS";
+
+/// The SIP server's handler: the IM → e-mail pipeline.
+pub struct SipHandler(pub Arc<ImToEmail>);
+
+impl RequestHandler for SipHandler {
+    fn handle(
+        &self,
+        request: Request,
+        _source: SocketAddr,
+    ) -> Pin<Box<dyn Future<Output = Response> + Send>> {
+        let pipeline = self.0.clone();
+        Box::pin(async move { pipeline.answer(request).await })
+    }
+}

@@ -1,0 +1,288 @@
+//! UDP and TCP listeners: bytes in, parsed requests to the handler,
+//! responses out the way the request came (RFC 3261 §18.2.2: over UDP to
+//! the source address, which is what `rport` asks for; over TCP on the same
+//! connection).
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+use super::transactions::{Begin, TransactionKey, Transactions};
+use crate::sip::{self, Headers, Message, Method, Request, Response, SipError};
+
+/// What answers new requests.
+pub trait RequestHandler: Send + Sync + 'static {
+    /// The final response to a new request (never called for ACK or for a
+    /// retransmission).
+    fn handle(
+        &self,
+        request: Request,
+        source: SocketAddr,
+    ) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+}
+
+/// The SIP server of the gateway.
+pub struct SipServer {
+    handler: Arc<dyn RequestHandler>,
+    transactions: Transactions,
+    trusted: Vec<IpAddr>,
+    limits: sip::Limits,
+}
+
+/// Largest UDP datagram read; longer ones are truncated by the kernel and
+/// then refused for their Content-Length.
+const MAX_DATAGRAM: usize = 65_535;
+/// A TCP connection with nothing to say for this long is closed.
+const TCP_IDLE: Duration = Duration::from_secs(300);
+
+impl SipServer {
+    pub fn new(
+        handler: Arc<dyn RequestHandler>,
+        trusted: Vec<IpAddr>,
+        limits: sip::Limits,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            handler,
+            transactions: Transactions::default(),
+            trusted,
+            limits,
+        })
+    }
+
+    /// Serves a UDP socket until it fails.
+    pub async fn serve_udp(self: Arc<Self>, socket: UdpSocket) -> std::io::Result<()> {
+        let socket = Arc::new(socket);
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut last_sweep = Instant::now();
+        loop {
+            let (len, source) = socket.recv_from(&mut buf).await?;
+            let datagram = buf[..len].to_vec();
+            if last_sweep.elapsed() > Duration::from_secs(1) {
+                self.transactions.sweep(Instant::now());
+                last_sweep = Instant::now();
+            }
+            let (server, socket) = (self.clone(), socket.clone());
+            tokio::spawn(async move {
+                let parsed = sip::parse_datagram(&datagram, &server.limits);
+                let socket_for_send = socket.clone();
+                let send = move |bytes: Vec<u8>| {
+                    let socket = socket_for_send.clone();
+                    async move {
+                        if let Err(e) = socket.send_to(&bytes, source).await {
+                            tracing::warn!(%source, "cannot send SIP response: {e}");
+                        }
+                    }
+                };
+                server.process(parsed, &datagram, source, send).await;
+            });
+        }
+    }
+
+    /// Accepts TCP connections until the listener fails.
+    pub async fn serve_tcp(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
+        loop {
+            let (stream, source) = listener.accept().await?;
+            let server = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = server.serve_connection(stream, source).await {
+                    tracing::debug!(%source, "SIP TCP connection ended: {e}");
+                }
+            });
+        }
+    }
+
+    async fn serve_connection(
+        self: Arc<Self>,
+        stream: TcpStream,
+        source: SocketAddr,
+    ) -> std::io::Result<()> {
+        let (mut reader, mut writer) = stream.into_split();
+        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
+        let writing = tokio::spawn(async move {
+            while let Some(bytes) = rx.recv().await {
+                if writer.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut buf = Vec::with_capacity(8192);
+        let mut chunk = vec![0u8; 16 * 1024];
+        loop {
+            // Frame every complete message in the buffer.
+            loop {
+                match sip::parse_stream(&buf, &self.limits) {
+                    Ok(Some((message, used))) => {
+                        let raw: Vec<u8> = buf.drain(..used).collect();
+                        let (server, tx) = (self.clone(), tx.clone());
+                        tokio::spawn(async move {
+                            let send = move |bytes: Vec<u8>| {
+                                let tx = tx.clone();
+                                async move {
+                                    let _ = tx.send(bytes).await;
+                                }
+                            };
+                            server.process(Ok(message), &raw, source, send).await;
+                        });
+                    }
+                    Ok(None) => break,
+                    Err(e) => {
+                        // The stream cannot be re-synchronised after a
+                        // framing error: answer if possible, then close.
+                        if let Some(bytes) = best_effort_400(&buf, &e) {
+                            let _ = tx.send(bytes).await;
+                        }
+                        drop(tx);
+                        let _ = writing.await;
+                        return Ok(());
+                    }
+                }
+            }
+            let read = tokio::time::timeout(TCP_IDLE, reader.read(&mut chunk)).await;
+            match read {
+                Ok(Ok(0)) | Err(_) => break,
+                Ok(Ok(n)) => buf.extend_from_slice(&chunk[..n]),
+                Ok(Err(e)) => return Err(e),
+            }
+        }
+        drop(tx);
+        let _ = writing.await;
+        Ok(())
+    }
+
+    async fn process<F, Fut>(
+        &self,
+        parsed: Result<Message, SipError>,
+        raw: &[u8],
+        source: SocketAddr,
+        send: F,
+    ) where
+        F: Fn(Vec<u8>) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let request = match parsed {
+            Ok(Message::Request(request)) => request,
+            Ok(Message::Response(response)) => {
+                tracing::debug!(%source, code = response.code, "SIP response with no client transaction; dropped");
+                return;
+            }
+            Err(e) => {
+                tracing::info!(%source, "malformed SIP message: {e}");
+                if let Some(bytes) = best_effort_400(raw, &e) {
+                    send(bytes).await;
+                }
+                return;
+            }
+        };
+        if request.method == Method::Ack {
+            // ACK of a non-2xx final response ends the INVITE server
+            // transaction; there is nothing to answer (§17.2.1).
+            return;
+        }
+        if let Err(e) = request.validate() {
+            tracing::info!(%source, "invalid SIP request: {e}");
+            send(encode(Response::to(
+                &request,
+                400,
+                &format!("Bad Request ({e})"),
+                &crate::ids::token(),
+            )))
+            .await;
+            return;
+        }
+        if !self.trusted.contains(&source.ip()) {
+            tracing::warn!(%source, method = %request.method, "SIP request from an untrusted address");
+            send(encode(Response::to(
+                &request,
+                403,
+                "Forbidden (not a trusted IM system)",
+                &crate::ids::token(),
+            )))
+            .await;
+            return;
+        }
+        let Some(key) = TransactionKey::of(&request) else {
+            send(encode(Response::to(
+                &request,
+                400,
+                "Bad Request (no transaction identifier)",
+                &crate::ids::token(),
+            )))
+            .await;
+            return;
+        };
+        match self.transactions.begin(&key, Instant::now()) {
+            Begin::New => {}
+            Begin::InProgress => {
+                // A provisional answer stops the client's retransmissions
+                // from hurrying (§17.1.2.2: Proceeding waits T2).
+                send(encode(Response::to(&request, 100, "Trying", ""))).await;
+                return;
+            }
+            Begin::Answered(bytes) => {
+                send(bytes).await;
+                return;
+            }
+            Begin::Overloaded => {
+                let mut response =
+                    Response::to(&request, 503, "Service Unavailable", &crate::ids::token());
+                response.headers.push("Retry-After", "5");
+                send(encode(response)).await;
+                return;
+            }
+        }
+        if request.method == Method::Invite {
+            send(encode(Response::to(&request, 100, "Trying", ""))).await;
+        }
+        let response = self.handler.handle(request, source).await;
+        let bytes = encode(response);
+        self.transactions
+            .complete(&key, bytes.clone(), Instant::now());
+        send(bytes).await;
+    }
+}
+
+fn encode(response: Response) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    sip::write(&Message::Response(response), &mut out);
+    out
+}
+
+/// A 400 for bytes that did not parse as a message, built from whatever
+/// header lines can be found; `None` when there is no Via to answer to.
+pub fn best_effort_400(raw: &[u8], error: &SipError) -> Option<Vec<u8>> {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    if head.starts_with("SIP/") {
+        return None;
+    }
+    let mut headers = Headers::default();
+    for line in head.split("\r\n").skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = sip::canonical_name(name.trim());
+        if matches!(name.as_str(), "Via" | "From" | "To" | "Call-ID" | "CSeq") {
+            headers.push(name, value.trim());
+        }
+    }
+    headers.get("Via")?;
+    let request = Request {
+        method: Method::Options,
+        uri: "sip:invalid".into(),
+        headers,
+        body: Vec::new(),
+    };
+    let reason = format!("Bad Request ({error})");
+    Some(encode(Response::to(
+        &request,
+        400,
+        &reason,
+        &crate::ids::token(),
+    )))
+}

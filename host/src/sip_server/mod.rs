@@ -1,0 +1,9 @@
+//! The SIP side of the gateway as a server: UDP and TCP listeners, server
+//! transactions that absorb retransmissions, the trusted-peer check, and
+//! the hand-off of each new request to a handler.
+
+mod listener;
+mod transactions;
+
+pub use listener::{RequestHandler, SipServer, best_effort_400};
+pub use transactions::{Begin, TransactionKey, Transactions};

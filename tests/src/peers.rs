@@ -1,0 +1,174 @@
+//! Real third-party peers on loopback: dnsmasq (DNS MX), aiosmtpd (SMTP),
+//! sipp (SIP). Each runs as a child process in a temp dir and is killed
+//! when dropped.
+
+use std::io::{BufRead, BufReader};
+use std::net::{TcpListener, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A loopback port that was free a moment ago (TCP and UDP).
+pub fn free_port() -> u16 {
+    loop {
+        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = tcp.local_addr().expect("addr").port();
+        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+}
+
+fn require(tool: &str) {
+    let found = Command::new("sh")
+        .arg("-c")
+        .arg(format!("command -v {tool}"))
+        .stdout(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    assert!(
+        found,
+        "{tool} is not installed: .ci/run installs the test peers"
+    );
+}
+
+/// A child process killed on drop.
+pub struct Peer {
+    child: Child,
+    pub port: u16,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Peer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// dnsmasq answering for `*.test` names with the given records.
+/// `mx`: (domain, exchange, preference); `hosts`: (name, ip).
+pub fn dnsmasq(mx: &[(&str, &str, u16)], hosts: &[(&str, &str)]) -> Peer {
+    require("dnsmasq");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let mut conf = format!(
+        "port={port}\nlisten-address=127.0.0.1\nbind-interfaces\nno-resolv\nno-hosts\n\
+         user=root\nlocal=/test/\npid-file={}/dnsmasq.pid\nlog-facility=-\n",
+        dir.path().display()
+    );
+    for (domain, exchange, preference) in mx {
+        conf.push_str(&format!("mx-host={domain},{exchange},{preference}\n"));
+    }
+    for (name, ip) in hosts {
+        conf.push_str(&format!("host-record={name},{ip}\n"));
+    }
+    let conf_path = dir.path().join("dnsmasq.conf");
+    std::fs::write(&conf_path, conf).expect("write dnsmasq.conf");
+    let child = Command::new("dnsmasq")
+        .arg(format!("--conf-file={}", conf_path.display()))
+        .arg("--keep-in-foreground")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("dnsmasq starts");
+    // Ready when it holds the port.
+    let started = Instant::now();
+    while UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "dnsmasq did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Peer { child, port, dir }
+}
+
+/// aiosmtpd with the recipient policy of `tests/peers/smtp_sink.py`.
+pub fn smtp_sink() -> Peer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/smtp_sink.py");
+    let mut child = Command::new("/usr/bin/python3")
+        .arg(script)
+        .arg(port.to_string())
+        .arg(dir.path().join("Maildir"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3 runs");
+    let stdout = child.stdout.take().expect("piped");
+    let mut line = String::new();
+    BufReader::new(stdout).read_line(&mut line).expect("read");
+    assert_eq!(
+        line.trim(),
+        "ready",
+        "aiosmtpd did not start (is python3-aiosmtpd installed?)"
+    );
+    Peer { child, port, dir }
+}
+
+impl Peer {
+    /// Mails the SMTP sink accepted, oldest first.
+    pub fn mails(&self) -> Vec<Vec<u8>> {
+        let new = self.dir.path().join("Maildir/new");
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&new)
+            .map(|d| d.filter_map(Result::ok).map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort_by_key(|p| std::fs::metadata(p).and_then(|m| m.modified()).ok());
+        files
+            .iter()
+            .map(|p| std::fs::read(p).expect("read mail"))
+            .collect()
+    }
+}
+
+/// Outcome of a sipp run.
+pub struct SippRun {
+    pub success: bool,
+    pub output: String,
+}
+
+/// Runs a sipp scenario once against `target` (`127.0.0.1:port`), over
+/// `transport` ("u1" for UDP, "t1" for TCP).
+pub fn sipp(scenario_xml: &str, target: &str, transport: &str) -> SippRun {
+    require("sipp");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let scenario = dir.path().join("scenario.xml");
+    std::fs::write(&scenario, scenario_xml).expect("write scenario");
+    let output = Command::new("sipp")
+        .current_dir(dir.path())
+        .args(["-sf", scenario.to_str().expect("utf-8 path")])
+        .args(["-i", "127.0.0.1", "-p", &free_port().to_string()])
+        .args([
+            "-t",
+            transport,
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "30",
+            "-timeout_error",
+        ])
+        .args(["-trace_err", "-trace_msg"])
+        .arg(target)
+        .output()
+        .expect("sipp runs");
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    for entry in std::fs::read_dir(dir.path())
+        .into_iter()
+        .flatten()
+        .flatten()
+    {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name.ends_with("_messages.log") || name.ends_with("_errors.log") {
+            text.push_str(&format!("\n--- {name}\n"));
+            text.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+        }
+    }
+    SippRun {
+        success: output.status.success(),
+        output: text,
+    }
+}

@@ -1,0 +1,387 @@
+//! IM → e-mail end to end (SPEC S3, S5): sipp sends SIP MESSAGEs to the real
+//! gateway, which finds the recipient's MX in dnsmasq and delivers to
+//! aiosmtpd; every SIP answer and every byte that matters is checked.
+
+use std::net::UdpSocket;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use interwork_e2e::peers::{self, Peer, free_port};
+use interwork_e2e::{Gateway, Scratch};
+use mail_parser::{HeaderValue, MessageParser};
+
+struct World {
+    _dns: Peer,
+    smtp: Peer,
+    gateway: Gateway,
+    sip_port: u16,
+    _scratch: Scratch,
+}
+
+/// dnsmasq: mail.example.test → mx.mail.example.test (the sink);
+/// down.example.test → an address nobody listens on; backup.example.test →
+/// that first, the sink second; plain.example.test has an A record and no
+/// MX (implicit MX); nullmx.example.test publishes ".".
+fn world(trusted: &str) -> World {
+    let smtp = peers::smtp_sink();
+    let dns = peers::dnsmasq(
+        &[
+            ("mail.example.test", "mx.mail.example.test", 10),
+            ("mail.example.test", "mx2.mail.example.test", 20),
+            ("nullmx.example.test", ".", 0),
+            ("down.example.test", "mx.down.example.test", 10),
+            ("backup.example.test", "mx.down.example.test", 10),
+            ("backup.example.test", "mx.mail.example.test", 20),
+        ],
+        &[
+            ("mx.mail.example.test", "127.0.0.1"),
+            ("mx2.mail.example.test", "127.0.0.1"),
+            ("plain.example.test", "127.0.0.1"),
+            // Nothing listens there: connections are refused.
+            ("mx.down.example.test", "127.0.0.3"),
+        ],
+    );
+    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    let sip_port = free_port();
+    let config = scratch.config(&[
+        (
+            "udp_listen = \"0.0.0.0:5060\"",
+            &format!("udp_listen = \"127.0.0.1:{sip_port}\""),
+        ),
+        (
+            "tcp_listen = \"0.0.0.0:5060\"",
+            &format!("tcp_listen = \"127.0.0.1:{sip_port}\""),
+        ),
+        (
+            "trusted_peers = [\"127.0.0.1\"]",
+            &format!("trusted_peers = [\"{trusted}\"]"),
+        ),
+        (
+            "delivery_port = 25",
+            &format!("delivery_port = {}", smtp.port),
+        ),
+        ("delivery_deadline_secs = 20", "delivery_deadline_secs = 5"),
+        (
+            "# nameserver = \"127.0.0.1:5354\"",
+            &format!("nameserver = \"127.0.0.1:{}\"", dns.port),
+        ),
+    ]);
+    let mut gateway =
+        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
+    gateway.wait_for("SIP listening", Duration::from_secs(30));
+    World {
+        _dns: dns,
+        smtp,
+        gateway,
+        sip_port,
+        _scratch: scratch,
+    }
+}
+
+/// A sipp UAC scenario: one MESSAGE, then the expected final answer.
+fn message(to: &str, headers: &[&str], content_type: &str, body: &str, expect: u16) -> String {
+    let extra: String = headers.iter().map(|h| format!("{h}\n")).collect();
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" ?>
+<scenario name="message">
+<send retrans="500"><![CDATA[
+MESSAGE {to} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Alice" <sip:alice@im.example.test>;tag=[call_number]
+To: <{to}>
+Call-ID: [call_id]
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+{extra}Content-Type: {content_type}
+Content-Length: [len]
+
+{body}
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="{expect}"/>
+</scenario>
+"#
+    )
+}
+
+impl World {
+    fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.sip_port)
+    }
+
+    fn send(&self, scenario: &str, transport: &str) {
+        let run = peers::sipp(scenario, &self.target(), transport);
+        assert!(
+            run.success,
+            "sipp failed:\n{}\n--- gateway log\n{}",
+            run.output,
+            self.gateway.log.join("\n")
+        );
+    }
+
+    fn mails(&self) -> Vec<Vec<u8>> {
+        self.smtp.mails()
+    }
+}
+
+fn header_text<'a>(mail: &'a mail_parser::Message<'a>, name: &str) -> Option<String> {
+    match mail.header(name)? {
+        HeaderValue::Text(t) => Some(t.to_string()),
+        HeaderValue::Address(a) => a.first().and_then(|a| a.address()).map(str::to_string),
+        other => Some(format!("{other:?}")),
+    }
+}
+
+fn raw_header(mail: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(mail);
+    let head = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    head.split("\r\n")
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+        })
+        .map(|l| l[name.len() + 1..].trim().to_string())
+}
+
+#[test]
+fn plain_text_message_over_udp_and_tcp_becomes_a_mail() {
+    let w = world("127.0.0.1");
+    let body = "你好 Bob, lunch at noon?";
+    for (i, transport) in ["u1", "t1"].into_iter().enumerate() {
+        let scenario = message(
+            "sip:bob@mail.example.test",
+            &["Subject: 午饭 lunch"],
+            "text/plain;charset=UTF-8",
+            body,
+            202,
+        );
+        w.send(&scenario, transport);
+        let mails = w.mails();
+        assert_eq!(mails.len(), i + 1, "one mail per MESSAGE");
+        let raw = &mails[i];
+        assert_eq!(
+            raw_header(raw, "X-Envelope-From").as_deref(),
+            Some("<alice@im.example.test>")
+        );
+        assert_eq!(
+            raw_header(raw, "X-Envelope-To").as_deref(),
+            Some("<bob@mail.example.test>")
+        );
+        let mail = MessageParser::default().parse(raw).expect("a mail");
+        assert_eq!(
+            header_text(&mail, "From").as_deref(),
+            Some("alice@im.example.test")
+        );
+        assert_eq!(
+            header_text(&mail, "To").as_deref(),
+            Some("bob@mail.example.test")
+        );
+        assert_eq!(mail.subject(), Some("午饭 lunch"));
+        // Not ASCII: RFC 2047 encoded on the wire.
+        assert!(
+            raw_header(raw, "Subject").unwrap().starts_with("=?"),
+            "{:?}",
+            raw_header(raw, "Subject")
+        );
+        assert_eq!(mail.body_text(0).as_deref().map(str::trim_end), Some(body));
+        let ct = raw_header(raw, "Content-Type")
+            .unwrap()
+            .to_ascii_lowercase()
+            .replace('"', "");
+        assert!(
+            ct.starts_with("text/plain") && ct.contains("charset=utf-8"),
+            "{ct}"
+        );
+        assert!(
+            mail.message_id().unwrap().ends_with("@gw.example.test"),
+            "{:?}",
+            mail.message_id()
+        );
+        assert!(mail.date().is_some());
+        assert_eq!(raw_header(raw, "Disposition-Notification-To"), None);
+    }
+}
+
+#[test]
+fn cpim_with_imdn_sets_date_subject_and_notification_request() {
+    let w = world("127.0.0.1");
+    let cpim = "From: <sip:alice@im.example.test>\r
+To: <sip:bob@mail.example.test>\r
+NS: imdn <urn:ietf:params:imdn>\r
+imdn.Message-ID: 34jk324j\r
+DateTime: 2026-11-28T21:52:27+08:00\r
+Subject: 周末计划\r
+imdn.Disposition-Notification: positive-delivery, display\r
+\r
+Content-Type: text/plain; charset=utf-8\r
+\r
+周末去爬山吗？";
+    let scenario = message("sip:bob@mail.example.test", &[], "message/cpim", cpim, 202);
+    w.send(&scenario, "u1");
+    let mails = w.mails();
+    assert_eq!(mails.len(), 1);
+    let raw = &mails[0];
+    let mail = MessageParser::default().parse(raw).unwrap();
+    assert_eq!(mail.subject(), Some("周末计划"));
+    assert_eq!(
+        mail.body_text(0).as_deref().map(str::trim_end),
+        Some("周末去爬山吗？")
+    );
+    assert_eq!(
+        raw_header(raw, "Date").as_deref(),
+        Some("Sat, 28 Nov 2026 21:52:27 +0800")
+    );
+    assert_eq!(
+        raw_header(raw, "Disposition-Notification-To").as_deref(),
+        Some("<alice@im.example.test>")
+    );
+}
+
+#[test]
+fn failures_map_to_sip_answers() {
+    let w = world("127.0.0.1");
+    for (to, expect) in [
+        // The mapping plugin has no mailbox for an IM user of ours.
+        ("sip:carol@im.example.test", 404),
+        // The receiving MTA refuses or defers.
+        ("sip:reject-user@mail.example.test", 404),
+        ("sip:policy-block@mail.example.test", 403),
+        ("sip:too-big@mail.example.test", 413),
+        ("sip:defer@mail.example.test", 480),
+        // No such domain; a domain that takes no mail.
+        ("sip:bob@nowhere.example.test", 404),
+        ("sip:bob@nullmx.example.test", 404),
+        // The only MX is down: try again later.
+        ("sip:bob@down.example.test", 503),
+    ] {
+        let scenario = message(to, &[], "text/plain", "hello", expect);
+        w.send(&scenario, "u1");
+    }
+    // A domain without MX but with an address: the implicit MX takes it.
+    w.send(
+        &message(
+            "sip:bob@plain.example.test",
+            &[],
+            "text/plain",
+            "hello",
+            202,
+        ),
+        "u1",
+    );
+    // The preferred MX is down: the next one takes it.
+    w.send(
+        &message(
+            "sip:bob@backup.example.test",
+            &[],
+            "text/plain",
+            "hello",
+            202,
+        ),
+        "u1",
+    );
+    // Unsupported content: 415 with Accept.
+    w.send(
+        &message(
+            "sip:bob@mail.example.test",
+            &[],
+            "multipart/mixed;boundary=x",
+            "--x--",
+            415,
+        ),
+        "u1",
+    );
+    assert_eq!(
+        w.mails().len(),
+        2,
+        "only the implicit-MX and backup-MX mails were delivered"
+    );
+}
+
+#[test]
+fn a_retransmitted_message_makes_one_mail() {
+    let w = world("127.0.0.1");
+    // The same request twice (same branch): the second is a retransmission.
+    let scenario = r#"<?xml version="1.0" encoding="UTF-8" ?>
+<scenario name="retransmission">
+<send><![CDATA[
+MESSAGE sip:bob@mail.example.test SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-retx-[call_number]
+From: <sip:alice@im.example.test>;tag=[call_number]
+To: <sip:bob@mail.example.test>
+Call-ID: [call_id]
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+Content-Type: text/plain
+Content-Length: [len]
+
+once
+]]></send>
+<recv response="202"/>
+<send><![CDATA[
+MESSAGE sip:bob@mail.example.test SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=z9hG4bK-retx-[call_number]
+From: <sip:alice@im.example.test>;tag=[call_number]
+To: <sip:bob@mail.example.test>
+Call-ID: [call_id]
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+Content-Type: text/plain
+Content-Length: [len]
+
+once
+]]></send>
+<pause milliseconds="1000"/>
+</scenario>
+"#;
+    // sipp takes the second 202 for a retransmission of the first and
+    // does not pass it to the scenario: count it in its message log.
+    let run = peers::sipp(scenario, &w.target(), "u1");
+    assert!(run.success, "{}", run.output);
+    let answers = run.output.matches("UDP message received").count();
+    let accepted = run.output.matches("SIP/2.0 202 Accepted").count();
+    assert!(
+        answers >= 2 && accepted >= 2,
+        "the retransmission was not answered:\n{}",
+        run.output
+    );
+    assert_eq!(w.mails().len(), 1);
+}
+
+#[test]
+fn malformed_and_untrusted_requests_are_refused() {
+    let w = world("127.0.0.2");
+    // Untrusted source: sipp sends from 127.0.0.1, the gateway trusts .2.
+    w.send(
+        &message("sip:bob@mail.example.test", &[], "text/plain", "hi", 403),
+        "u1",
+    );
+    // Malformed: a header line without a colon, answered 400 with a reason.
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .unwrap();
+    let bad = "MESSAGE sip:bob@mail.example.test SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.1:9;branch=z9hG4bK-bad\r\n\
+From: <sip:alice@im.example.test>;tag=1\r\n\
+To: <sip:bob@mail.example.test>\r\n\
+Call-ID: bad-1\r\n\
+CSeq: 1 MESSAGE\r\n\
+This line is not a header\r\n\
+Content-Length: 0\r\n\r\n";
+    socket.send_to(bad.as_bytes(), w.target()).unwrap();
+    let mut buf = [0u8; 4096];
+    let (n, _) = socket
+        .recv_from(&mut buf)
+        .expect("an answer to the malformed request");
+    let answer = String::from_utf8_lossy(&buf[..n]);
+    assert!(
+        answer.starts_with("SIP/2.0 400 Bad Request (Malformed header line"),
+        "{answer}"
+    );
+    assert!(answer.contains("Call-ID: bad-1"), "{answer}");
+    assert!(w.mails().is_empty());
+}
