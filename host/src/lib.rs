@@ -14,6 +14,7 @@ pub mod mail;
 pub mod msrp;
 pub mod pipeline;
 pub mod plugin;
+pub mod sdp;
 pub mod sip;
 pub mod sip_server;
 pub mod timefmt;

@@ -130,10 +130,12 @@ pub(crate) fn check_header(header: &CpimHeader) -> Result<(), CpimError> {
         header: header.full_name(),
         reason: reason.to_owned(),
     };
-    if let Some(prefix) = &header.prefix {
-        if !is_name(prefix) {
-            return Err(invalid("prefix is not an RFC 3862 Name"));
-        }
+    if header
+        .prefix
+        .as_deref()
+        .is_some_and(|prefix| !is_name(prefix))
+    {
+        return Err(invalid("prefix is not an RFC 3862 Name"));
     }
     if !is_name(&header.name) {
         return Err(invalid("name is not an RFC 3862 Name"));

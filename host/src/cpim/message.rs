@@ -1,7 +1,7 @@
 //! The `message/cpim` body (RFC 3862 §2) and its typed accessors.
 
 use super::CpimHeader;
-use super::namespace::{CPIM_HEADERS_URN, namespace_of};
+use super::namespace::{CPIM_HEADERS_URN, namespaces};
 use super::value::parse_address;
 use crate::timefmt::{Timestamp, parse_rfc3339};
 
@@ -28,7 +28,7 @@ impl CpimMessage {
         Self::default()
     }
 
-    /// Appends a message header. Nothing is checked here; [`super::write`]
+    /// Appends a message header. Nothing is checked here; [`super::write()`]
     /// checks every header and refuses unsafe ones.
     pub fn push_header(&mut self, header: CpimHeader) -> &mut Self {
         self.headers.push(header);
@@ -68,34 +68,26 @@ impl CpimMessage {
 
     /// The namespace URN of `headers[index]` (see [`Self::get_ns`]).
     pub fn namespace_of(&self, index: usize) -> Option<&str> {
-        namespace_of(&self.headers, index)
+        namespaces(&self.headers).get(index).copied().flatten()
     }
 
     /// The first header called `name` (ASCII case-insensitive) whose
     /// namespace is `urn`, whatever prefix the sender bound to it.
     pub fn get_ns(&self, urn: &str, name: &str) -> Option<&CpimHeader> {
-        (0..self.headers.len())
-            .find(|&index| self.is_in_namespace(index, urn, name))
-            .and_then(|index| self.headers.get(index))
+        self.get_all_ns(urn, name).into_iter().next()
     }
 
     /// Every header called `name` in namespace `urn`, in wire order.
     pub fn get_all_ns(&self, urn: &str, name: &str) -> Vec<&CpimHeader> {
         self.headers
             .iter()
-            .enumerate()
-            .filter(|&(index, _)| self.is_in_namespace(index, urn, name))
-            .map(|(_, header)| header)
+            .zip(namespaces(&self.headers))
+            .filter(|(header, namespace)| {
+                header.name.eq_ignore_ascii_case(name)
+                    && namespace.is_some_and(|ns| ns.eq_ignore_ascii_case(urn))
+            })
+            .map(|(header, _)| header)
             .collect()
-    }
-
-    fn is_in_namespace(&self, index: usize, urn: &str, name: &str) -> bool {
-        self.headers
-            .get(index)
-            .is_some_and(|header| header.name.eq_ignore_ascii_case(name))
-            && self
-                .namespace_of(index)
-                .is_some_and(|namespace| namespace.eq_ignore_ascii_case(urn))
     }
 
     /// A standard RFC 3862 header (default namespace) by name.

@@ -2,12 +2,12 @@
 //! SIP MESSAGE and MSRP, carrying sender, recipients, time, subject and
 //! extension headers such as IMDN's (RFC 5438).
 //!
-//! * [`parse`] reads a complete body; [`write`] produces the exact wire
+//! * [`parse()`] reads a complete body; [`write()`] produces the exact wire
 //!   form with CRLF line ends, and `parse(write(m)) == m`.
 //! * Header values are kept as raw wire text; accessors decode them.
 //! * Namespaced headers are found by URN with [`CpimMessage::get_ns`],
 //!   never by the literal prefix, which every sender chooses freely.
-//! * CR/LF policy: [`write`] **refuses** a header value holding CR or LF.
+//! * CR/LF policy: [`write()`] **refuses** a header value holding CR or LF.
 //!   [`CpimHeader::text`] and [`format_address`] escape free text instead
 //!   (RFC 3862 §2.3 escapes, quoted display names).
 

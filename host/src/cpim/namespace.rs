@@ -3,6 +3,8 @@
 //! URN plus its name, never by the literal prefix, which each sender picks.
 
 use super::CpimHeader;
+use std::collections::HashMap;
+
 use super::value::is_name;
 
 /// The namespace of unprefixed headers unless an `NS` header without a
@@ -34,45 +36,56 @@ pub(crate) fn parse_ns_value(value: &str) -> Result<(Option<&str>, &str), &'stat
     Ok((prefix, uri))
 }
 
-/// The namespace URN of `headers[index]`.
+/// The prefix (if any) and URN an `NS` header declares.
+fn declaration(header: &CpimHeader) -> Option<(Option<&str>, &str)> {
+    if header.is_unprefixed("NS") {
+        parse_ns_value(&header.value).ok()
+    } else {
+        None
+    }
+}
+
+/// The namespace URN of every header, in one pass (a peer may send many
+/// headers; a lookup per header would be quadratic).
 ///
 /// A prefix is bound by the nearest `NS` header before it. If none comes
 /// before, the first one after it is used: RFC 3862 §3.4 wants the
 /// declaration first, but some clients emit `NS` after the headers that use
-/// it and the meaning is still unambiguous.
-pub(crate) fn namespace_of(headers: &[CpimHeader], index: usize) -> Option<&str> {
-    let header = headers.get(index)?;
-    let declarations = headers
-        .iter()
-        .enumerate()
-        .filter(|(_, h)| h.is_unprefixed("NS"))
-        .filter_map(|(position, h)| {
-            let (prefix, uri) = parse_ns_value(&h.value).ok()?;
-            Some((position, prefix, uri))
-        });
-    match header.prefix.as_deref() {
-        None => Some(
-            declarations
-                .filter(|(position, prefix, _)| *position < index && prefix.is_none())
-                .last()
-                .map_or(CPIM_HEADERS_URN, |(_, _, uri)| uri),
-        ),
-        Some(wanted) => {
-            let mut before = None;
-            let mut after = None;
-            for (position, prefix, uri) in declarations {
-                if !prefix.is_some_and(|p| p.eq_ignore_ascii_case(wanted)) {
-                    continue;
-                }
-                if position < index {
-                    before = Some(uri);
-                } else if after.is_none() {
-                    after = Some(uri);
-                }
-            }
-            before.or(after)
+/// it and the meaning is still unambiguous. Prefixes compare ASCII
+/// case-insensitively. An unbound prefix has no namespace (`None`).
+pub(crate) fn namespaces(headers: &[CpimHeader]) -> Vec<Option<&str>> {
+    let mut first_binding: HashMap<String, &str> = HashMap::new();
+    for (prefix, uri) in headers.iter().filter_map(declaration) {
+        if let Some(prefix) = prefix {
+            first_binding
+                .entry(prefix.to_ascii_lowercase())
+                .or_insert(uri);
         }
     }
+    let mut current_binding: HashMap<String, &str> = HashMap::new();
+    let mut default_namespace = CPIM_HEADERS_URN;
+    let mut result = Vec::with_capacity(headers.len());
+    for header in headers {
+        result.push(match &header.prefix {
+            None => Some(default_namespace),
+            Some(prefix) => {
+                let key = prefix.to_ascii_lowercase();
+                current_binding
+                    .get(&key)
+                    .or_else(|| first_binding.get(&key))
+                    .copied()
+            }
+        });
+        // A declaration takes effect for the headers after it.
+        match declaration(header) {
+            Some((None, uri)) => default_namespace = uri,
+            Some((Some(prefix), uri)) => {
+                current_binding.insert(prefix.to_ascii_lowercase(), uri);
+            }
+            None => {}
+        }
+    }
+    result
 }
 
 #[cfg(test)]
@@ -107,11 +120,17 @@ mod tests {
             CpimHeader::with_prefix("unbound", "Name", "4"),
             CpimHeader::new("From", "<im:a@b>"),
         ];
-        assert_eq!(namespace_of(&headers, 0), Some("urn:first"));
-        assert_eq!(namespace_of(&headers, 2), Some("urn:first"));
-        assert_eq!(namespace_of(&headers, 4), Some("urn:second"));
-        assert_eq!(namespace_of(&headers, 5), None);
-        assert_eq!(namespace_of(&headers, 6), Some(CPIM_HEADERS_URN));
-        assert_eq!(namespace_of(&headers, 99), None);
+        assert_eq!(
+            namespaces(&headers),
+            [
+                Some("urn:first"),
+                Some(CPIM_HEADERS_URN),
+                Some("urn:first"),
+                Some(CPIM_HEADERS_URN),
+                Some("urn:second"),
+                None,
+                Some(CPIM_HEADERS_URN),
+            ]
+        );
     }
 }

@@ -446,3 +446,18 @@ fn never_panics_on_damaged_input() {
         }
     }
 }
+
+#[test]
+fn many_headers_are_handled_in_linear_time() {
+    let mut wire = String::from("NS: imdn <urn:ietf:params:imdn>\r\n");
+    for index in 0..50_000 {
+        wire.push_str(&format!("imdn.X-{index}: v\r\n"));
+    }
+    wire.push_str("imdn.Message-ID: last\r\n\r\n\r\n");
+    let message = parse(wire.as_bytes()).unwrap();
+    assert_eq!(
+        message.get_ns(IMDN_URN, "Message-ID").unwrap().value,
+        "last"
+    );
+    assert!(message.to().is_empty());
+}

@@ -16,8 +16,13 @@ pub fn is_name_char(character: char) -> bool {
 }
 
 /// RFC 3862 §3.6 `TOKENCHAR` = `NAMECHAR` / `"."` / `UCS-high`.
+///
+/// Non-ASCII control and whitespace characters (NEL, U+2028, ...) are
+/// left out of `UCS-high` here: some software treats them as line breaks.
 pub fn is_token_char(character: char) -> bool {
-    is_name_char(character) || character == '.' || !character.is_ascii()
+    is_name_char(character)
+        || character == '.'
+        || !(character.is_ascii() || character.is_control() || character.is_whitespace())
 }
 
 /// True for a non-empty RFC 3862 `Name` (a header name or a prefix).

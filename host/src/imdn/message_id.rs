@@ -43,6 +43,8 @@ mod tests {
             "a,b",
             "a@b",
             "a:b",
+            "a\u{85}b",
+            "a\u{2028}b",
         ] {
             assert!(validate_message_id(id).is_err(), "{id:?}");
         }

@@ -12,6 +12,10 @@ use super::ImdnError;
 /// Deepest element nesting accepted; an IMDN needs four levels.
 pub(crate) const MAX_DEPTH: usize = 16;
 
+/// Most attributes on one element; IMDN elements carry only `xmlns`
+/// declarations, and the duplicate check is quadratic.
+pub(crate) const MAX_ATTRIBUTES: usize = 32;
+
 /// An element with its namespace resolved.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct XmlElement {
@@ -241,6 +245,9 @@ impl<'a> Reader<'a> {
                 return Err(xml_error(self.position, "expected whitespace, '>' or '/>'"));
             }
             let attribute_offset = self.position;
+            if attributes.len() == MAX_ATTRIBUTES {
+                return Err(xml_error(attribute_offset, "too many attributes"));
+            }
             let (name, value) = self.read_attribute()?;
             if attributes.iter().any(|(seen, _)| *seen == name) {
                 return Err(xml_error(attribute_offset, "duplicate attribute"));
@@ -464,6 +471,12 @@ mod tests {
         assert!(reason_of(&deep).contains("deeply"));
         let ok = format!("{}{}", "<a>".repeat(MAX_DEPTH), "</a>".repeat(MAX_DEPTH));
         assert!(parse_document(ok.as_bytes()).is_ok());
+    }
+
+    #[test]
+    fn refuses_too_many_attributes() {
+        let attributes: String = (0..=MAX_ATTRIBUTES).map(|i| format!(" a{i}='x'")).collect();
+        assert!(reason_of(&format!("<r{attributes}/>")).contains("too many"));
     }
 
     #[test]
