@@ -258,12 +258,12 @@ fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode>
             std::io::stdout().write_all(&mail.bytes)?;
             Ok(ExitCode::SUCCESS)
         }
-        Err(refusal) => {
+        Err(answer) => {
             eprintln!(
                 "interwork: the gateway would answer {} {}",
-                refusal.code, refusal.reason
+                answer.code, answer.reason
             );
-            for (name, value) in refusal.headers {
+            for (name, value) in answer.headers {
                 eprintln!("  {name}: {value}");
             }
             Ok(ExitCode::from(1))

@@ -2,7 +2,9 @@
 //! directory, starts the plugin registry with its watcher, and reloads on
 //! SIGHUP until SIGINT or SIGTERM.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use tokio::net::{TcpListener, UdpSocket};
@@ -12,8 +14,10 @@ use tokio::task::JoinHandle;
 use crate::config::{Config, ConfigSource};
 use crate::delivery::Deliverer;
 use crate::directory::Directory;
+use crate::msrp_session::{MsrpServer, Sessions};
 use crate::pipeline::ImToEmail;
 use crate::pipeline::im_to_email::SipHandler;
+use crate::pipeline::large_message::{LargeMessages, MsrpOffer, MsrpToEmail};
 use crate::plugin::{self, HostContext, PluginWatch, Plugins, Role};
 use crate::sip;
 use crate::sip_server::SipServer;
@@ -56,7 +60,8 @@ fn log_serving(plugins: &Plugins) {
     }
 }
 
-/// Binds the SIP listeners and starts serving; the tasks run until aborted.
+/// Binds the SIP and MSRP listeners and starts serving; the tasks run
+/// until aborted.
 async fn start_listeners(
     config: &Config,
     plugins: Arc<Plugins>,
@@ -71,10 +76,12 @@ async fn start_listeners(
         max_message_bytes: config.limits.sip_message_max_bytes,
         ..sip::Limits::default()
     };
-    let server = SipServer::new(
-        Arc::new(SipHandler(pipeline)),
-        config.sip.trusted_peers.clone(),
-        limits,
+    let msrp_listener = TcpListener::bind(config.msrp.listen)
+        .await
+        .with_context(|| format!("cannot bind msrp.listen {}", config.msrp.listen))?;
+    let msrp_address = SocketAddr::new(
+        config.msrp.advertised_address(),
+        msrp_listener.local_addr()?.port(),
     );
     let udp = UdpSocket::bind(config.sip.udp_listen)
         .await
@@ -82,18 +89,43 @@ async fn start_listeners(
     let tcp = TcpListener::bind(config.sip.tcp_listen)
         .await
         .with_context(|| format!("cannot bind sip.tcp_listen {}", config.sip.tcp_listen))?;
+    let sessions = Arc::new(Sessions::default());
+    let large = Arc::new(LargeMessages {
+        sessions: sessions.clone(),
+        offer: MsrpOffer {
+            address: msrp_address,
+            max_size: config.limits.msrp_message_max_bytes as u64,
+            contact: format!(
+                "<sip:interwork@{}>",
+                SocketAddr::new(msrp_address.ip(), udp.local_addr()?.port())
+            ),
+        },
+    });
+    let handler = Arc::new(SipHandler {
+        pager: pipeline.clone(),
+        large,
+    });
+    let server = SipServer::new(Arc::new(handler), config.sip.trusted_peers.clone(), limits);
+    let msrp = MsrpServer::new(
+        sessions,
+        Arc::new(MsrpToEmail(pipeline)),
+        config.limits.msrp_message_max_bytes,
+        Duration::from_secs(config.msrp.idle_timeout_secs),
+    );
     tracing::info!(udp = %udp.local_addr()?, tcp = %tcp.local_addr()?, "SIP listening");
+    tracing::info!(listen = %msrp_listener.local_addr()?, advertised = %msrp_address, "MSRP listening");
     let serve = |name: &'static str, result: std::io::Result<()>| {
         if let Err(e) = result {
-            tracing::error!("SIP {name} listener failed: {e}");
+            tracing::error!("{name} listener failed: {e}");
         }
     };
     let udp_task = tokio::spawn({
         let server = server.clone();
-        async move { serve("UDP", server.serve_udp(udp).await) }
+        async move { serve("SIP UDP", server.serve_udp(udp).await) }
     });
-    let tcp_task = tokio::spawn(async move { serve("TCP", server.serve_tcp(tcp).await) });
-    Ok(vec![udp_task, tcp_task])
+    let tcp_task = tokio::spawn(async move { serve("SIP TCP", server.serve_tcp(tcp).await) });
+    let msrp_task = tokio::spawn(async move { serve("MSRP", msrp.serve(msrp_listener).await) });
+    Ok(vec![udp_task, tcp_task, msrp_task])
 }
 
 /// Runs the gateway until SIGINT or SIGTERM.

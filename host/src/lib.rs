@@ -12,6 +12,7 @@ pub mod ids;
 pub mod imdn;
 pub mod mail;
 pub mod msrp;
+pub mod msrp_session;
 pub mod pipeline;
 pub mod plugin;
 pub mod sdp;

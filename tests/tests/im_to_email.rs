@@ -43,7 +43,12 @@ fn world(trusted: &str) -> World {
     );
     let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
     let sip_port = free_port();
+    let msrp_port = free_port();
     let config = scratch.config(&[
+        (
+            "listen = \"0.0.0.0:2855\"",
+            &format!("listen = \"127.0.0.1:{msrp_port}\""),
+        ),
         (
             "udp_listen = \"0.0.0.0:5060\"",
             &format!("udp_listen = \"127.0.0.1:{sip_port}\""),

@@ -87,12 +87,31 @@ impl Default for SipConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct MsrpConfig {
     pub listen: SocketAddr,
+    /// The address peers reach the listener at (SDP `c=` and `a=path`);
+    /// the listen address when that is not a wildcard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advertise: Option<std::net::IpAddr>,
+    pub idle_timeout_secs: u64,
 }
 
 impl Default for MsrpConfig {
     fn default() -> Self {
         Self {
             listen: SocketAddr::from(([0, 0, 0, 0], 2855)),
+            advertise: None,
+            idle_timeout_secs: 60,
+        }
+    }
+}
+
+impl MsrpConfig {
+    /// The address to put in SDP and MSRP URIs.
+    pub fn advertised_address(&self) -> std::net::IpAddr {
+        match self.advertise {
+            Some(ip) => ip,
+            None if !self.listen.ip().is_unspecified() => self.listen.ip(),
+            // Validation refuses this case; loopback keeps it harmless.
+            None => std::net::IpAddr::from([127, 0, 0, 1]),
         }
     }
 }

@@ -10,7 +10,11 @@ fn embedded_default_is_the_documented_example() {
     assert_eq!(config.limits, Limits::default());
     assert_eq!(config.sip, SipConfig::default());
     assert_eq!(config.smtp, SmtpConfig::default());
-    assert_eq!(config.msrp, MsrpConfig::default());
+    assert_eq!(config.msrp.listen, MsrpConfig::default().listen);
+    assert_eq!(
+        config.msrp.advertised_address(),
+        std::net::IpAddr::from([127, 0, 0, 1])
+    );
     assert_eq!(
         config.plugins.dir.as_deref(),
         Some(Path::new("/srv/plugins.d"))
@@ -95,6 +99,8 @@ fn minimal_config_takes_defaults() {
         [[im_domains]]
         domain = "im.example.net"
         next_hop = "192.0.2.1:5060"
+        [msrp]
+        advertise = "192.0.2.10"
     "#;
     let config = Config::parse(text, Path::new("/etc/interwork")).unwrap();
     assert_eq!(config.im_domains[0].transport, SipTransport::Udp);
@@ -103,6 +109,16 @@ fn minimal_config_takes_defaults() {
         config.plugins.dir.as_deref(),
         Some(Path::new("/etc/interwork/plugins.d"))
     );
+    assert_eq!(
+        config.msrp.advertised_address(),
+        std::net::IpAddr::from([192, 0, 2, 10])
+    );
+    // A wildcard MSRP listener must say where peers connect.
+    let without = text.replace("[msrp]\n        advertise = \"192.0.2.10\"", "");
+    let err = Config::parse(&without, Path::new("."))
+        .unwrap_err()
+        .to_string();
+    assert!(err.starts_with("msrp.advertise"), "{err}");
 }
 
 #[test]

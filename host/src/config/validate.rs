@@ -96,6 +96,15 @@ impl Config {
         if self.smtp.delivery_port == 0 {
             return Err(invalid("smtp.delivery_port", "must not be 0"));
         }
+        if self.msrp.listen.ip().is_unspecified() && self.msrp.advertise.is_none() {
+            return Err(invalid(
+                "msrp.advertise",
+                "needed when msrp.listen is a wildcard address: peers must be told where to connect",
+            ));
+        }
+        if !(1..=3600).contains(&self.msrp.idle_timeout_secs) {
+            return Err(invalid("msrp.idle_timeout_secs", "must be from 1 to 3600"));
+        }
         let limits = &self.limits;
         if !(1..=4096).contains(&limits.plugin_memory_mib) {
             return Err(invalid(

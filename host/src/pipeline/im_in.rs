@@ -6,7 +6,7 @@ use crate::cpim;
 use crate::imdn;
 use crate::plugin::bindings::types::{Dispositions, Header, ImMessage, Timestamp};
 
-use super::Refusal;
+use super::Answer;
 
 /// What the gateway takes (the `Accept` of a 415).
 pub const ACCEPTED_TYPES: &str =
@@ -34,8 +34,8 @@ fn acceptable(media: &str) -> bool {
         && media != "application/sdp"
 }
 
-fn unsupported(content_type: &str) -> Refusal {
-    Refusal::new(415, "Unsupported Media Type")
+fn unsupported(content_type: &str) -> Answer {
+    Answer::new(415, "Unsupported Media Type")
         .with("Accept", ACCEPTED_TYPES)
         .warning(
             "interwork",
@@ -53,7 +53,7 @@ pub fn im_from_content(
     recipient: &str,
     subject: Option<&str>,
     now: Timestamp,
-) -> Result<ImMessage, Refusal> {
+) -> Result<ImMessage, Answer> {
     let content_type = content_type.ok_or_else(|| unsupported("content without a Content-Type"))?;
     let media = media_type(content_type);
     let mut im = ImMessage {
@@ -69,7 +69,7 @@ pub fn im_from_content(
     };
     if media == "message/cpim" {
         let cpim = cpim::parse(body).map_err(|e| {
-            Refusal::new(400, "Bad Request").warning("interwork", &format!("bad message/cpim: {e}"))
+            Answer::new(400, "Bad Request").warning("interwork", &format!("bad message/cpim: {e}"))
         })?;
         let inner = cpim
             .content_type()

@@ -7,7 +7,8 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 
-use super::{Refusal, im_from_content};
+use super::large_message::LargeMessages;
+use super::{Answer, im_from_content};
 use crate::delivery::{Deliverer, DeliveryOutcome};
 use crate::mail::{self, OutgoingMail};
 use crate::plugin::Plugins;
@@ -40,33 +41,33 @@ pub fn mail_of_im(
     plugins: &Plugins,
     im: &ImMessage,
     hostname: &str,
-) -> Result<OutgoingMail, Refusal> {
+) -> Result<OutgoingMail, Answer> {
     let set = plugins.current();
     let engine = plugins.engine();
     // S3 step 1: the recipient's and the sender's e-mail addresses (S2).
     let recipient = im
         .recipients
         .first()
-        .ok_or_else(|| Refusal::new(400, "Bad Request"))?;
+        .ok_or_else(|| Answer::new(400, "Bad Request"))?;
     let to = set
         .mapping
         .email_of_im(engine, recipient, Role::Recipient)
-        .map_err(|e| Refusal::from_recipient_mapping(e, hostname))?;
+        .map_err(|e| Answer::from_recipient_mapping(e, hostname))?;
     let from = set
         .mapping
         .email_of_im(engine, &im.sender, Role::Sender)
-        .map_err(|e| Refusal::from_plugin(e, hostname))?;
+        .map_err(|e| Answer::from_plugin(e, hostname))?;
     // S5: the conversion plugin decides the headers and content.
     let email = set
         .conversion
         .im_to_email(engine, im, &from.value, &to.value)
-        .map_err(|e| Refusal::from_plugin(e, hostname))?;
+        .map_err(|e| Answer::from_plugin(e, hostname))?;
     mail::build(&email, hostname, now())
-        .map_err(|e| Refusal::new(500, "Server Internal Error").warning(hostname, &e.to_string()))
+        .map_err(|e| Answer::new(500, "Server Internal Error").warning(hostname, &e.to_string()))
 }
 
 /// The IM in a SIP MESSAGE request.
-pub fn im_of_message(request: &Request) -> Result<ImMessage, Refusal> {
+pub fn im_of_message(request: &Request) -> Result<ImMessage, Answer> {
     let headers = &request.headers;
     // The IM system asserts who sent it (RFC 3325) where it can; From
     // otherwise.
@@ -75,7 +76,7 @@ pub fn im_of_message(request: &Request) -> Result<ImMessage, Refusal> {
         .or_else(|| headers.get("From"))
         .unwrap_or_default();
     let sender = NameAddr::parse(sender_header)
-        .map_err(|e| Refusal::new(400, format!("Bad Request ({e})")))?
+        .map_err(|e| Answer::new(400, format!("Bad Request ({e})")))?
         .uri;
     im_from_content(
         headers.get("Content-Type"),
@@ -88,9 +89,9 @@ pub fn im_of_message(request: &Request) -> Result<ImMessage, Refusal> {
 }
 
 /// S3 step 5: the SIP answer of a delivery outcome.
-pub fn answer_of(outcome: &DeliveryOutcome, agent: &str) -> Refusal {
+pub fn answer_of(outcome: &DeliveryOutcome, agent: &str) -> Answer {
     match outcome {
-        DeliveryOutcome::Delivered { .. } => Refusal::new(202, "Accepted"),
+        DeliveryOutcome::Delivered { .. } => Answer::new(202, "Accepted"),
         DeliveryOutcome::Permanent(f) => {
             let enhanced = f.enhanced.as_deref().unwrap_or_default();
             let (code, reason) = if enhanced.starts_with("5.1.") {
@@ -102,13 +103,13 @@ pub fn answer_of(outcome: &DeliveryOutcome, agent: &str) -> Refusal {
             } else {
                 (500, "Server Internal Error")
             };
-            Refusal::new(code, reason).warning(agent, &f.text)
+            Answer::new(code, reason).warning(agent, &f.text)
         }
         DeliveryOutcome::Temporary(f) if f.code.is_some() => {
-            Refusal::temporary(480, "Temporarily Unavailable", 60).warning(agent, &f.text)
+            Answer::temporary(480, "Temporarily Unavailable", 60).warning(agent, &f.text)
         }
         DeliveryOutcome::Temporary(f) => {
-            Refusal::temporary(503, "Service Unavailable", 60).warning(agent, &f.text)
+            Answer::temporary(503, "Service Unavailable", 60).warning(agent, &f.text)
         }
     }
 }
@@ -123,15 +124,15 @@ impl ImToEmail {
     }
 
     /// Delivers one IM as mail and says how it went, as a SIP answer.
-    pub async fn deliver(&self, im: ImMessage) -> Refusal {
+    pub async fn deliver(&self, im: ImMessage) -> Answer {
         let plugins = self.plugins.clone();
         let hostname = self.hostname.clone();
         let built = tokio::task::spawn_blocking(move || mail_of_im(&plugins, &im, &hostname)).await;
         let mail = match built {
             Ok(Ok(mail)) => mail,
-            Ok(Err(refusal)) => return refusal,
+            Ok(Err(answer)) => return answer,
             Err(e) => {
-                return Refusal::plugin_fault(&format!("plugin task failed: {e}"), &self.hostname);
+                return Answer::plugin_fault(&format!("plugin task failed: {e}"), &self.hostname);
             }
         };
         let outcome = self.deliverer.deliver(&mail).await;
@@ -152,44 +153,43 @@ impl ImToEmail {
         }
         answer_of(&outcome, &self.hostname)
     }
-
-    async fn answer(&self, request: Request) -> Response {
-        let refusal = match request.method {
-            Method::Message => match im_of_message(&request) {
-                Ok(im) => self.deliver(im).await,
-                Err(refusal) => refusal,
-            },
-            Method::Options => Refusal::new(200, "OK")
-                .with("Allow", ALLOW)
-                .with("Accept", super::ACCEPTED_TYPES),
-            _ => Refusal::new(405, "Method Not Allowed").with("Allow", ALLOW),
-        };
-        let mut response = Response::to(
-            &request,
-            refusal.code,
-            &refusal.reason,
-            &crate::ids::token(),
-        );
-        for (name, value) in refusal.headers {
-            response.headers.push(name, value);
-        }
-        response
-    }
 }
 
 /// Methods the gateway serves.
-pub const ALLOW: &str = "MESSAGE, OPTIONS";
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS";
 
-/// The SIP server's handler: the IM → e-mail pipeline.
-pub struct SipHandler(pub Arc<ImToEmail>);
+/// The SIP server's handler: pager mode and large-message mode.
+pub struct SipHandler {
+    pub pager: Arc<ImToEmail>,
+    pub large: Arc<LargeMessages>,
+}
 
-impl RequestHandler for SipHandler {
+impl SipHandler {
+    async fn answer(&self, request: Request) -> Response {
+        let answer = match request.method {
+            Method::Message => match im_of_message(&request) {
+                Ok(im) => self.pager.deliver(im).await,
+                Err(answer) => answer,
+            },
+            Method::Invite => self.large.invite(&request),
+            Method::Bye => self.large.bye(&request),
+            Method::Cancel => self.large.cancel(&request),
+            Method::Options => Answer::new(200, "OK")
+                .with("Allow", ALLOW)
+                .with("Accept", super::ACCEPTED_TYPES),
+            _ => Answer::new(405, "Method Not Allowed").with("Allow", ALLOW),
+        };
+        answer.into_response(&request)
+    }
+}
+
+impl RequestHandler for Arc<SipHandler> {
     fn handle(
         &self,
         request: Request,
         _source: SocketAddr,
     ) -> Pin<Box<dyn Future<Output = Response> + Send>> {
-        let pipeline = self.0.clone();
-        Box::pin(async move { pipeline.answer(request).await })
+        let handler = self.clone();
+        Box::pin(async move { handler.answer(request).await })
     }
 }

@@ -2,10 +2,11 @@
 //! SPEC: receive → resolve addresses (mapping plugin) → convert (conversion
 //! plugin) → deliver → answer the sender.
 
+mod answer;
 mod im_in;
 pub mod im_to_email;
-mod refusal;
+pub mod large_message;
 
+pub use answer::Answer;
 pub use im_in::{ACCEPTED_TYPES, im_from_content};
 pub use im_to_email::ImToEmail;
-pub use refusal::Refusal;

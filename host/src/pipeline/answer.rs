@@ -1,28 +1,45 @@
-//! A message the gateway will not take, and how the sender is told.
+//! The gateway's answer to the IM side: a SIP status with its extra
+//! headers and, for an INVITE, a body (the SDP answer).
 
 use crate::plugin::{CallError, RefusalKind};
 
-/// A refusal as a SIP answer: code, reason phrase, and extra headers
-/// (`Accept`, `Retry-After`, `Warning`).
+/// A SIP answer: code, reason phrase, extra headers (`Accept`,
+/// `Retry-After`, `Warning`, `Contact`) and a body with its content type.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Refusal {
+pub struct Answer {
     pub code: u16,
     pub reason: String,
     pub headers: Vec<(String, String)>,
+    pub body: Option<(String, Vec<u8>)>,
 }
 
-impl Refusal {
+impl Answer {
     pub fn new(code: u16, reason: impl Into<String>) -> Self {
         Self {
             code,
             reason: reason.into(),
             headers: Vec::new(),
+            body: None,
         }
     }
 
     pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_string(), value.into()));
         self
+    }
+
+    /// The answer as a response to `request`.
+    pub fn into_response(self, request: &crate::sip::Request) -> crate::sip::Response {
+        let mut response =
+            crate::sip::Response::to(request, self.code, &self.reason, &crate::ids::token());
+        for (name, value) in self.headers {
+            response.headers.push(name, value);
+        }
+        if let Some((content_type, body)) = self.body {
+            response.headers.push("Content-Type", content_type);
+            response.body = body;
+        }
+        response
     }
 
     /// RFC 3261 §20.43 warning text: quoted, one line.
