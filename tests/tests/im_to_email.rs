@@ -15,7 +15,7 @@ struct World {
     smtp: Peer,
     gateway: Gateway,
     sip_port: u16,
-    _scratch: Scratch,
+    scratch: Scratch,
 }
 
 /// dnsmasq: mail.example.test → mx.mail.example.test (the sink);
@@ -79,7 +79,7 @@ fn world(trusted: &str) -> World {
         smtp,
         gateway,
         sip_port,
-        _scratch: scratch,
+        scratch,
     }
 }
 
@@ -209,6 +209,65 @@ fn plain_text_message_over_udp_and_tcp_becomes_a_mail() {
         assert!(mail.date().is_some());
         assert_eq!(raw_header(raw, "Disposition-Notification-To"), None);
     }
+}
+
+#[test]
+fn a_request_over_1300_bytes_is_taken_over_tcp() {
+    let w = world("127.0.0.1");
+    let body = "长".repeat(1000);
+    let scenario = message(
+        "sip:bob@mail.example.test",
+        &[],
+        "text/plain;charset=utf-8",
+        &body,
+        202,
+    );
+    assert!(scenario.len() > 3000);
+    w.send(&scenario, "t1");
+    let mails = w.mails();
+    assert_eq!(mails.len(), 1);
+    let mail = MessageParser::default().parse(&mails[0]).unwrap();
+    assert_eq!(
+        mail.body_text(0).as_deref().map(str::trim_end),
+        Some(body.as_str())
+    );
+}
+
+#[test]
+fn convert_prints_the_mail_without_network() {
+    let w = world("127.0.0.1");
+    let file = w.scratch.path().join("message.sip");
+    std::fs::write(
+        &file,
+        "MESSAGE sip:bob@mail.example.test SIP/2.0\n\
+Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1\n\
+From: <sip:alice@im.example.test>;tag=1\n\
+To: <sip:bob@mail.example.test>\n\
+Call-ID: convert-1\n\
+CSeq: 1 MESSAGE\n\
+Subject: hi\n\
+Content-Type: text/plain\n\
+Content-Length: 5\n\
+\n\
+hello",
+    )
+    .unwrap();
+    let out = w
+        .scratch
+        .run(&["convert", "im-to-email", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        text.starts_with("MAIL FROM:<alice@im.example.test>\nRCPT TO:<bob@mail.example.test>\n\n"),
+        "{text}"
+    );
+    assert!(text.contains("\r\nSubject: hi\r\n"), "{text}");
+    assert!(text.ends_with("\r\n\r\nhello"), "{text}");
+    assert!(w.mails().is_empty(), "convert sends nothing");
 }
 
 #[test]

@@ -1,24 +1,96 @@
 //! IM → e-mail in large-message mode (SPEC S4): the test plays the IM side
 //! — an INVITE with an MSRP offer, then an MSRP sender written here (no
-//! MSRP client exists as a Debian package) sending a 200 KB message in
-//! 2048-byte chunks — and checks that exactly one complete mail arrives at
-//! the real SMTP server found by MX.
+//! MSRP client exists as a Debian package) — against the real gateway,
+//! dnsmasq and aiosmtpd.
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use interwork_e2e::peers::{self, free_port};
+use interwork_e2e::peers::{self, Peer, free_port};
 use interwork_e2e::{Gateway, Scratch};
 use mail_parser::MessageParser;
 
+struct World {
+    smtp: Peer,
+    _dns: Peer,
+    _gateway: Gateway,
+    _scratch: Scratch,
+    sip_port: u16,
+    msrp_port: u16,
+}
+
+/// The gateway with its peers; `extra` replaces lines of the example
+/// configuration.
+fn world(extra: &[(&str, &str)]) -> World {
+    let smtp = peers::smtp_sink();
+    let dns = peers::dnsmasq(
+        &[("mail.example.test", "mx.mail.example.test", 10)],
+        &[("mx.mail.example.test", "127.0.0.1")],
+    );
+    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    let (sip_port, msrp_port) = (free_port(), free_port());
+    let mut lines = vec![
+        (
+            "udp_listen = \"0.0.0.0:5060\"".to_string(),
+            format!("udp_listen = \"127.0.0.1:{sip_port}\""),
+        ),
+        (
+            "tcp_listen = \"0.0.0.0:5060\"".to_string(),
+            format!("tcp_listen = \"127.0.0.1:{sip_port}\""),
+        ),
+        (
+            "listen = \"0.0.0.0:2855\"".to_string(),
+            format!("listen = \"127.0.0.1:{msrp_port}\""),
+        ),
+        (
+            "delivery_port = 25".to_string(),
+            format!("delivery_port = {}", smtp.port),
+        ),
+        (
+            "# nameserver = \"127.0.0.1:5354\"".to_string(),
+            format!("nameserver = \"127.0.0.1:{}\"", dns.port),
+        ),
+    ];
+    lines.extend(extra.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+    let pairs: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let config = scratch.config(&pairs);
+    let mut gateway =
+        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
+    gateway.wait_for("MSRP listening", Duration::from_secs(30));
+    World {
+        smtp,
+        _dns: dns,
+        _gateway: gateway,
+        _scratch: scratch,
+        sip_port,
+        msrp_port,
+    }
+}
+
+/// The IM system's side of SIP, over UDP.
 struct Ims {
     socket: UdpSocket,
     gateway: String,
 }
 
 impl Ims {
+    fn new(w: &World) -> Self {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket
+            .set_read_timeout(Some(Duration::from_secs(30)))
+            .unwrap();
+        Self {
+            socket,
+            gateway: format!("127.0.0.1:{}", w.sip_port),
+        }
+    }
+
+    /// Sends a request; returns the final answer.
     fn request(&self, text: &str) -> String {
         self.socket.send_to(text.as_bytes(), &self.gateway).unwrap();
         loop {
@@ -33,22 +105,58 @@ impl Ims {
             }
         }
     }
+
+    /// INVITE with an MSRP offer (RFC 4975 §8, RFC 6135 actpass), then ACK;
+    /// returns the gateway's `a=path`.
+    fn set_up(&self, to: &str, our_path: &str, msrp_port: u16) -> String {
+        let offer = format!(
+            "v=0\r\no=alice 2890844526 2890844527 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+m=message 7654 TCP/MSRP *\r\na=accept-types:message/cpim text/plain\r\na=path:{our_path}\r\na=setup:actpass\r\n"
+        );
+        let headers = "Subject: a long story\r\nContact: <sip:alice@127.0.0.1:5099>\r\nContent-Type: application/sdp\r\n";
+        let answer = self.request(&sip("INVITE", to, 1, "inv1", headers, &offer));
+        assert!(answer.starts_with("SIP/2.0 200 OK"), "{answer}");
+        assert!(answer.contains("Content-Type: application/sdp"), "{answer}");
+        assert!(answer.contains("a=setup:passive"), "{answer}");
+        assert!(answer.contains("m=message "), "{answer}");
+        let their_path = answer
+            .lines()
+            .find_map(|l| l.strip_prefix("a=path:"))
+            .expect("the gateway's a=path")
+            .trim()
+            .to_string();
+        assert!(
+            their_path.starts_with(&format!("msrp://127.0.0.1:{msrp_port}/")),
+            "{their_path}"
+        );
+        let ack = sip("ACK", to, 1, "ack1", "", "");
+        self.socket.send_to(ack.as_bytes(), &self.gateway).unwrap();
+        their_path
+    }
 }
 
-fn sip(method: &str, cseq: u32, branch: &str, extra: &str, body: &str) -> String {
+fn sip(method: &str, to: &str, cseq: u32, branch: &str, extra: &str, body: &str) -> String {
+    let to_tag = if method == "INVITE" { "" } else { ";tag=gw" };
+    let cseq_method = if method == "ACK" { "INVITE" } else { method };
     format!(
-        "{method} sip:bob@mail.example.test SIP/2.0\r\n\
+        "{method} {to} SIP/2.0\r\n\
 Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-{branch}\r\n\
 From: \"Alice\" <sip:alice@im.example.test>;tag=a1\r\n\
-To: <sip:bob@mail.example.test>{}\r\n\
-Call-ID: large-1@127.0.0.1\r\n\
-CSeq: {cseq} {}\r\n\
+To: <{to}>{to_tag}\r\n\
+Call-ID: large-{branch}@127.0.0.1\r\n\
+CSeq: {cseq} {cseq_method}\r\n\
 Max-Forwards: 70\r\n\
 {extra}Content-Length: {}\r\n\r\n{body}",
-        if method == "INVITE" { "" } else { ";tag=gw" },
-        if method == "ACK" { "INVITE" } else { method },
         body.len()
     )
+}
+
+fn connect(w: &World) -> (TcpStream, BufReader<TcpStream>) {
+    let stream = TcpStream::connect(("127.0.0.1", w.msrp_port)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    (stream.try_clone().unwrap(), BufReader::new(stream))
 }
 
 /// Reads one MSRP frame (up to and including its end-line).
@@ -75,118 +183,73 @@ fn read_frame(reader: &mut BufReader<TcpStream>) -> String {
     }
 }
 
+/// One SEND chunk, written by hand from RFC 4975 §7.1 (not with the
+/// gateway's own codec).
+#[allow(clippy::too_many_arguments)]
+fn send_chunk(
+    writer: &mut TcpStream,
+    tid: &str,
+    to: &str,
+    from: &str,
+    message_id: &str,
+    extra: &str,
+    range: (usize, usize, usize),
+    data: &[u8],
+    flag: char,
+) {
+    let (start, end, total) = range;
+    let mut frame = format!(
+        "MSRP {tid} SEND\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\nMessage-ID: {message_id}\r\n{extra}\
+Byte-Range: {start}-{end}/{total}\r\nContent-Type: text/plain;charset=utf-8\r\n\r\n"
+    )
+    .into_bytes();
+    frame.extend_from_slice(data);
+    frame.extend_from_slice(format!("\r\n-------{tid}{flag}\r\n").as_bytes());
+    writer.write_all(&frame).unwrap();
+}
+
 #[test]
 fn a_200_kb_msrp_message_becomes_one_mail() {
-    let smtp = peers::smtp_sink();
-    let dns = peers::dnsmasq(
-        &[("mail.example.test", "mx.mail.example.test", 10)],
-        &[("mx.mail.example.test", "127.0.0.1")],
-    );
-    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    let (sip_port, msrp_port) = (free_port(), free_port());
-    let config = scratch.config(&[
-        (
-            "udp_listen = \"0.0.0.0:5060\"",
-            &format!("udp_listen = \"127.0.0.1:{sip_port}\""),
-        ),
-        (
-            "tcp_listen = \"0.0.0.0:5060\"",
-            &format!("tcp_listen = \"127.0.0.1:{sip_port}\""),
-        ),
-        (
-            "listen = \"0.0.0.0:2855\"",
-            &format!("listen = \"127.0.0.1:{msrp_port}\""),
-        ),
-        (
-            "delivery_port = 25",
-            &format!("delivery_port = {}", smtp.port),
-        ),
-        (
-            "# nameserver = \"127.0.0.1:5354\"",
-            &format!("nameserver = \"127.0.0.1:{}\"", dns.port),
-        ),
-    ]);
-    let mut gateway =
-        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
-    gateway.wait_for("MSRP listening", Duration::from_secs(30));
-
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    socket
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let ims = Ims {
-        socket,
-        gateway: format!("127.0.0.1:{sip_port}"),
-    };
-
-    // 1. INVITE with an MSRP offer (RFC 4975 §8, RFC 6135 actpass).
+    let w = world(&[]);
+    let ims = Ims::new(&w);
     let our_path = "msrp://127.0.0.1:7654/s9Hq2aTbUz;tcp";
-    let offer = format!(
-        "v=0\r\no=alice 2890844526 2890844527 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-m=message 7654 TCP/MSRP *\r\na=accept-types:message/cpim text/plain\r\na=path:{our_path}\r\na=setup:actpass\r\n"
-    );
-    let answer = ims.request(&sip(
-        "INVITE",
-        1,
-        "inv1",
-        "Subject: a long story\r\nContact: <sip:alice@127.0.0.1:5099>\r\nContent-Type: application/sdp\r\n",
-        &offer,
-    ));
-    assert!(answer.starts_with("SIP/2.0 200 OK"), "{answer}");
-    assert!(answer.contains("a=setup:passive"), "{answer}");
-    assert!(answer.contains("m=message "), "{answer}");
-    let their_path = answer
-        .lines()
-        .find_map(|l| l.strip_prefix("a=path:"))
-        .expect("the gateway's a=path")
-        .trim()
-        .to_string();
-    assert!(
-        their_path.starts_with(&format!("msrp://127.0.0.1:{msrp_port}/")),
-        "{their_path}"
-    );
-    ims.socket
-        .send_to(sip("ACK", 1, "ack1", "", "").as_bytes(), &ims.gateway)
-        .unwrap();
+    let their_path = ims.set_up("sip:bob@mail.example.test", our_path, w.msrp_port);
 
-    // 2. The message, in 2048-byte chunks (RFC 4975 §5.1).
+    // The message, in 2048-byte chunks (RFC 4975 §5.1).
     let line = "Lorem ipsum dolor sit amet, 你好世界, consectetur adipiscing elit.\n";
-    let content: String = line.repeat(200 * 1024 / line.len() + 1);
-    let content = content.as_bytes();
-    assert!(content.len() >= 200 * 1024);
-    let stream = TcpStream::connect(("127.0.0.1", msrp_port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    let mut reader = BufReader::new(stream);
+    let content = line.repeat(200 * 1024 / line.len() + 1).into_bytes();
     let total = content.len();
-    let mut sent = 0;
-    let mut n = 0;
+    assert!(total >= 200 * 1024);
+    let (mut writer, mut reader) = connect(&w);
+    let (mut sent, mut chunks) = (0, 0);
     while sent < total {
         let end = (sent + 2048).min(total);
-        let tid = format!("tid{n:05}x");
+        let tid = format!("tid{chunks:05}x");
         let flag = if end == total { '$' } else { '+' };
-        let mut frame = format!(
-            "MSRP {tid} SEND\r\nTo-Path: {their_path}\r\nFrom-Path: {our_path}\r\nMessage-ID: m-large-1\r\n\
-Success-Report: yes\r\nByte-Range: {}-{end}/{total}\r\nContent-Type: text/plain;charset=utf-8\r\n\r\n",
-            sent + 1
-        )
-        .into_bytes();
-        frame.extend_from_slice(&content[sent..end]);
-        frame.extend_from_slice(format!("\r\n-------{tid}{flag}\r\n").as_bytes());
-        writer.write_all(&frame).unwrap();
+        let range = (sent + 1, end, total);
+        let extra = "Success-Report: yes\r\n";
+        send_chunk(
+            &mut writer,
+            &tid,
+            &their_path,
+            our_path,
+            "m-large-1",
+            extra,
+            range,
+            &content[sent..end],
+            flag,
+        );
         let response = read_frame(&mut reader);
         assert!(
             response.starts_with(&format!("MSRP {tid} 200 OK")),
             "{response}"
         );
         sent = end;
-        n += 1;
+        chunks += 1;
     }
-    assert!(n >= 100, "{n} chunks");
+    assert!(chunks >= 100, "{chunks} chunks");
 
-    // 3. The end-to-end REPORT asked for with Success-Report: yes.
+    // The end-to-end REPORT asked for with Success-Report: yes (§7.1.2).
     let report = read_frame(&mut reader);
     assert!(report.contains(" REPORT\r\n"), "{report}");
     assert!(report.contains("Message-ID: m-large-1"), "{report}");
@@ -196,19 +259,88 @@ Success-Report: yes\r\nByte-Range: {}-{end}/{total}\r\nContent-Type: text/plain;
     );
     assert!(report.contains("Status: 000 200"), "{report}");
 
-    // 4. BYE ends the session.
-    let bye = ims.request(&sip("BYE", 2, "bye1", "", ""));
+    // BYE ends the session; a second BYE finds none.
+    let bye = ims.request(&sip("BYE", "sip:bob@mail.example.test", 2, "inv1", "", ""));
     assert!(bye.starts_with("SIP/2.0 200 OK"), "{bye}");
+    let again = ims.request(
+        &sip("BYE", "sip:bob@mail.example.test", 3, "inv1-again", "", "")
+            .replace("Call-ID: large-inv1-again@", "Call-ID: large-inv1@"),
+    );
+    assert!(again.starts_with("SIP/2.0 481"), "{again}");
 
     // Exactly one mail, with the whole content.
-    let mails = smtp.mails();
+    let mails = w.smtp.mails();
     assert_eq!(mails.len(), 1);
     let mail = MessageParser::default().parse(&mails[0]).unwrap();
     assert_eq!(mail.subject(), Some("a long story"));
     let text = mail.body_text(0).expect("a text body");
     assert_eq!(
         text.as_bytes(),
-        content,
+        content.as_slice(),
         "the mail body is the MSRP message, byte for byte"
     );
+}
+
+#[test]
+fn failures_are_reported_and_oversize_is_refused() {
+    let w = world(&[(
+        "msrp_message_max_bytes = 26214400",
+        "msrp_message_max_bytes = 2048",
+    )]);
+    let ims = Ims::new(&w);
+    let our_path = "msrp://127.0.0.1:7655/fA1lur3sX;tcp";
+    // The receiving MTA refuses the recipient: a failure REPORT (the
+    // default Failure-Report is yes) that carries the SIP-side answer.
+    let their_path = ims.set_up("sip:reject-user@mail.example.test", our_path, w.msrp_port);
+    let (mut writer, mut reader) = connect(&w);
+    send_chunk(
+        &mut writer,
+        "tidfail1",
+        &their_path,
+        our_path,
+        "m-fail-1",
+        "",
+        (1, 5, 5),
+        b"hello",
+        '$',
+    );
+    let response = read_frame(&mut reader);
+    assert!(response.starts_with("MSRP tidfail1 200 OK"), "{response}");
+    let report = read_frame(&mut reader);
+    assert!(
+        report.contains(" REPORT\r\n") && report.contains("Status: 000 403"),
+        "{report}"
+    );
+    assert!(report.contains("404 Not Found"), "{report}");
+    // Over the configured size: 413 to the SEND (RFC 4975 §7.3.1).
+    let big = vec![b'x'; 3000];
+    send_chunk(
+        &mut writer,
+        "tidbig01",
+        &their_path,
+        our_path,
+        "m-big-1",
+        "",
+        (1, 3000, 3000),
+        &big,
+        '$',
+    );
+    let response = read_frame(&mut reader);
+    assert!(response.starts_with("MSRP tidbig01 413"), "{response}");
+    // A SEND for a session that does not exist: 481.
+    let nowhere = "msrp://127.0.0.1:1/nosuchsession;tcp";
+    send_chunk(
+        &mut writer,
+        "tidnone1",
+        nowhere,
+        our_path,
+        "m-none-1",
+        "",
+        (1, 1, 1),
+        b"x",
+        '$',
+    );
+    let response = read_frame(&mut reader);
+    assert!(response.starts_with("MSRP tidnone1 481"), "{response}");
+    assert!(w.smtp.mails().is_empty());
 }
