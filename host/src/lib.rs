@@ -18,4 +18,5 @@ pub mod plugin;
 pub mod sdp;
 pub mod sip;
 pub mod sip_server;
+pub mod smtp_server;
 pub mod timefmt;

@@ -1,0 +1,220 @@
+//! The SMTP state machine driven in memory, one exchange per line, as
+//! Stalwart's inbound tests read.
+
+use super::*;
+
+struct Domains;
+
+impl RecipientCheck for Domains {
+    fn check(&self, address: &str) -> Result<(), Reply> {
+        match address.rsplit_once('@') {
+            Some(("nobody", "im.example.test")) => Err(Reply::new(550, "5.1.1", "User unknown")),
+            Some(("broken", "im.example.test")) => Err(Reply::new(451, "4.3.0", "Try again later")),
+            Some((_, "im.example.test")) => Ok(()),
+            _ => Err(Reply::new(550, "5.7.1", "Relaying denied")),
+        }
+    }
+}
+
+struct Client {
+    session: SmtpSession,
+    delivered: Vec<Transaction>,
+    closed: bool,
+}
+
+impl Client {
+    fn new(max_size: usize) -> Self {
+        let session = SmtpSession::new(Capabilities {
+            hostname: "gw.example.test".into(),
+            max_size,
+        });
+        assert_eq!(
+            session.greeting(),
+            b"220 gw.example.test ESMTP Interwork\r\n"
+        );
+        Self {
+            session,
+            delivered: Vec::new(),
+            closed: false,
+        }
+    }
+
+    fn text(&mut self, outputs: Vec<Output>) -> String {
+        let mut text = String::new();
+        for output in outputs {
+            match output {
+                Output::Send(bytes) => text.push_str(&String::from_utf8(bytes).unwrap()),
+                Output::Deliver(t) => self.delivered.push(t),
+                Output::Close => self.closed = true,
+            }
+        }
+        text
+    }
+
+    /// Sends bytes; returns everything the server wrote.
+    fn send(&mut self, bytes: &str) -> String {
+        let outputs = self.session.feed(bytes.as_bytes(), &Domains);
+        self.text(outputs)
+    }
+
+    /// Sends a command line; asserts the reply starts with `expect`.
+    fn cmd(&mut self, line: &str, expect: &str) {
+        let reply = self.send(&format!("{line}\r\n"));
+        assert!(
+            reply.starts_with(expect),
+            "{line:?} → {reply:?}, expected {expect:?}"
+        );
+    }
+
+    fn deliver_with(&mut self, reply: Reply) -> String {
+        let outputs = self.session.delivered(reply, &Domains);
+        self.text(outputs)
+    }
+}
+
+#[test]
+fn a_whole_transaction() {
+    let mut c = Client::new(10_000);
+    let ehlo = c.send("EHLO mail.example.org\r\n");
+    assert_eq!(
+        ehlo,
+        "250-gw.example.test greets you\r\n250-SIZE 10000\r\n250-PIPELINING\r\n250-8BITMIME\r\n\
+250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8\r\n"
+    );
+    c.cmd(
+        "MAIL FROM:<bob@mail.example.org> SIZE=100 BODY=8BITMIME",
+        "250 2.1.0",
+    );
+    c.cmd("RCPT TO:<alice@im.example.test>", "250 2.1.5");
+    c.cmd("DATA", "354 ");
+    // Dot-stuffed line, then the end of data; the DATA reply waits.
+    let reply = c.send("Subject: hi\r\n\r\n..leading dot\r\nbody\r\n.\r\n");
+    assert_eq!(reply, "");
+    assert_eq!(c.delivered.len(), 1);
+    let t = &c.delivered[0];
+    assert_eq!(t.helo, "mail.example.org");
+    assert_eq!(t.mail_from, "bob@mail.example.org");
+    assert_eq!(t.rcpt_to, ["alice@im.example.test"]);
+    assert_eq!(
+        String::from_utf8_lossy(&t.data),
+        "Subject: hi\r\n\r\n.leading dot\r\nbody\r\n"
+    );
+    assert_eq!(
+        c.deliver_with(Reply::new(250, "2.0.0", "Delivered as IM")),
+        "250 2.0.0 Delivered as IM\r\n"
+    );
+    c.cmd("QUIT", "221 2.0.0");
+    assert!(c.closed);
+}
+
+#[test]
+fn pipelined_commands_are_answered_in_order() {
+    let mut c = Client::new(10_000);
+    c.cmd("EHLO x", "250-");
+    let replies = c.send(
+        "MAIL FROM:<bob@mail.example.org>\r\nRCPT TO:<alice@im.example.test>\r\nDATA\r\nhello\r\n.\r\nRSET\r\nNOOP\r\n",
+    );
+    assert_eq!(
+        replies,
+        "250 2.1.0 Sender OK\r\n250 2.1.5 Recipient OK\r\n354 Start mail input; end with <CRLF>.<CRLF>\r\n"
+    );
+    // RSET and NOOP wait behind the pending DATA reply.
+    let after = c.deliver_with(Reply::new(451, "4.4.1", "IM system unreachable"));
+    assert_eq!(
+        after,
+        "451 4.4.1 IM system unreachable\r\n250 2.0.0 Reset\r\n250 2.0.0 OK\r\n"
+    );
+}
+
+#[test]
+fn policy_relay_denial_unknown_users_and_one_recipient() {
+    let mut c = Client::new(10_000);
+    c.cmd("EHLO x", "250-");
+    c.cmd("RCPT TO:<alice@im.example.test>", "503 5.5.1");
+    c.cmd("MAIL FROM:<bob@mail.example.org>", "250 2.1.0");
+    c.cmd("MAIL FROM:<bob@mail.example.org>", "503 5.5.1 Nested");
+    c.cmd(
+        "RCPT TO:<victim@elsewhere.example>",
+        "550 5.7.1 Relaying denied",
+    );
+    c.cmd("RCPT TO:<nobody@im.example.test>", "550 5.1.1");
+    c.cmd("RCPT TO:<broken@im.example.test>", "451 4.3.0");
+    c.cmd("DATA", "554 5.5.1 No valid recipients");
+    c.cmd("RCPT TO:<alice@im.example.test>", "250 2.1.5");
+    c.cmd("RCPT TO:<carol@im.example.test>", "452 4.5.3");
+    c.cmd("RSET", "250 2.0.0");
+    c.cmd("DATA", "503 5.5.1");
+}
+
+#[test]
+fn bad_commands_get_clear_errors() {
+    let mut c = Client::new(10_000);
+    c.cmd(
+        "MAIL FROM:<bob@mail.example.org>",
+        "503 5.5.1 Say EHLO first",
+    );
+    c.cmd("HELO client.example.org", "250 gw.example.test");
+    c.cmd("FROB", "500 5.5.1");
+    c.cmd("MAIL FROM:bob", "501");
+    c.cmd("VRFY alice", "252 2.5.2");
+    c.cmd("EXPN staff", "502 5.5.1");
+    c.cmd("STARTTLS", "502 5.5.1");
+    c.cmd("MAIL FROM:<bob@mail.example.org> SIZE=20000", "552 5.3.4");
+    let long = format!("NOOP {}", "x".repeat(5000));
+    let reply = c.send(&format!("{long}\r\n"));
+    assert!(reply.starts_with("500 5.5.2"), "{reply}");
+    c.cmd("NOOP", "250 2.0.0");
+}
+
+#[test]
+fn too_many_errors_close_the_session() {
+    let mut c = Client::new(10_000);
+    for _ in 0..19 {
+        c.cmd("FROB", "500");
+    }
+    let reply = c.send("FROB\r\n");
+    assert!(reply.contains("421 4.7.0"), "{reply}");
+    assert!(c.closed);
+}
+
+#[test]
+fn an_oversize_message_is_refused_after_data() {
+    let mut c = Client::new(100);
+    c.cmd("EHLO x", "250-");
+    c.cmd("MAIL FROM:<bob@mail.example.org>", "250");
+    c.cmd("RCPT TO:<alice@im.example.test>", "250");
+    c.cmd("DATA", "354");
+    let body = "y".repeat(80);
+    assert_eq!(c.send(&format!("{body}\r\n{body}\r\n")), "");
+    assert_eq!(c.send(".\r\n"), "552 5.3.4 Message too big for system\r\n");
+    assert!(c.delivered.is_empty());
+    // The session goes on.
+    c.cmd("MAIL FROM:<bob@mail.example.org>", "250");
+}
+
+#[test]
+fn bytes_may_arrive_in_any_pieces() {
+    let script = "EHLO x\r\nMAIL FROM:<bob@mail.example.org>\r\nRCPT TO:<alice@im.example.test>\r\nDATA\r\nline one\r\n.\r\n";
+    for piece in [1, 2, 3, 7, 64] {
+        let mut c = Client::new(10_000);
+        let mut all = String::new();
+        for chunk in script.as_bytes().chunks(piece) {
+            all.push_str(&c.send(std::str::from_utf8(chunk).unwrap()));
+        }
+        assert_eq!(c.delivered.len(), 1, "pieces of {piece}: {all}");
+        assert_eq!(c.delivered[0].data, b"line one\r\n");
+    }
+}
+
+#[test]
+fn an_over_long_line_in_pieces_is_refused_once() {
+    let mut c = Client::new(10_000);
+    c.cmd("EHLO x", "250-");
+    let long = format!("NOOP {}\r\n", "x".repeat(5000));
+    let mut replies = String::new();
+    for chunk in long.as_bytes().chunks(100) {
+        replies.push_str(&c.send(std::str::from_utf8(chunk).unwrap()));
+    }
+    assert_eq!(replies, "500 5.5.2 Line too long\r\n");
+    c.cmd("NOOP", "250 2.0.0");
+}
