@@ -16,11 +16,13 @@ use crate::delivery::Deliverer;
 use crate::directory::Directory;
 use crate::msrp_session::{MsrpServer, Sessions};
 use crate::pipeline::ImToEmail;
+use crate::pipeline::email_to_im::{EmailToIm, RecipientPolicy};
 use crate::pipeline::im_to_email::SipHandler;
 use crate::pipeline::large_message::{LargeMessages, MsrpOffer, MsrpToEmail};
 use crate::plugin::{self, HostContext, PluginWatch, Plugins, Role};
 use crate::sip;
 use crate::sip_server::SipServer;
+use crate::smtp_server::{Capabilities, SmtpServer};
 
 /// Reads the directory file of a configuration (empty when none is set).
 pub fn load_directory(config: &Config) -> anyhow::Result<Arc<Directory>> {
@@ -105,7 +107,25 @@ async fn start_listeners(
         pager: pipeline.clone(),
         large,
     });
-    let server = SipServer::new(Arc::new(handler), config.sip.trusted_peers.clone(), limits);
+    let server = SipServer::new(
+        Arc::new(handler),
+        config.sip.trusted_peers.clone(),
+        limits,
+        config.msrp.advertised_address(),
+    );
+    let email_to_im = Arc::new(EmailToIm::new(config, pipeline.plugins(), server.clone()));
+    let smtp = SmtpServer::new(
+        Capabilities {
+            hostname: config.gateway.hostname.clone(),
+            max_size: config.limits.mail_max_bytes,
+        },
+        Arc::new(RecipientPolicy(pipeline.plugins())),
+        Arc::new(email_to_im),
+        config.smtp.max_sessions,
+    );
+    let smtp_listener = TcpListener::bind(config.smtp.listen)
+        .await
+        .with_context(|| format!("cannot bind smtp.listen {}", config.smtp.listen))?;
     let msrp = MsrpServer::new(
         sessions,
         Arc::new(MsrpToEmail(pipeline)),
@@ -125,7 +145,9 @@ async fn start_listeners(
     });
     let tcp_task = tokio::spawn(async move { serve("SIP TCP", server.serve_tcp(tcp).await) });
     let msrp_task = tokio::spawn(async move { serve("MSRP", msrp.serve(msrp_listener).await) });
-    Ok(vec![udp_task, tcp_task, msrp_task])
+    tracing::info!(listen = %smtp_listener.local_addr()?, "SMTP listening");
+    let smtp_task = tokio::spawn(async move { serve("SMTP", smtp.serve(smtp_listener).await) });
+    Ok(vec![udp_task, tcp_task, msrp_task, smtp_task])
 }
 
 /// Runs the gateway until SIGINT or SIGTERM.

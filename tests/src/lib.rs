@@ -72,6 +72,44 @@ impl Scratch {
         self.command(args).output().expect("interwork runs")
     }
 
+    /// The example configuration with every listener on a free loopback
+    /// port, plus `replacements`; returns its path and the ports.
+    pub fn gateway_config(&self, replacements: &[(&str, &str)]) -> (PathBuf, Ports) {
+        let ports = Ports {
+            sip: peers::free_port(),
+            msrp: peers::free_port(),
+            smtp: peers::free_port(),
+        };
+        let mut lines: Vec<(String, String)> = vec![
+            (
+                "udp_listen = \"0.0.0.0:5060\"".into(),
+                format!("udp_listen = \"127.0.0.1:{}\"", ports.sip),
+            ),
+            (
+                "tcp_listen = \"0.0.0.0:5060\"".into(),
+                format!("tcp_listen = \"127.0.0.1:{}\"", ports.sip),
+            ),
+            (
+                "listen = \"0.0.0.0:2855\"".into(),
+                format!("listen = \"127.0.0.1:{}\"", ports.msrp),
+            ),
+            (
+                "listen = \"0.0.0.0:25\"".into(),
+                format!("listen = \"127.0.0.1:{}\"", ports.smtp),
+            ),
+        ];
+        lines.extend(
+            replacements
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string())),
+        );
+        let pairs: Vec<(&str, &str)> = lines
+            .iter()
+            .map(|(a, b)| (a.as_str(), b.as_str()))
+            .collect();
+        (self.config(&pairs), ports)
+    }
+
     /// Writes the example configuration with some lines replaced.
     pub fn config(&self, replacements: &[(&str, &str)]) -> PathBuf {
         let mut text = interwork::config::EMBEDDED_DEFAULT.to_string();
@@ -83,6 +121,14 @@ impl Scratch {
         std::fs::write(&path, text).expect("write config");
         path
     }
+}
+
+/// The loopback ports of a test gateway's listeners.
+#[derive(Debug, Clone, Copy)]
+pub struct Ports {
+    pub sip: u16,
+    pub msrp: u16,
+    pub smtp: u16,
 }
 
 /// A running `interwork run`, its log lines collected from stderr.

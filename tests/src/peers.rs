@@ -172,3 +172,121 @@ pub fn sipp(scenario_xml: &str, target: &str, transport: &str) -> SippRun {
         output: text,
     }
 }
+
+/// A sipp UAS answering one request with `code`, in the background: the IM
+/// system's side of e-mail → IM. `finish` returns its message log.
+pub struct SippUas {
+    child: Child,
+    pub port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl SippUas {
+    /// Answers the first request (any method) with `code` and `reason`.
+    pub fn start(code: u16, reason: &str) -> Self {
+        require("sipp");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
+        let scenario = format!(
+            r#"<?xml version="1.0" encoding="UTF-8" ?>
+<scenario name="uas">
+<recv request="MESSAGE"/>
+<send><![CDATA[
+SIP/2.0 {code} {reason}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+</scenario>
+"#
+        );
+        let path = dir.path().join("uas.xml");
+        std::fs::write(&path, scenario).expect("write scenario");
+        let child = Command::new("sipp")
+            .current_dir(dir.path())
+            .args(["-sf", path.to_str().expect("utf-8")])
+            .args([
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-m",
+                "1",
+                "-nostdin",
+            ])
+            .args(["-timeout", "60", "-trace_msg", "-trace_err"])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp starts");
+        // Ready when it holds its port.
+        let started = Instant::now();
+        while UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "sipp UAS did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Self { child, port, dir }
+    }
+
+    /// Waits for sipp to finish its one call; returns (success, message log).
+    pub fn finish(mut self) -> (bool, String) {
+        let started = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "sipp UAS never got its request"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        let mut log = String::new();
+        for entry in std::fs::read_dir(self.dir.path())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.ends_with("_messages.log") || name.ends_with("_errors.log") {
+                log.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+            }
+        }
+        (status.success(), log)
+    }
+}
+
+impl Drop for SippUas {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs swaks against `127.0.0.1:port` with extra arguments; returns
+/// (exit success, transcript).
+pub fn swaks(port: u16, args: &[&str]) -> (bool, String) {
+    require("swaks");
+    let output = Command::new("swaks")
+        .args([
+            "--server",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+            "--timeout",
+            "60",
+        ])
+        .args(args)
+        .output()
+        .expect("swaks runs");
+    let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
+    text.push_str(&String::from_utf8_lossy(&output.stderr));
+    (output.status.success(), text)
+}

@@ -185,7 +185,7 @@ fn plugins_list_says_what_serves_from_where() {
 #[test]
 fn a_running_gateway_swaps_in_a_dropped_plugin() {
     let s = scratch();
-    let config = s.config(&[]);
+    let (config, _) = s.gateway_config(&[]);
     let mut gateway = Gateway::start(s.command(&["run", "--config", config.to_str().unwrap()]));
     gateway.wait_for("interwork ready", Duration::from_secs(30));
     let plugins = s.path().join("plugins.d");

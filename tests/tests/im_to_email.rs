@@ -6,7 +6,7 @@ use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use interwork_e2e::peers::{self, Peer, free_port};
+use interwork_e2e::peers::{self, Peer};
 use interwork_e2e::{Gateway, Scratch};
 use mail_parser::{HeaderValue, MessageParser};
 
@@ -42,35 +42,24 @@ fn world(trusted: &str) -> World {
         ],
     );
     let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    let sip_port = free_port();
-    let msrp_port = free_port();
-    let config = scratch.config(&[
-        (
-            "listen = \"0.0.0.0:2855\"",
-            &format!("listen = \"127.0.0.1:{msrp_port}\""),
-        ),
-        (
-            "udp_listen = \"0.0.0.0:5060\"",
-            &format!("udp_listen = \"127.0.0.1:{sip_port}\""),
-        ),
-        (
-            "tcp_listen = \"0.0.0.0:5060\"",
-            &format!("tcp_listen = \"127.0.0.1:{sip_port}\""),
-        ),
+    let smtp_port = smtp.port.to_string();
+    let dns_port = dns.port.to_string();
+    let (config, ports) = scratch.gateway_config(&[
         (
             "trusted_peers = [\"127.0.0.1\"]",
             &format!("trusted_peers = [\"{trusted}\"]"),
         ),
         (
             "delivery_port = 25",
-            &format!("delivery_port = {}", smtp.port),
+            &format!("delivery_port = {smtp_port}"),
         ),
         ("delivery_deadline_secs = 20", "delivery_deadline_secs = 5"),
         (
             "# nameserver = \"127.0.0.1:5354\"",
-            &format!("nameserver = \"127.0.0.1:{}\"", dns.port),
+            &format!("nameserver = \"127.0.0.1:{dns_port}\""),
         ),
     ]);
+    let sip_port = ports.sip;
     let mut gateway =
         Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
     gateway.wait_for("SIP listening", Duration::from_secs(30));

@@ -8,7 +8,7 @@ use std::net::{TcpStream, UdpSocket};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use interwork_e2e::peers::{self, Peer, free_port};
+use interwork_e2e::peers::{self, Peer};
 use interwork_e2e::{Gateway, Scratch};
 use mail_parser::MessageParser;
 
@@ -30,20 +30,7 @@ fn world(extra: &[(&str, &str)]) -> World {
         &[("mx.mail.example.test", "127.0.0.1")],
     );
     let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    let (sip_port, msrp_port) = (free_port(), free_port());
     let mut lines = vec![
-        (
-            "udp_listen = \"0.0.0.0:5060\"".to_string(),
-            format!("udp_listen = \"127.0.0.1:{sip_port}\""),
-        ),
-        (
-            "tcp_listen = \"0.0.0.0:5060\"".to_string(),
-            format!("tcp_listen = \"127.0.0.1:{sip_port}\""),
-        ),
-        (
-            "listen = \"0.0.0.0:2855\"".to_string(),
-            format!("listen = \"127.0.0.1:{msrp_port}\""),
-        ),
         (
             "delivery_port = 25".to_string(),
             format!("delivery_port = {}", smtp.port),
@@ -58,7 +45,8 @@ fn world(extra: &[(&str, &str)]) -> World {
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
-    let config = scratch.config(&pairs);
+    let (config, ports) = scratch.gateway_config(&pairs);
+    let (sip_port, msrp_port) = (ports.sip, ports.msrp);
     let mut gateway =
         Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
     gateway.wait_for("MSRP listening", Duration::from_secs(30));

@@ -125,6 +125,7 @@ pub struct SmtpConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub smarthost: Option<String>,
     pub delivery_deadline_secs: u64,
+    pub max_sessions: usize,
 }
 
 impl Default for SmtpConfig {
@@ -134,6 +135,7 @@ impl Default for SmtpConfig {
             delivery_port: 25,
             smarthost: None,
             delivery_deadline_secs: 20,
+            max_sessions: 100,
         }
     }
 }

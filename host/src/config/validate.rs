@@ -93,6 +93,9 @@ impl Config {
                 "must be from 1 to 600",
             ));
         }
+        if !(1..=100_000).contains(&self.smtp.max_sessions) {
+            return Err(invalid("smtp.max_sessions", "must be from 1 to 100000"));
+        }
         if self.smtp.delivery_port == 0 {
             return Err(invalid("smtp.delivery_port", "must not be 0"));
         }

@@ -1,6 +1,8 @@
-//! E-mail wire formats: building the RFC 5322 / MIME mail that the
-//! conversion plugin described (`outgoing`).
+//! E-mail wire formats: reading received mail into the plugin contract
+//! (`incoming`), and building the RFC 5322 / MIME mail that the conversion
+//! plugin described (`outgoing`).
 
+pub mod incoming;
 mod outgoing;
 
 pub use outgoing::{MailError, OutgoingMail, build};

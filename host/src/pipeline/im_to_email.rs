@@ -123,6 +123,11 @@ impl ImToEmail {
         }
     }
 
+    /// The plugin registry the pipeline uses.
+    pub fn plugins(&self) -> Arc<Plugins> {
+        self.plugins.clone()
+    }
+
     /// Delivers one IM as mail and says how it went, as a SIP answer.
     pub async fn deliver(&self, im: ImMessage) -> Answer {
         let plugins = self.plugins.clone();

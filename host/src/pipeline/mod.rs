@@ -3,6 +3,7 @@
 //! plugin) → deliver → answer the sender.
 
 mod answer;
+pub mod email_to_im;
 mod im_in;
 pub mod im_to_email;
 pub mod large_message;

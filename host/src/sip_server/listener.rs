@@ -6,14 +6,16 @@
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
+use super::client::{self, ClientError, ClientTransactions};
 use super::transactions::{Begin, TransactionKey, Transactions};
+use crate::config::SipTransport;
 use crate::sip::{self, Headers, Message, Method, Request, Response, SipError};
 
 /// What answers new requests.
@@ -31,8 +33,14 @@ pub trait RequestHandler: Send + Sync + 'static {
 pub struct SipServer {
     handler: Arc<dyn RequestHandler>,
     transactions: Transactions,
+    clients: ClientTransactions,
+    /// The UDP socket, once serving: requests go out from it so that
+    /// their responses come back to it.
+    udp: OnceLock<Arc<UdpSocket>>,
     trusted: Vec<IpAddr>,
     limits: sip::Limits,
+    /// The address put in Via when the socket is bound to a wildcard.
+    advertised: IpAddr,
 }
 
 /// Largest UDP datagram read; longer ones are truncated by the kernel and
@@ -46,18 +54,71 @@ impl SipServer {
         handler: Arc<dyn RequestHandler>,
         trusted: Vec<IpAddr>,
         limits: sip::Limits,
+        advertised: IpAddr,
     ) -> Arc<Self> {
         Arc::new(Self {
             handler,
             transactions: Transactions::default(),
+            clients: ClientTransactions::default(),
+            udp: OnceLock::new(),
             trusted,
             limits,
+            advertised,
         })
+    }
+
+    fn via_host(&self, local: SocketAddr) -> SocketAddr {
+        if local.ip().is_unspecified() {
+            SocketAddr::new(self.advertised, local.port())
+        } else {
+            local
+        }
+    }
+
+    /// Sends a request to `dest` and waits for its final response (client
+    /// transaction). The gateway's Via is added here.
+    pub async fn send_request(
+        &self,
+        mut request: Request,
+        dest: SocketAddr,
+        transport: SipTransport,
+        timer_f: Duration,
+    ) -> Result<Response, ClientError> {
+        let branch = format!("z9hG4bK{}", crate::ids::token());
+        match transport {
+            SipTransport::Udp => {
+                let socket =
+                    self.udp.get().cloned().ok_or_else(|| {
+                        ClientError::Transport("SIP UDP socket not serving".into())
+                    })?;
+                let local = socket
+                    .local_addr()
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                let via = format!("SIP/2.0/UDP {};branch={branch};rport", self.via_host(local));
+                request.headers.0.insert(0, ("Via".into(), via));
+                self.clients
+                    .send_udp(&socket, &request, &branch, dest, timer_f)
+                    .await
+            }
+            SipTransport::Tcp => {
+                let stream = tokio::time::timeout(timer_f, TcpStream::connect(dest))
+                    .await
+                    .map_err(|_| ClientError::Timeout(timer_f))?
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                let local = stream
+                    .local_addr()
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                let via = format!("SIP/2.0/TCP {};branch={branch};rport", self.via_host(local));
+                request.headers.0.insert(0, ("Via".into(), via));
+                client::send_tcp(stream, &request, timer_f, &self.limits).await
+            }
+        }
     }
 
     /// Serves a UDP socket until it fails.
     pub async fn serve_udp(self: Arc<Self>, socket: UdpSocket) -> std::io::Result<()> {
         let socket = Arc::new(socket);
+        let _ = self.udp.set(socket.clone());
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let mut last_sweep = Instant::now();
         loop {
@@ -168,7 +229,10 @@ impl SipServer {
         let request = match parsed {
             Ok(Message::Request(request)) => request,
             Ok(Message::Response(response)) => {
-                tracing::debug!(%source, code = response.code, "SIP response with no client transaction; dropped");
+                let code = response.code;
+                if !self.clients.route(response) {
+                    tracing::debug!(%source, code, "SIP response with no client transaction; dropped");
+                }
                 return;
             }
             Err(e) => {

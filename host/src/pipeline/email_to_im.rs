@@ -1,0 +1,303 @@
+//! E-mail → IM (SPEC S6): a mail accepted by the SMTP server becomes a SIP
+//! MESSAGE (CPIM, RFC 3862, with IMDN requests, RFC 5438) to the IM system
+//! that serves the recipient, and the SIP outcome becomes the reply to DATA
+//! — the sending MTA keeps the mail and retries on a temporary failure, so
+//! nothing is lost.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, SipTransport};
+use crate::cpim::{self, CpimHeader, CpimMessage};
+use crate::imdn;
+use crate::mail::incoming;
+use crate::pipeline::im_to_email::now;
+use crate::plugin::bindings::mapping::Role;
+use crate::plugin::bindings::types::{Dispositions, ImMessage};
+use crate::plugin::{CallError, Plugins, RefusalKind};
+use crate::sip::{Headers, Message, Method, Request, Response};
+use crate::sip_server::{ClientError, SipServer};
+use crate::smtp_server::{MailSink, RecipientCheck, Reply, Transaction};
+use crate::timefmt;
+
+/// RFC 3428 §8: a MESSAGE request, not its body, must fit 1300 bytes for
+/// pager mode; the patent's "content ≤ 1300 bytes" is read as this rule.
+pub const PAGER_LIMIT: usize = 1300;
+
+/// Where the IMs of one IM domain go.
+#[derive(Debug, Clone)]
+struct Route {
+    domain: String,
+    next_hop: SocketAddr,
+    transport: SipTransport,
+}
+
+/// The e-mail → IM direction.
+pub struct EmailToIm {
+    plugins: Arc<Plugins>,
+    sip: Arc<SipServer>,
+    routes: Vec<Route>,
+    hostname: String,
+    timer_f: Duration,
+}
+
+/// The SIP request an accepted mail becomes, before it is sent.
+#[derive(Debug, Clone)]
+pub struct PlannedIm {
+    pub request: Request,
+    pub next_hop: SocketAddr,
+    pub transport: SipTransport,
+}
+
+fn plugin_reply(error: CallError, agent: &str) -> Reply {
+    match error {
+        CallError::Refused(e) => match e.kind {
+            RefusalKind::NotFound | RefusalKind::Invalid => {
+                Reply::new(550, "5.1.1", format!("{agent}: {}", e.reason))
+            }
+            RefusalKind::Permanent => Reply::new(550, "5.7.1", format!("{agent}: {}", e.reason)),
+            RefusalKind::Temporary => Reply::new(451, "4.3.0", format!("{agent}: {}", e.reason)),
+        },
+        CallError::Fault(fault) => {
+            tracing::error!("{fault}");
+            Reply::new(451, "4.3.0", "Temporary plugin failure, try again later")
+        }
+    }
+}
+
+/// S6 answer: the SMTP reply for a SIP final response.
+pub fn reply_of(response: &Result<Response, ClientError>) -> Reply {
+    let response = match response {
+        Ok(response) => response,
+        Err(e) => return Reply::new(451, "4.4.1", format!("IM system did not answer: {e}")),
+    };
+    let said = format!("IM system: {} {}", response.code, response.reason);
+    match response.code {
+        200..=299 => Reply::new(
+            250,
+            "2.0.0",
+            format!("Delivered as IM ({} {})", response.code, response.reason),
+        ),
+        404 | 604 => Reply::new(550, "5.1.1", said),
+        403 | 603 => Reply::new(550, "5.7.1", said),
+        413 | 513 => Reply::new(552, "5.3.4", said),
+        415 | 488 => Reply::new(554, "5.6.1", said),
+        486 | 600 => Reply::new(450, "4.2.1", said),
+        408 | 480 | 500..=599 => Reply::new(451, "4.4.1", said),
+        400..=499 | 606 => Reply::new(550, "5.0.0", said),
+        _ => Reply::new(451, "4.4.1", said),
+    }
+}
+
+impl EmailToIm {
+    pub fn new(config: &Config, plugins: Arc<Plugins>, sip: Arc<SipServer>) -> Self {
+        Self {
+            plugins,
+            sip,
+            routes: config
+                .im_domains
+                .iter()
+                .map(|d| Route {
+                    domain: d.domain.to_ascii_lowercase(),
+                    next_hop: d.next_hop,
+                    transport: d.transport,
+                })
+                .collect(),
+            hostname: config.gateway.hostname.clone(),
+            timer_f: Duration::from_secs(32),
+        }
+    }
+
+    fn route_of(&self, im_uri: &str) -> Option<&Route> {
+        let host = im_uri
+            .split_once('@')?
+            .1
+            .split([';', '>', ':'])
+            .next()?
+            .to_ascii_lowercase();
+        self.routes.iter().find(|r| r.domain == host)
+    }
+
+    /// S6 steps up to the SIP request: parse, map, convert, wrap in CPIM.
+    /// Blocking (plugin calls).
+    pub fn plan(&self, tx: &Transaction) -> Result<PlannedIm, Reply> {
+        let mail = incoming::parse(&tx.data, &tx.mail_from, &tx.rcpt_to, now())
+            .map_err(|e| Reply::new(554, "5.6.0", e.to_string()))?;
+        let set = self.plugins.current();
+        let engine = self.plugins.engine();
+        let rcpt = tx
+            .rcpt_to
+            .first()
+            .ok_or_else(|| Reply::new(554, "5.5.1", "No recipient"))?;
+        let recipient = set
+            .mapping
+            .im_of_email(engine, rcpt, Role::Recipient)
+            .map_err(|e| plugin_reply(e, &self.hostname))?
+            .value;
+        let author = incoming::author(&mail)
+            .ok_or_else(|| Reply::new(550, "5.1.7", "The mail has no sender address"))?;
+        let sender = set
+            .mapping
+            .im_of_email(engine, &author, Role::Sender)
+            .map_err(|e| plugin_reply(e, &self.hostname))?
+            .value;
+        let im = set
+            .conversion
+            .email_to_im(engine, &mail, &sender, &recipient)
+            .map_err(|e| plugin_reply(e, &self.hostname))?;
+        let route = self
+            .route_of(&recipient)
+            .ok_or_else(|| Reply::new(550, "5.1.2", format!("No IM system serves {recipient}")))?;
+        let request = self.message_request(&im, &sender, &recipient)?;
+        Ok(PlannedIm {
+            request,
+            next_hop: route.next_hop,
+            transport: route.transport,
+        })
+    }
+
+    fn message_request(
+        &self,
+        im: &ImMessage,
+        sender: &str,
+        recipient: &str,
+    ) -> Result<Request, Reply> {
+        let bad = |what: String| Reply::new(554, "5.6.0", what);
+        let message_id = im.imdn_message_id.clone().unwrap_or_else(crate::ids::token);
+        let mut dispositions = imdn::Dispositions::NONE;
+        for (ours, theirs) in [
+            (
+                Dispositions::POSITIVE_DELIVERY,
+                imdn::Dispositions::POSITIVE_DELIVERY,
+            ),
+            (
+                Dispositions::NEGATIVE_DELIVERY,
+                imdn::Dispositions::NEGATIVE_DELIVERY,
+            ),
+            (Dispositions::DISPLAY, imdn::Dispositions::DISPLAY),
+        ] {
+            if im.dispositions.contains(ours) {
+                dispositions.insert(theirs);
+            }
+        }
+        let date = timefmt::Timestamp {
+            unix_seconds: im.date.unix_seconds,
+            offset_minutes: im.date.offset_minutes,
+        };
+        let mut cpim = CpimMessage::new();
+        let from = cpim::format_address(None, sender).map_err(|e| bad(e.to_string()))?;
+        let to = cpim::format_address(None, recipient).map_err(|e| bad(e.to_string()))?;
+        cpim.push_header(CpimHeader::new("From", from));
+        cpim.push_header(CpimHeader::new("To", to));
+        for header in imdn::request_headers(&message_id, dispositions, &date)
+            .map_err(|e| bad(e.to_string()))?
+        {
+            cpim.push_header(header);
+        }
+        if let Some(subject) = &im.subject {
+            cpim.push_header(CpimHeader::text("Subject", subject));
+        }
+        cpim.set_content(im.content_type.clone(), im.body.clone());
+        let mut body = Vec::new();
+        cpim::write(&cpim, &mut body).map_err(|e| bad(e.to_string()))?;
+        let mut headers = Headers::default();
+        headers.push("Max-Forwards", "70");
+        headers.push("From", format!("<{sender}>;tag={}", crate::ids::token()));
+        headers.push("To", format!("<{recipient}>"));
+        headers.push(
+            "Call-ID",
+            format!("{}@{}", crate::ids::token(), self.hostname),
+        );
+        headers.push("CSeq", "1 MESSAGE");
+        headers.push("Content-Type", "message/cpim");
+        Ok(Request {
+            method: Method::Message,
+            uri: recipient.to_string(),
+            headers,
+            body,
+        })
+    }
+
+    /// Delivers one accepted mail as an IM; the reply goes to DATA.
+    pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
+        let planner = self.clone();
+        let planned = match tokio::task::spawn_blocking(move || planner.plan(&tx)).await {
+            Ok(Ok(planned)) => planned,
+            Ok(Err(reply)) => return reply,
+            Err(e) => {
+                tracing::error!("plugin task failed: {e}");
+                return Reply::new(451, "4.3.0", "Temporary failure, try again later");
+            }
+        };
+        let mut bytes = Vec::new();
+        crate::sip::write(&Message::Request(planned.request.clone()), &mut bytes);
+        // The Via the SIP server adds is ~80 bytes more.
+        if bytes.len() + 100 > PAGER_LIMIT {
+            return Reply::new(
+                452,
+                "4.3.1",
+                format!(
+                    "Message of {} bytes needs large-message mode (INVITE + MSRP), not available yet; try again later",
+                    bytes.len()
+                ),
+            );
+        }
+        let response = self
+            .sip
+            .send_request(
+                planned.request,
+                planned.next_hop,
+                planned.transport,
+                self.timer_f,
+            )
+            .await;
+        let reply = reply_of(&response);
+        tracing::info!(next_hop = %planned.next_hop, "mail delivered as IM: {reply}");
+        reply
+    }
+}
+
+/// RCPT TO policy (S1, S2): only served domains (no open relay), only
+/// addresses the mapping plugin resolves.
+pub struct RecipientPolicy(pub Arc<Plugins>);
+
+impl RecipientCheck for RecipientPolicy {
+    fn check(&self, address: &str) -> Result<(), Reply> {
+        let Some((_, domain)) = address.rsplit_once('@') else {
+            return Err(Reply::new(501, "5.1.3", "Bad recipient address syntax"));
+        };
+        let set = self.0.current();
+        let engine = self.0.engine();
+        match set.mapping.is_served_domain(engine, domain) {
+            Ok(true) => {}
+            Ok(false) => return Err(Reply::new(550, "5.7.1", "Relaying denied")),
+            Err(fault) => {
+                tracing::error!("{fault}");
+                return Err(Reply::new(
+                    451,
+                    "4.3.0",
+                    "Temporary plugin failure, try again later",
+                ));
+            }
+        }
+        match set.mapping.im_of_email(engine, address, Role::Recipient) {
+            Ok(_) => Ok(()),
+            Err(CallError::Refused(e))
+                if matches!(e.kind, RefusalKind::NotFound | RefusalKind::Invalid) =>
+            {
+                Err(Reply::new(550, "5.1.1", "User unknown"))
+            }
+            Err(e) => Err(plugin_reply(e, "mapping")),
+        }
+    }
+}
+
+impl MailSink for Arc<EmailToIm> {
+    fn deliver(
+        &self,
+        tx: Transaction,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = Reply> + Send>> {
+        Box::pin(EmailToIm::deliver(self.clone(), tx))
+    }
+}
