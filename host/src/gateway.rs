@@ -113,7 +113,17 @@ async fn start_listeners(
         limits,
         config.msrp.advertised_address(),
     );
-    let email_to_im = Arc::new(EmailToIm::new(config, pipeline.plugins(), server.clone()));
+    let contact = format!(
+        "<sip:interwork@{}>",
+        SocketAddr::new(msrp_address.ip(), udp.local_addr()?.port())
+    );
+    let email_to_im = Arc::new(EmailToIm::new(
+        config,
+        pipeline.plugins(),
+        server.clone(),
+        msrp_address,
+        contact,
+    ));
     let smtp = SmtpServer::new(
         Capabilities {
             hostname: config.gateway.hostname.clone(),

@@ -182,12 +182,9 @@ pub struct SippUas {
 }
 
 impl SippUas {
-    /// Answers the first request (any method) with `code` and `reason`.
+    /// Answers the first MESSAGE with `code` and `reason`.
     pub fn start(code: u16, reason: &str) -> Self {
-        require("sipp");
-        let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
-        let scenario = format!(
+        Self::with_scenario(&format!(
             r#"<?xml version="1.0" encoding="UTF-8" ?>
 <scenario name="uas">
 <recv request="MESSAGE"/>
@@ -203,7 +200,59 @@ Content-Length: 0
 ]]></send>
 </scenario>
 "#
-        );
+        ))
+    }
+
+    /// Answers an INVITE with 200 and an SDP answer whose `a=path` is
+    /// `msrp_path` (`a=setup:passive`: the gateway connects), takes the ACK,
+    /// and answers the BYE.
+    pub fn start_msrp(msrp_path: &str, msrp_port: u16) -> Self {
+        Self::with_scenario(&format!(
+            r#"<?xml version="1.0" encoding="UTF-8" ?>
+<scenario name="uas-msrp">
+<recv request="INVITE"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Contact: <sip:im@127.0.0.1:[local_port]>
+Content-Type: application/sdp
+Content-Length: [len]
+
+v=0
+o=im 1 1 IN IP4 127.0.0.1
+s=-
+c=IN IP4 127.0.0.1
+t=0 0
+m=message {msrp_port} TCP/MSRP *
+a=accept-types:message/cpim text/plain
+a=path:{msrp_path}
+a=setup:passive
+]]></send>
+<recv request="ACK"/>
+<recv request="BYE" timeout="60000"/>
+<send><![CDATA[
+SIP/2.0 200 OK
+[last_Via:]
+[last_From:]
+[last_To:]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+</scenario>
+"#
+        ))
+    }
+
+    fn with_scenario(scenario: &str) -> Self {
+        require("sipp");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let port = free_port();
         let path = dir.path().join("uas.xml");
         std::fs::write(&path, scenario).expect("write scenario");
         let child = Command::new("sipp")
@@ -236,6 +285,7 @@ Content-Length: 0
     }
 
     /// Waits for sipp to finish its one call; returns (success, message log).
+    /// (A scenario that ends on a received BYE ends the call there.)
     pub fn finish(mut self) -> (bool, String) {
         let started = Instant::now();
         let status = loop {

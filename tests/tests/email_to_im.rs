@@ -154,3 +154,136 @@ fn relaying_and_unknown_users_are_refused_at_rcpt() {
         );
     }
 }
+
+/// The IM side's MSRP receiver: accepts the gateway's connection, answers
+/// each SEND with 200 (written by hand from RFC 4975 §7.2), and returns the
+/// reassembled message and the chunk sizes.
+fn msrp_receiver(
+    listener: std::net::TcpListener,
+) -> std::thread::JoinHandle<(Vec<u8>, Vec<usize>)> {
+    use std::io::{BufRead, BufReader, Read, Write};
+    std::thread::spawn(move || {
+        let (stream, _) = listener.accept().expect("the gateway connects");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(60)))
+            .unwrap();
+        let mut writer = stream.try_clone().unwrap();
+        let mut reader = BufReader::new(stream);
+        let (mut message, mut sizes) = (Vec::new(), Vec::new());
+        loop {
+            let mut start = String::new();
+            reader.read_line(&mut start).unwrap();
+            let mut parts = start.split_whitespace();
+            assert_eq!(parts.next(), Some("MSRP"), "{start}");
+            let tid = parts.next().unwrap().to_string();
+            assert_eq!(parts.next(), Some("SEND"), "{start}");
+            let (mut to, mut from, mut range) = (String::new(), String::new(), String::new());
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                let line = line.trim_end().to_string();
+                if line.is_empty() {
+                    break;
+                }
+                if let Some(v) = line.strip_prefix("To-Path: ") {
+                    to = v.to_string();
+                } else if let Some(v) = line.strip_prefix("From-Path: ") {
+                    from = v.to_string();
+                } else if let Some(v) = line.strip_prefix("Byte-Range: ") {
+                    range = v.to_string();
+                }
+            }
+            // Byte-Range start-end/total gives the body length.
+            let (span, _) = range.split_once('/').unwrap();
+            let (first, last) = span.split_once('-').unwrap();
+            let len = last.parse::<usize>().unwrap() - first.parse::<usize>().unwrap() + 1;
+            let mut body = vec![0u8; len];
+            reader.read_exact(&mut body).unwrap();
+            let mut end = String::new();
+            reader.read_line(&mut end).unwrap(); // CRLF before the end-line
+            end.clear();
+            reader.read_line(&mut end).unwrap();
+            assert!(end.starts_with(&format!("-------{tid}")), "{end:?}");
+            message.extend_from_slice(&body);
+            sizes.push(len);
+            let response = format!(
+                "MSRP {tid} 200 OK\r\nTo-Path: {from}\r\nFrom-Path: {to}\r\n-------{tid}$\r\n"
+            );
+            writer.write_all(response.as_bytes()).unwrap();
+            if end.trim_end().ends_with('$') {
+                return (message, sizes);
+            }
+        }
+    })
+}
+
+#[test]
+fn large_mails_go_as_invite_and_msrp_chunks() {
+    for size in [3000usize, 1_000_000] {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let msrp_port = listener.local_addr().unwrap().port();
+        let path = format!("msrp://127.0.0.1:{msrp_port}/imside{size};tcp");
+        let receiver = msrp_receiver(listener);
+        let uas = SippUas::start_msrp(&path, msrp_port);
+        let w = world(uas.port);
+        let line = "0123456789 abcdefghijklmnopqrstuvwxyz 你好\n";
+        let body = line.repeat(size / line.len() + 1);
+        let body_file = w._scratch.path().join("body.txt");
+        std::fs::write(&body_file, &body).unwrap();
+        let body_arg = format!("@{}", body_file.display());
+        let (ok, transcript) = peers::swaks(
+            w.ports.smtp,
+            &[
+                "--from",
+                "bob@mail.example.test",
+                "--to",
+                "alice@im.example.test",
+                "--header",
+                "Subject: big",
+                "--add-header",
+                "Content-Type: text/plain; charset=utf-8",
+                "--body",
+                &body_arg,
+            ],
+        );
+        assert!(ok, "{size}: {transcript}");
+        assert!(
+            transcript.contains("<-  250 2.0.0 Delivered as IM (MSRP)"),
+            "{transcript}"
+        );
+        let (message, sizes) = receiver.join().unwrap();
+        assert!(sizes.iter().all(|&s| s <= 2048), "{sizes:?}");
+        assert_eq!(sizes.len(), message.len().div_ceil(2048));
+        let text = String::from_utf8(message).unwrap();
+        assert!(
+            text.starts_with(
+                "From: <sip:bob@mail.example.test>\r\nTo: <sip:alice@im.example.test>\r\n"
+            ),
+            "{}",
+            &text[..200]
+        );
+        assert!(text.contains("\r\nSubject: big\r\n"));
+        // The content after the CPIM headers is the mail body (swaks ends
+        // lines with CRLF), byte for byte.
+        let content = text
+            .split_once("\r\n\r\n")
+            .unwrap()
+            .1
+            .split_once("\r\n\r\n")
+            .unwrap()
+            .1;
+        assert_eq!(
+            content.replace("\r\n", "\n").trim_end(),
+            body.trim_end(),
+            "{size}"
+        );
+        let (sipp_ok, log) = uas.finish();
+        assert!(sipp_ok, "{log}");
+        assert!(
+            log.contains("INVITE sip:alice@im.example.test SIP/2.0"),
+            "{log}"
+        );
+        assert!(log.contains("a=setup:active"), "{log}");
+        assert!(log.contains("BYE sip:im@127.0.0.1"), "{log}");
+    }
+}

@@ -12,18 +12,28 @@ use crate::config::{Config, SipTransport};
 use crate::cpim::{self, CpimHeader, CpimMessage};
 use crate::imdn;
 use crate::mail::incoming;
+use crate::msrp::{self, Frame, MsrpUri};
 use crate::pipeline::im_to_email::now;
 use crate::plugin::bindings::mapping::Role;
 use crate::plugin::bindings::types::{Dispositions, ImMessage};
 use crate::plugin::{CallError, Plugins, RefusalKind};
-use crate::sip::{Headers, Message, Method, Request, Response};
+use crate::sdp::{self, MsrpOfferParams, Setup};
+use crate::sip::{Headers, Message, Method, NameAddr, Request, Response};
 use crate::sip_server::{ClientError, SipServer};
 use crate::smtp_server::{MailSink, RecipientCheck, Reply, Transaction};
 use crate::timefmt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 /// RFC 3428 §8: a MESSAGE request, not its body, must fit 1300 bytes for
 /// pager mode; the patent's "content ≤ 1300 bytes" is read as this rule.
 pub const PAGER_LIMIT: usize = 1300;
+
+/// Bytes the SIP server's Via adds to a request.
+const VIA_ALLOWANCE: usize = 100;
+
+/// Largest SEND body the gateway writes (the 2048 bytes).
+const MSRP_CHUNK: usize = 2048;
 
 /// Where the IMs of one IM domain go.
 #[derive(Debug, Clone)]
@@ -40,6 +50,13 @@ pub struct EmailToIm {
     routes: Vec<Route>,
     hostname: String,
     timer_f: Duration,
+    /// Our MSRP URI's address (SDP offer, From-Path).
+    msrp_address: SocketAddr,
+    /// The gateway's SIP Contact.
+    contact: String,
+    /// How long a whole MSRP transfer may take (RFC 5321 gives the SMTP
+    /// client 10 minutes for the DATA reply).
+    msrp_timeout: Duration,
 }
 
 /// The SIP request an accepted mail becomes, before it is sent.
@@ -91,7 +108,13 @@ pub fn reply_of(response: &Result<Response, ClientError>) -> Reply {
 }
 
 impl EmailToIm {
-    pub fn new(config: &Config, plugins: Arc<Plugins>, sip: Arc<SipServer>) -> Self {
+    pub fn new(
+        config: &Config,
+        plugins: Arc<Plugins>,
+        sip: Arc<SipServer>,
+        msrp_address: SocketAddr,
+        contact: String,
+    ) -> Self {
         Self {
             plugins,
             sip,
@@ -106,6 +129,9 @@ impl EmailToIm {
                 .collect(),
             hostname: config.gateway.hostname.clone(),
             timer_f: Duration::from_secs(32),
+            msrp_address,
+            contact,
+            msrp_timeout: Duration::from_secs(300),
         }
     }
 
@@ -232,29 +258,203 @@ impl EmailToIm {
         };
         let mut bytes = Vec::new();
         crate::sip::write(&Message::Request(planned.request.clone()), &mut bytes);
-        // The Via the SIP server adds is ~80 bytes more.
-        if bytes.len() + 100 > PAGER_LIMIT {
-            return Reply::new(
-                452,
-                "4.3.1",
-                format!(
-                    "Message of {} bytes needs large-message mode (INVITE + MSRP), not available yet; try again later",
-                    bytes.len()
-                ),
-            );
+        // S6 size rule on the whole request, counting the Via the SIP
+        // server adds (under 100 bytes).
+        let reply = if bytes.len() + VIA_ALLOWANCE <= PAGER_LIMIT {
+            let mut request = planned.request;
+            let response = self
+                .sip
+                .send_request(
+                    &mut request,
+                    planned.next_hop,
+                    planned.transport,
+                    self.timer_f,
+                )
+                .await;
+            reply_of(&response)
+        } else {
+            self.deliver_large(planned).await
+        };
+        tracing::info!(
+            mode = if bytes.len() + VIA_ALLOWANCE <= PAGER_LIMIT {
+                "pager"
+            } else {
+                "large"
+            },
+            "mail delivered as IM: {reply}"
+        );
+        reply
+    }
+
+    /// Large-message mode (S6): INVITE with an MSRP offer, the CPIM message
+    /// in SEND chunks of at most 2048 bytes over a connection the gateway
+    /// opens (RFC 4975 §5.4: the offerer is active), then BYE.
+    async fn deliver_large(&self, planned: PlannedIm) -> Reply {
+        let message = planned.request;
+        let session_id = crate::ids::token();
+        let our_uri = MsrpUri::new(
+            false,
+            self.msrp_address.ip().to_string(),
+            Some(self.msrp_address.port()),
+            session_id,
+        );
+        let params = MsrpOfferParams {
+            origin_user: "interwork".into(),
+            session_id: crate::ids::unique_u64() >> 1,
+            session_version: 1,
+            address: self.msrp_address.ip(),
+            port: self.msrp_address.port(),
+            path: our_uri.to_string(),
+            accept_types: vec!["message/cpim".into(), "message/imdn+xml".into()],
+            accept_wrapped_types: vec!["*".into()],
+            max_size: None,
+        };
+        let offer = match sdp::msrp_offer(&params, Setup::Active) {
+            Ok(offer) => offer,
+            Err(e) => return Reply::new(451, "4.3.0", format!("cannot make an SDP offer: {e}")),
+        };
+        let mut sdp_bytes = Vec::new();
+        if let Err(e) = sdp::write(&offer, &mut sdp_bytes) {
+            return Reply::new(451, "4.3.0", format!("cannot write the SDP offer: {e}"));
         }
+        let mut invite = Request {
+            method: Method::Invite,
+            uri: message.uri.clone(),
+            headers: message.headers.clone(),
+            body: sdp_bytes,
+        };
+        invite.headers.set("CSeq", "1 INVITE");
+        invite.headers.set("Content-Type", "application/sdp");
+        invite.headers.set("Contact", self.contact.clone());
         let response = self
             .sip
             .send_request(
-                planned.request,
+                &mut invite,
                 planned.next_hop,
                 planned.transport,
                 self.timer_f,
             )
             .await;
-        let reply = reply_of(&response);
-        tracing::info!(next_hop = %planned.next_hop, "mail delivered as IM: {reply}");
-        reply
+        let answer = match &response {
+            Ok(r) => {
+                if let Err(e) = self
+                    .sip
+                    .send_ack(&invite, r, planned.next_hop, planned.transport)
+                    .await
+                {
+                    tracing::warn!("ACK not sent: {e}");
+                }
+                if r.code / 100 != 2 {
+                    return reply_of(&response);
+                }
+                r.clone()
+            }
+            Err(_) => return reply_of(&response),
+        };
+        let outcome = self.send_msrp(&answer, &our_uri, &message.body).await;
+        // End the session whatever happened (S6: "then end the session").
+        let mut bye = Request {
+            method: Method::Bye,
+            uri: answer
+                .headers
+                .get("Contact")
+                .and_then(|c| NameAddr::parse(c).ok())
+                .map_or_else(|| invite.uri.clone(), |c| c.uri),
+            headers: Headers::default(),
+            body: Vec::new(),
+        };
+        bye.headers.push("Max-Forwards", "70");
+        bye.headers
+            .push("From", invite.headers.get("From").unwrap_or_default());
+        bye.headers
+            .push("To", answer.headers.get("To").unwrap_or_default());
+        bye.headers
+            .push("Call-ID", invite.headers.get("Call-ID").unwrap_or_default());
+        bye.headers.push("CSeq", "2 BYE");
+        if let Err(e) = self
+            .sip
+            .send_request(&mut bye, planned.next_hop, planned.transport, self.timer_f)
+            .await
+        {
+            tracing::warn!("BYE not answered: {e}");
+        }
+        outcome
+    }
+
+    /// Sends the message over MSRP to the answer's path and waits for the
+    /// 200 of every chunk.
+    async fn send_msrp(&self, answer: &Response, our_uri: &MsrpUri, content: &[u8]) -> Reply {
+        let failed = |what: String| Reply::new(451, "4.4.1", format!("MSRP: {what}"));
+        let description = match sdp::parse(&answer.body) {
+            Ok(d) => d,
+            Err(e) => return failed(format!("bad SDP answer: {e}")),
+        };
+        let Some(media) = description.msrp_media() else {
+            return failed("the answer has no MSRP media".into());
+        };
+        let path: Result<Vec<MsrpUri>, _> =
+            media.path.iter().map(|p| p.parse::<MsrpUri>()).collect();
+        let path = match path {
+            Ok(path) if !path.is_empty() => path,
+            _ => return failed("the answer has no usable a=path".into()),
+        };
+        let first = &path[0];
+        let host = first.host.trim_matches(['[', ']']);
+        let port = first.port.unwrap_or(2855);
+        let work = async {
+            let mut stream = TcpStream::connect((host, port))
+                .await
+                .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+            let message_id = crate::ids::token();
+            let chunks = msrp::chunk(
+                content,
+                "message/cpim",
+                &message_id,
+                MSRP_CHUNK,
+                crate::ids::token,
+                &path,
+                std::slice::from_ref(our_uri),
+            );
+            let limits = msrp::Limits::default();
+            let mut buf = Vec::new();
+            let mut read = vec![0u8; 16 * 1024];
+            for chunk in chunks {
+                let tid = chunk.transaction_id.clone();
+                let mut bytes = Vec::new();
+                msrp::write(&Frame::Request(chunk), &mut bytes);
+                stream.write_all(&bytes).await.map_err(|e| e.to_string())?;
+                // Wait for this chunk's transaction response (§7.1.1).
+                loop {
+                    if let Some((frame, used)) =
+                        msrp::parse(&buf, &limits).map_err(|e| e.to_string())?
+                    {
+                        buf.drain(..used);
+                        match frame {
+                            Frame::Response(r) if r.transaction_id == tid && r.code == 200 => break,
+                            Frame::Response(r) if r.transaction_id == tid => {
+                                return Err(format!(
+                                    "{} {}",
+                                    r.code,
+                                    r.comment.unwrap_or_default()
+                                ));
+                            }
+                            _ => continue,
+                        }
+                    }
+                    let n = stream.read(&mut read).await.map_err(|e| e.to_string())?;
+                    if n == 0 {
+                        return Err("connection closed".to_string());
+                    }
+                    buf.extend_from_slice(&read[..n]);
+                }
+            }
+            Ok::<(), String>(())
+        };
+        match tokio::time::timeout(self.msrp_timeout, work).await {
+            Ok(Ok(())) => Reply::new(250, "2.0.0", "Delivered as IM (MSRP)"),
+            Ok(Err(what)) => failed(what),
+            Err(_) => failed(format!("no answer within {:?}", self.msrp_timeout)),
+        }
     }
 }
 

@@ -79,7 +79,7 @@ impl SipServer {
     /// transaction). The gateway's Via is added here.
     pub async fn send_request(
         &self,
-        mut request: Request,
+        request: &mut Request,
         dest: SocketAddr,
         transport: SipTransport,
         timer_f: Duration,
@@ -97,7 +97,7 @@ impl SipServer {
                 let via = format!("SIP/2.0/UDP {};branch={branch};rport", self.via_host(local));
                 request.headers.0.insert(0, ("Via".into(), via));
                 self.clients
-                    .send_udp(&socket, &request, &branch, dest, timer_f)
+                    .send_udp(&socket, request, &branch, dest, timer_f)
                     .await
             }
             SipTransport::Tcp => {
@@ -110,7 +110,69 @@ impl SipServer {
                     .map_err(|e| ClientError::Transport(e.to_string()))?;
                 let via = format!("SIP/2.0/TCP {};branch={branch};rport", self.via_host(local));
                 request.headers.0.insert(0, ("Via".into(), via));
-                client::send_tcp(stream, &request, timer_f, &self.limits).await
+                client::send_tcp(stream, request, timer_f, &self.limits).await
+            }
+        }
+    }
+
+    /// Sends the ACK of an INVITE's final response (RFC 3261 §17.1.1.3 for
+    /// non-2xx: same branch, hop by hop; §13.2.2.4 for 2xx: a new
+    /// transaction). ACK has no response.
+    pub async fn send_ack(
+        &self,
+        invite: &Request,
+        response: &Response,
+        dest: SocketAddr,
+        transport: SipTransport,
+    ) -> Result<(), ClientError> {
+        let mut headers = crate::sip::Headers::default();
+        let invite_via = invite.headers.get("Via").unwrap_or_default().to_string();
+        let via = if response.code >= 300 {
+            invite_via
+        } else {
+            match invite_via.split_once(";branch=") {
+                Some((sent_by, _)) => {
+                    format!("{sent_by};branch=z9hG4bK{};rport", crate::ids::token())
+                }
+                None => invite_via,
+            }
+        };
+        headers.push("Via", via);
+        headers.push("Max-Forwards", "70");
+        for name in ["From", "Call-ID"] {
+            headers.push(name, invite.headers.get(name).unwrap_or_default());
+        }
+        headers.push("To", response.headers.get("To").unwrap_or_default());
+        let cseq = invite.headers.get("CSeq").unwrap_or_default();
+        headers.push("CSeq", cseq.replace("INVITE", "ACK"));
+        let ack = Request {
+            method: crate::sip::Method::Ack,
+            uri: invite.uri.clone(),
+            headers,
+            body: Vec::new(),
+        };
+        let mut bytes = Vec::new();
+        sip::write(&Message::Request(ack), &mut bytes);
+        match transport {
+            SipTransport::Udp => {
+                let socket =
+                    self.udp.get().cloned().ok_or_else(|| {
+                        ClientError::Transport("SIP UDP socket not serving".into())
+                    })?;
+                socket
+                    .send_to(&bytes, dest)
+                    .await
+                    .map(drop)
+                    .map_err(|e| ClientError::Transport(e.to_string()))
+            }
+            SipTransport::Tcp => {
+                let mut stream = TcpStream::connect(dest)
+                    .await
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                stream
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|e| ClientError::Transport(e.to_string()))
             }
         }
     }
