@@ -81,6 +81,20 @@ enum PluginsCommand {
 
 #[derive(Subcommand)]
 enum ConvertCommand {
+    /// Print the SIP request(s) (and MSRP chunks) that the mail in FILE,
+    /// received for RCPT TO, would become.
+    EmailToIm {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The SMTP reverse-path (MAIL FROM).
+        #[arg(long)]
+        mail_from: String,
+        /// The SMTP forward-path (RCPT TO).
+        #[arg(long)]
+        rcpt_to: String,
+        /// The mail as received (RFC 5322).
+        file: PathBuf,
+    },
     /// Print the SMTP envelope and the exact mail that the raw SIP MESSAGE
     /// request in FILE would become.
     ImToEmail {
@@ -163,6 +177,18 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         } => {
             let (config, _) = load_config(config.as_deref())?;
             convert_im_to_email(&config, &file)
+        }
+        Command::Convert {
+            command:
+                ConvertCommand::EmailToIm {
+                    config,
+                    mail_from,
+                    rcpt_to,
+                    file,
+                },
+        } => {
+            let (config, _) = load_config(config.as_deref())?;
+            convert_email_to_im(&config, &mail_from, &rcpt_to, &file)
         }
         Command::Plugins { command } => match command {
             PluginsCommand::Check { config, file } => {
@@ -269,6 +295,55 @@ fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode>
             Ok(ExitCode::from(1))
         }
     }
+}
+
+fn convert_email_to_im(
+    config: &Config,
+    mail_from: &str,
+    rcpt_to: &str,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    let data = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let plugins = registry(config)?;
+    let tx = crate::smtp_server::Transaction {
+        helo: "localhost".into(),
+        mail_from: mail_from.trim_matches(['<', '>']).to_string(),
+        rcpt_to: vec![rcpt_to.trim_matches(['<', '>']).to_string()],
+        data,
+        smtputf8: false,
+    };
+    let policy = crate::pipeline::email_to_im::RecipientPolicy(plugins.clone());
+    if let Err(reply) = crate::smtp_server::RecipientCheck::check(&policy, &tx.rcpt_to[0]) {
+        eprintln!("interwork: RCPT TO would be answered {reply}");
+        return Ok(ExitCode::from(1));
+    }
+    let planner = crate::pipeline::email_to_im::Planner::new(config, plugins);
+    let plan = match planner.plan(&tx) {
+        Ok(plan) => plan,
+        Err(reply) => {
+            eprintln!("interwork: DATA would be answered {reply}");
+            return Ok(ExitCode::from(1));
+        }
+    };
+    use std::io::Write as _;
+    let mut out = std::io::stdout();
+    for (what, bytes) in crate::pipeline::email_to_im::wire_preview(&planner, &plan) {
+        if what.starts_with("SIP") {
+            writeln!(
+                out,
+                "# {what}, to {} over {:?}",
+                plan.next_hop, plan.transport
+            )?;
+        } else {
+            writeln!(
+                out,
+                "# {what}, over TCP to the first URI of the answer's a=path"
+            )?;
+        }
+        out.write_all(&bytes)?;
+        writeln!(out)?;
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn check_plugin(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {

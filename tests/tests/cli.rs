@@ -211,3 +211,57 @@ fn a_running_gateway_swaps_in_a_dropped_plugin() {
     let status = gateway.stop();
     assert!(status.success(), "{status}");
 }
+
+#[test]
+fn convert_email_to_im_prints_the_sip_request() {
+    let s = scratch();
+    let mail = s.path().join("mail.eml");
+    std::fs::write(
+        &mail,
+        "From: Bob <bob@mail.example.test>\r\nTo: alice@im.example.test\r\nSubject: =?UTF-8?B?5Y2I6aWt?=\r\n\r\nhello there\r\n",
+    )
+    .unwrap();
+    let args = |to: &'static str| {
+        vec![
+            "convert".to_string(),
+            "email-to-im".into(),
+            "--mail-from".into(),
+            "bob@mail.example.test".into(),
+            "--rcpt-to".into(),
+            to.into(),
+            mail.to_str().unwrap().into(),
+        ]
+    };
+    let run = |to| {
+        let a = args(to);
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        s.run(&refs)
+    };
+    let out = run("alice@im.example.test");
+    let text = stdout(&out);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(
+        text.starts_with("# SIP MESSAGE (pager mode), to 127.0.0.1:5070 over Udp\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("MESSAGE sip:alice@im.example.test SIP/2.0\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("\r\nSubject: 午饭\r\n"), "{text}");
+    assert!(text.contains("\r\n\r\nhello there"), "{text}");
+    // Bigger than 1300 bytes: INVITE and MSRP chunks.
+    let mut big = std::fs::read(&mail).unwrap();
+    big.extend(std::iter::repeat_n(b'x', 3000));
+    std::fs::write(&mail, big).unwrap();
+    let text = stdout(&run("alice@im.example.test"));
+    assert!(
+        text.starts_with("# SIP INVITE (large-message mode)"),
+        "{text}"
+    );
+    assert!(text.contains("# MSRP SEND chunk 2 of 2"), "{text}");
+    // Relaying is refused as the SMTP server would.
+    let out = run("bob@elsewhere.example.test");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("550 5.7.1"), "{}", stderr(&out));
+}

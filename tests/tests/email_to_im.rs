@@ -287,3 +287,88 @@ fn large_mails_go_as_invite_and_msrp_chunks() {
         assert!(log.contains("BYE sip:im@127.0.0.1"), "{log}");
     }
 }
+
+#[test]
+fn the_im_user_can_reply_to_the_mail_sender() {
+    // The IM system (sipp UAS), and bob's mail system (dnsmasq MX → aiosmtpd).
+    let uas = SippUas::start(200, "OK");
+    let smtp = peers::smtp_sink();
+    let dns = peers::dnsmasq(
+        &[("mail.example.test", "mx.mail.example.test", 10)],
+        &[("mx.mail.example.test", "127.0.0.1")],
+    );
+    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    let hop = format!("next_hop = \"127.0.0.1:{}\"", uas.port);
+    let delivery = format!("delivery_port = {}", smtp.port);
+    let nameserver = format!("nameserver = \"127.0.0.1:{}\"", dns.port);
+    let (config, ports) = scratch.gateway_config(&[
+        ("next_hop = \"127.0.0.1:5070\"", &hop),
+        ("delivery_port = 25", &delivery),
+        ("# nameserver = \"127.0.0.1:5354\"", &nameserver),
+    ]);
+    let mut gateway =
+        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
+    gateway.wait_for("SMTP listening", Duration::from_secs(30));
+
+    // 1. bob mails alice: the IM arrives from bob's own address as identity.
+    let (ok, transcript) = peers::swaks(
+        ports.smtp,
+        &[
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+            "--body",
+            "lunch?",
+        ],
+    );
+    assert!(ok, "{transcript}");
+    let (sipp_ok, log) = uas.finish();
+    assert!(sipp_ok, "{log}");
+    let request = received_request(&log);
+    let from_line = request.lines().find(|l| l.starts_with("From: ")).unwrap();
+    let sender = from_line
+        .trim_start_matches("From: <")
+        .split('>')
+        .next()
+        .unwrap()
+        .to_string();
+    assert_eq!(sender, "sip:bob@mail.example.test");
+
+    // 2. alice answers that identity: the reply is a mail to bob.
+    let scenario = format!(
+        r#"<?xml version="1.0" encoding="UTF-8" ?>
+<scenario name="reply">
+<send retrans="500"><![CDATA[
+MESSAGE {sender} SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: <sip:alice@im.example.test>;tag=[call_number]
+To: <{sender}>
+Call-ID: [call_id]
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+Content-Type: text/plain
+Content-Length: [len]
+
+yes, noon
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="202"/>
+</scenario>
+"#
+    );
+    let run = peers::sipp(&scenario, &format!("127.0.0.1:{}", ports.sip), "u1");
+    assert!(run.success, "{}", run.output);
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1);
+    let text = String::from_utf8_lossy(&mails[0]);
+    assert!(
+        text.contains("X-Envelope-To: <bob@mail.example.test>"),
+        "{text}"
+    );
+    assert!(
+        text.contains("X-Envelope-From: <alice@im.example.test>"),
+        "{text}"
+    );
+    assert!(text.contains("yes, noon"), "{text}");
+}

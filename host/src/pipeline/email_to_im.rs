@@ -43,15 +43,21 @@ struct Route {
     transport: SipTransport,
 }
 
-/// The e-mail → IM direction.
-pub struct EmailToIm {
+/// S6 up to the SIP request, without the network: parse, map, convert,
+/// wrap in CPIM, route.
+pub struct Planner {
     plugins: Arc<Plugins>,
-    sip: Arc<SipServer>,
     routes: Vec<Route>,
     hostname: String,
-    timer_f: Duration,
     /// Our MSRP URI's address (SDP offer, From-Path).
     msrp_address: SocketAddr,
+}
+
+/// The e-mail → IM direction.
+pub struct EmailToIm {
+    planner: Planner,
+    sip: Arc<SipServer>,
+    timer_f: Duration,
     /// The gateway's SIP Contact.
     contact: String,
     /// How long a whole MSRP transfer may take (RFC 5321 gives the SMTP
@@ -107,17 +113,16 @@ pub fn reply_of(response: &Result<Response, ClientError>) -> Reply {
     }
 }
 
-impl EmailToIm {
-    pub fn new(
-        config: &Config,
-        plugins: Arc<Plugins>,
-        sip: Arc<SipServer>,
-        msrp_address: SocketAddr,
-        contact: String,
-    ) -> Self {
+impl Planner {
+    pub fn new(config: &Config, plugins: Arc<Plugins>) -> Self {
+        let msrp_address =
+            SocketAddr::new(config.msrp.advertised_address(), config.msrp.listen.port());
+        Self::with_msrp_address(config, plugins, msrp_address)
+    }
+
+    fn with_msrp_address(config: &Config, plugins: Arc<Plugins>, msrp_address: SocketAddr) -> Self {
         Self {
             plugins,
-            sip,
             routes: config
                 .im_domains
                 .iter()
@@ -128,10 +133,7 @@ impl EmailToIm {
                 })
                 .collect(),
             hostname: config.gateway.hostname.clone(),
-            timer_f: Duration::from_secs(32),
             msrp_address,
-            contact,
-            msrp_timeout: Duration::from_secs(300),
         }
     }
 
@@ -245,10 +247,116 @@ impl EmailToIm {
         })
     }
 
+    /// Our URI and the SDP offer of a large-message session.
+    pub fn msrp_offer(&self) -> Result<(MsrpUri, Vec<u8>), Reply> {
+        let our_uri = MsrpUri::new(
+            false,
+            self.msrp_address.ip().to_string(),
+            Some(self.msrp_address.port()),
+            crate::ids::token(),
+        );
+        let params = MsrpOfferParams {
+            origin_user: "interwork".into(),
+            session_id: crate::ids::unique_u64() >> 1,
+            session_version: 1,
+            address: self.msrp_address.ip(),
+            port: self.msrp_address.port(),
+            path: our_uri.to_string(),
+            accept_types: vec!["message/cpim".into(), "message/imdn+xml".into()],
+            accept_wrapped_types: vec!["*".into()],
+            max_size: None,
+        };
+        let offer = sdp::msrp_offer(&params, Setup::Active)
+            .map_err(|e| Reply::new(451, "4.3.0", format!("cannot make an SDP offer: {e}")))?;
+        let mut bytes = Vec::new();
+        sdp::write(&offer, &mut bytes)
+            .map_err(|e| Reply::new(451, "4.3.0", format!("cannot write the SDP offer: {e}")))?;
+        Ok((our_uri, bytes))
+    }
+}
+
+/// Whether a planned MESSAGE goes in pager mode (S6 size rule on the
+/// whole request, counting the Via the SIP server adds).
+pub fn fits_pager(plan: &PlannedIm) -> bool {
+    let mut bytes = Vec::new();
+    crate::sip::write(&Message::Request(plan.request.clone()), &mut bytes);
+    bytes.len() + VIA_ALLOWANCE <= PAGER_LIMIT
+}
+
+/// The INVITE of a large-message session for a planned MESSAGE.
+pub fn invite_of(message: &Request, offer: Vec<u8>, contact: &str) -> Request {
+    let mut invite = Request {
+        method: Method::Invite,
+        uri: message.uri.clone(),
+        headers: message.headers.clone(),
+        body: offer,
+    };
+    invite.headers.set("CSeq", "1 INVITE");
+    invite.headers.set("Content-Type", "application/sdp");
+    invite.headers.set("Contact", contact);
+    invite
+}
+
+/// What `interwork convert email-to-im` prints: the MESSAGE, or the INVITE
+/// and the SEND chunks (their To-Path comes from the SDP answer, shown as
+/// `answerer.invalid`). Without the Via the SIP server adds.
+pub fn wire_preview(planner: &Planner, plan: &PlannedIm) -> Vec<(String, Vec<u8>)> {
+    let write_sip = |request: &Request| {
+        let mut bytes = Vec::new();
+        crate::sip::write(&Message::Request(request.clone()), &mut bytes);
+        bytes
+    };
+    if fits_pager(plan) {
+        return vec![("SIP MESSAGE (pager mode)".into(), write_sip(&plan.request))];
+    }
+    let Ok((our_uri, offer)) = planner.msrp_offer() else {
+        return Vec::new();
+    };
+    let contact = format!("<sip:interwork@{}>", planner.msrp_address.ip());
+    let mut out = vec![(
+        "SIP INVITE (large-message mode)".to_string(),
+        write_sip(&invite_of(&plan.request, offer, &contact)),
+    )];
+    let answerer = MsrpUri::new(false, "answerer.invalid", Some(2855), "from-sdp-answer");
+    let chunks = msrp::chunk(
+        &plan.request.body,
+        "message/cpim",
+        &crate::ids::token(),
+        MSRP_CHUNK,
+        crate::ids::token,
+        std::slice::from_ref(&answerer),
+        std::slice::from_ref(&our_uri),
+    );
+    let count = chunks.len();
+    for (i, chunk) in chunks.into_iter().enumerate() {
+        let mut bytes = Vec::new();
+        msrp::write(&Frame::Request(chunk), &mut bytes);
+        out.push((format!("MSRP SEND chunk {} of {count}", i + 1), bytes));
+    }
+    out
+}
+
+impl EmailToIm {
+    pub fn new(
+        config: &Config,
+        plugins: Arc<Plugins>,
+        sip: Arc<SipServer>,
+        msrp_address: SocketAddr,
+        contact: String,
+    ) -> Self {
+        Self {
+            planner: Planner::with_msrp_address(config, plugins, msrp_address),
+            sip,
+            timer_f: Duration::from_secs(32),
+            contact,
+            msrp_timeout: Duration::from_secs(300),
+        }
+    }
+
     /// Delivers one accepted mail as an IM; the reply goes to DATA.
     pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
-        let planner = self.clone();
-        let planned = match tokio::task::spawn_blocking(move || planner.plan(&tx)).await {
+        let this = self.clone();
+        let planned = match tokio::task::spawn_blocking(move || this.planner.plan(&tx)).await {
             Ok(Ok(planned)) => planned,
             Ok(Err(reply)) => return reply,
             Err(e) => {
@@ -256,11 +364,8 @@ impl EmailToIm {
                 return Reply::new(451, "4.3.0", "Temporary failure, try again later");
             }
         };
-        let mut bytes = Vec::new();
-        crate::sip::write(&Message::Request(planned.request.clone()), &mut bytes);
-        // S6 size rule on the whole request, counting the Via the SIP
-        // server adds (under 100 bytes).
-        let reply = if bytes.len() + VIA_ALLOWANCE <= PAGER_LIMIT {
+        let pager = fits_pager(&planned);
+        let reply = if pager {
             let mut request = planned.request;
             let response = self
                 .sip
@@ -275,14 +380,8 @@ impl EmailToIm {
         } else {
             self.deliver_large(planned).await
         };
-        tracing::info!(
-            mode = if bytes.len() + VIA_ALLOWANCE <= PAGER_LIMIT {
-                "pager"
-            } else {
-                "large"
-            },
-            "mail delivered as IM: {reply}"
-        );
+        let mode = if pager { "pager" } else { "large" };
+        tracing::info!(mode, "mail delivered as IM: {reply}");
         reply
     }
 
@@ -291,41 +390,11 @@ impl EmailToIm {
     /// opens (RFC 4975 §5.4: the offerer is active), then BYE.
     async fn deliver_large(&self, planned: PlannedIm) -> Reply {
         let message = planned.request;
-        let session_id = crate::ids::token();
-        let our_uri = MsrpUri::new(
-            false,
-            self.msrp_address.ip().to_string(),
-            Some(self.msrp_address.port()),
-            session_id,
-        );
-        let params = MsrpOfferParams {
-            origin_user: "interwork".into(),
-            session_id: crate::ids::unique_u64() >> 1,
-            session_version: 1,
-            address: self.msrp_address.ip(),
-            port: self.msrp_address.port(),
-            path: our_uri.to_string(),
-            accept_types: vec!["message/cpim".into(), "message/imdn+xml".into()],
-            accept_wrapped_types: vec!["*".into()],
-            max_size: None,
-        };
-        let offer = match sdp::msrp_offer(&params, Setup::Active) {
+        let (our_uri, offer) = match self.planner.msrp_offer() {
             Ok(offer) => offer,
-            Err(e) => return Reply::new(451, "4.3.0", format!("cannot make an SDP offer: {e}")),
+            Err(reply) => return reply,
         };
-        let mut sdp_bytes = Vec::new();
-        if let Err(e) = sdp::write(&offer, &mut sdp_bytes) {
-            return Reply::new(451, "4.3.0", format!("cannot write the SDP offer: {e}"));
-        }
-        let mut invite = Request {
-            method: Method::Invite,
-            uri: message.uri.clone(),
-            headers: message.headers.clone(),
-            body: sdp_bytes,
-        };
-        invite.headers.set("CSeq", "1 INVITE");
-        invite.headers.set("Content-Type", "application/sdp");
-        invite.headers.set("Contact", self.contact.clone());
+        let mut invite = invite_of(&message, offer, &self.contact);
         let response = self
             .sip
             .send_request(
