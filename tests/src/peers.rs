@@ -184,8 +184,15 @@ pub struct SippUas {
 impl SippUas {
     /// Answers the first MESSAGE with `code` and `reason`.
     pub fn start(code: u16, reason: &str) -> Self {
-        Self::with_scenario(&format!(
-            r#"<?xml version="1.0" encoding="UTF-8" ?>
+        Self::start_on(free_port(), code, reason)
+    }
+
+    /// The same, on a given port (a second UAS where the first one was).
+    pub fn start_on(port: u16, code: u16, reason: &str) -> Self {
+        Self::with_scenario_on(
+            port,
+            &format!(
+                r#"<?xml version="1.0" encoding="UTF-8" ?>
 <scenario name="uas">
 <recv request="MESSAGE"/>
 <send><![CDATA[
@@ -200,7 +207,8 @@ Content-Length: 0
 ]]></send>
 </scenario>
 "#
-        ))
+            ),
+        )
     }
 
     /// Answers an INVITE with 200 and an SDP answer whose `a=path` is
@@ -250,9 +258,12 @@ Content-Length: 0
     }
 
     fn with_scenario(scenario: &str) -> Self {
+        Self::with_scenario_on(free_port(), scenario)
+    }
+
+    fn with_scenario_on(port: u16, scenario: &str) -> Self {
         require("sipp");
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
         let path = dir.path().join("uas.xml");
         std::fs::write(&path, scenario).expect("write scenario");
         let child = Command::new("sipp")
@@ -339,4 +350,138 @@ pub fn swaks(port: u16, args: &[&str]) -> (bool, String) {
     let mut text = String::from_utf8_lossy(&output.stdout).into_owned();
     text.push_str(&String::from_utf8_lossy(&output.stderr));
     (output.status.success(), text)
+}
+
+/// An isolated Postfix instance (PEERS.md) on `127.0.0.1:port` that relays
+/// `im.example.test` to the gateway's SMTP port, with short retry times.
+pub struct Postfix {
+    dir: tempfile::TempDir,
+    pub port: u16,
+}
+
+impl Postfix {
+    pub fn start(relay_to: u16) -> Self {
+        require("postfix");
+        let dir = tempfile::tempdir().expect("temp dir");
+        let t = dir.path();
+        let port = free_port();
+        // mktemp dirs are 0700: Postfix's unprivileged daemons need to enter.
+        let chmod = |p: &Path, mode: u32| {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+        };
+        chmod(t, 0o755);
+        for sub in ["etc", "spool", "data"] {
+            std::fs::create_dir(t.join(sub)).expect("mkdir");
+        }
+        let status = Command::new("chown")
+            .arg("postfix")
+            .arg(t.join("data"))
+            .status()
+            .expect("chown runs");
+        assert!(status.success(), "chown postfix failed");
+        let main_cf = format!(
+            "compatibility_level = 3.6\nqueue_directory = {t}/spool\ndata_directory = {t}/data\n\
+myhostname = mta.example.test\nmydestination =\ninet_interfaces = 127.0.0.1\ninet_protocols = ipv4\n\
+mynetworks = 127.0.0.0/8\nrelay_domains = im.example.test\n\
+transport_maps = inline:{{ im.example.test=smtp:[127.0.0.1]:{relay_to} }}\n\
+default_transport = error:outside delivery disabled\nsmtp_dns_support_level = disabled\n\
+maillog_file = {t}/maillog\nmaillog_file_prefixes = /tmp\nminimal_backoff_time = 2s\n\
+maximal_backoff_time = 4s\nqueue_run_delay = 2s\n\
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n\
+alias_maps =\nalias_database =\nlocal_recipient_maps =\nbiff = no\n",
+            t = t.display()
+        );
+        std::fs::write(t.join("etc/main.cf"), main_cf).expect("main.cf");
+        let master_cf = format!(
+            "127.0.0.1:{port} inet n - n - - smtpd\n{}",
+            [
+                "pickup unix n - n 60 1 pickup",
+                "cleanup unix n - n - 0 cleanup",
+                "qmgr unix n - n 300 1 qmgr",
+                "rewrite unix - - n - - trivial-rewrite",
+                "bounce unix - - n - 0 bounce",
+                "defer unix - - n - 0 bounce",
+                "trace unix - - n - 0 bounce",
+                "verify unix - - n - 1 verify",
+                "flush unix n - n 1000? 0 flush",
+                "proxymap unix - - n - - proxymap",
+                "smtp unix - - n - - smtp",
+                "relay unix - - n - - smtp",
+                "showq unix n - n - - showq",
+                "error unix - - n - - error",
+                "retry unix - - n - - error",
+                "discard unix - - n - - discard",
+                "anvil unix - - n - 1 anvil",
+                "scache unix - - n - 1 scache",
+                "postlog unix-dgram n - n - 1 postlogd",
+            ]
+            .join("\n")
+        );
+        std::fs::write(t.join("etc/master.cf"), master_cf + "\n").expect("master.cf");
+        let started = Command::new("postfix")
+            .arg("-c")
+            .arg(t.join("etc"))
+            .arg("start")
+            .output()
+            .expect("postfix runs");
+        assert!(
+            started.status.success(),
+            "postfix start: {}",
+            String::from_utf8_lossy(&started.stderr)
+        );
+        let postfix = Self { dir, port };
+        let begun = Instant::now();
+        while TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            assert!(
+                begun.elapsed() < Duration::from_secs(20),
+                "postfix did not listen:\n{}",
+                postfix.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        postfix
+    }
+
+    /// Its mail log.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("maillog")).unwrap_or_default()
+    }
+
+    /// Waits for a log line containing every one of `needles`.
+    pub fn wait_for(&self, needles: &[&str], timeout: Duration) {
+        let started = Instant::now();
+        while started.elapsed() < timeout {
+            if self
+                .log()
+                .lines()
+                .any(|l| needles.iter().all(|n| l.contains(n)))
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("no Postfix log line with {needles:?}:\n{}", self.log());
+    }
+
+    /// `postqueue -f`: retry deferred mail now.
+    pub fn flush(&self) {
+        let status = Command::new("postqueue")
+            .arg("-c")
+            .arg(self.dir.path().join("etc"))
+            .arg("-f")
+            .status()
+            .expect("postqueue runs");
+        assert!(status.success());
+    }
+}
+
+impl Drop for Postfix {
+    fn drop(&mut self) {
+        let _ = Command::new("postfix")
+            .arg("-c")
+            .arg(self.dir.path().join("etc"))
+            .arg("stop")
+            .output();
+    }
 }

@@ -372,3 +372,52 @@ yes, noon
     );
     assert!(text.contains("yes, noon"), "{text}");
 }
+
+#[test]
+fn postfix_defers_on_480_retries_and_bounces_on_404() {
+    let ims_port = peers::free_port();
+    let first = SippUas::start_on(ims_port, 480, "Temporarily Unavailable");
+    let w = world(ims_port);
+    let postfix = peers::Postfix::start(w.ports.smtp);
+    let submit = |to: &str| {
+        let (ok, transcript) = peers::swaks(
+            postfix.port,
+            &[
+                "--from",
+                "bob@mail.example.test",
+                "--to",
+                to,
+                "--body",
+                "via postfix",
+            ],
+        );
+        assert!(ok, "{transcript}");
+    };
+    // 480 from the IM system: the gateway says 451, Postfix keeps the mail.
+    submit("alice@im.example.test");
+    postfix.wait_for(
+        &["to=<alice@im.example.test>", "status=deferred", "451 4.4.1"],
+        Duration::from_secs(60),
+    );
+    let (ok, log) = first.finish();
+    assert!(ok, "{log}");
+    // The IM system is back: the retry goes through, nothing was lost.
+    let second = SippUas::start_on(ims_port, 200, "OK");
+    postfix.flush();
+    postfix.wait_for(
+        &["to=<alice@im.example.test>", "status=sent", "250 2.0.0"],
+        Duration::from_secs(60),
+    );
+    let (ok, log) = second.finish();
+    assert!(ok, "{log}");
+    assert!(received_request(&log).contains("via postfix"), "{log}");
+    // 404: a permanent failure, Postfix bounces.
+    let third = SippUas::start_on(ims_port, 404, "Not Found");
+    submit("carol@im.example.test");
+    postfix.wait_for(
+        &["to=<carol@im.example.test>", "status=bounced", "550 5.1.1"],
+        Duration::from_secs(60),
+    );
+    let (ok, log) = third.finish();
+    assert!(ok, "{log}");
+}
