@@ -421,3 +421,71 @@ fn postfix_defers_on_480_retries_and_bounces_on_404() {
     let (ok, log) = third.finish();
     assert!(ok, "{log}");
 }
+
+#[test]
+fn quoted_printable_attachments_and_html_become_readable_text() {
+    // Quoted-printable UTF-8 with an attachment and In-Reply-To: the IM
+    // carries the text part.
+    let uas = SippUas::start(200, "OK");
+    let w = world(uas.port);
+    let png = w._scratch.path().join("p.png");
+    std::fs::write(&png, [0x89, b'P', b'N', b'G', 13, 10, 26, 10]).unwrap();
+    let attach = format!("@{}", png.display());
+    let (ok, transcript) = peers::swaks(
+        w.ports.smtp,
+        &[
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+            "--add-header",
+            "In-Reply-To: <abc@gw.example.test>",
+            "--body",
+            "caf\u{e9} cr\u{e8}me",
+            "--attach-type",
+            "image/png",
+            "--attach-name",
+            "p.png",
+            "--attach",
+            &attach,
+        ],
+    );
+    assert!(ok, "{transcript}");
+    let (sipp_ok, log) = uas.finish();
+    assert!(sipp_ok, "{log}");
+    let request = received_request(&log);
+    assert!(request.contains("café crème"), "{request}");
+    assert!(
+        !request.contains("PNG"),
+        "the attachment is not the IM text: {request}"
+    );
+
+    // An HTML-only mail becomes readable text.
+    let uas = SippUas::start(200, "OK");
+    let w = world(uas.port);
+    let (ok, transcript) = peers::swaks(
+        w.ports.smtp,
+        &[
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+            "--add-header",
+            "Content-Type: text/html; charset=utf-8",
+            "--add-header",
+            "Content-Transfer-Encoding: quoted-printable",
+            "--body",
+            "<html><body><p>Hello <b>Alice</b> =E4=BD=A0=E5=A5=BD</p></body></html>",
+        ],
+    );
+    assert!(ok, "{transcript}");
+    let (sipp_ok, log) = uas.finish();
+    assert!(sipp_ok, "{log}");
+    let request = received_request(&log);
+    assert!(
+        request.contains("Content-Type: text/plain;charset=utf-8"),
+        "{request}"
+    );
+    assert!(request.contains("Hello Alice 你好"), "{request}");
+    assert!(!request.contains("<b>"), "{request}");
+}
