@@ -312,33 +312,20 @@ impl SipServer {
         }
         if let Err(e) = request.validate() {
             tracing::info!(%source, "invalid SIP request: {e}");
-            send(encode(Response::to(
-                &request,
-                400,
-                &format!("Bad Request ({e})"),
-                &crate::ids::token(),
-            )))
-            .await;
+            send(answer(&request, 400, &format!("Bad Request ({e})"))).await;
             return;
         }
         if !self.trusted.contains(&source.ip()) {
             tracing::warn!(%source, method = %request.method, "SIP request from an untrusted address");
-            send(encode(Response::to(
-                &request,
-                403,
-                "Forbidden (not a trusted IM system)",
-                &crate::ids::token(),
-            )))
-            .await;
+            send(answer(&request, 403, "Forbidden (not a trusted IM system)")).await;
             return;
         }
         let Some(key) = TransactionKey::of(&request) else {
-            send(encode(Response::to(
+            send(answer(
                 &request,
                 400,
                 "Bad Request (no transaction identifier)",
-                &crate::ids::token(),
-            )))
+            ))
             .await;
             return;
         };
@@ -371,6 +358,11 @@ impl SipServer {
             .complete(&key, bytes.clone(), Instant::now());
         send(bytes).await;
     }
+}
+
+/// A final answer to `request` with a fresh To tag, as bytes.
+fn answer(request: &Request, code: u16, reason: &str) -> Vec<u8> {
+    encode(Response::to(request, code, reason, &crate::ids::token()))
 }
 
 fn encode(response: Response) -> Vec<u8> {
