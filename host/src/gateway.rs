@@ -22,7 +22,7 @@ use crate::pipeline::large_message::{LargeMessages, MsrpOffer, MsrpToEmail};
 use crate::plugin::{self, HostContext, PluginWatch, Plugins, Role};
 use crate::sip;
 use crate::sip_server::SipServer;
-use crate::smtp_server::{Capabilities, SmtpServer};
+use crate::smtp_server::{Capabilities, SmtpServer, tls_acceptor};
 
 /// Reads the directory file of a configuration (empty when none is set).
 pub fn load_directory(config: &Config) -> anyhow::Result<Arc<Directory>> {
@@ -128,10 +128,15 @@ async fn start_listeners(
         Capabilities {
             hostname: config.gateway.hostname.clone(),
             max_size: config.limits.mail_max_bytes,
+            starttls: false,
         },
         Arc::new(RecipientPolicy(pipeline.plugins())),
         Arc::new(email_to_im),
         config.smtp.max_sessions,
+        match (&config.smtp.tls_certificate, &config.smtp.tls_private_key) {
+            (Some(certificate), Some(key)) => Some(tls_acceptor(certificate, key)?),
+            _ => None,
+        },
     );
     let smtp_listener = TcpListener::bind(config.smtp.listen)
         .await

@@ -489,3 +489,74 @@ fn quoted_printable_attachments_and_html_become_readable_text() {
     assert!(request.contains("Hello Alice 你好"), "{request}");
     assert!(!request.contains("<b>"), "{request}");
 }
+
+#[test]
+fn starttls_is_offered_when_a_certificate_is_configured() {
+    let uas = SippUas::start(200, "OK");
+    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    // A self-signed certificate made here with openssl.
+    let status = std::process::Command::new("openssl")
+        .current_dir(scratch.path())
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args([
+            "-subj",
+            "/CN=gw.example.test",
+            "-keyout",
+            "smtp.key",
+            "-out",
+            "smtp.crt",
+        ])
+        .output()
+        .expect("openssl runs");
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let hop = format!("next_hop = \"127.0.0.1:{}\"", uas.port);
+    let (config, ports) = scratch.gateway_config(&[
+        ("next_hop = \"127.0.0.1:5070\"", &hop),
+        (
+            "# tls_certificate = \"smtp.crt\"",
+            "tls_certificate = \"smtp.crt\"",
+        ),
+        (
+            "# tls_private_key = \"smtp.key\"",
+            "tls_private_key = \"smtp.key\"",
+        ),
+    ]);
+    let mut gateway =
+        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
+    gateway.wait_for("SMTP listening", Duration::from_secs(30));
+    let (ok, transcript) = peers::swaks(
+        ports.smtp,
+        &[
+            "--tls",
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+            "--body",
+            "secret lunch",
+        ],
+    );
+    assert!(ok, "{transcript}");
+    assert!(
+        transcript.contains("<-  250-STARTTLS") || transcript.contains("<-  250 STARTTLS"),
+        "{transcript}"
+    );
+    assert!(
+        transcript.contains("<-  220 2.0.0 Ready to start TLS"),
+        "{transcript}"
+    );
+    assert!(transcript.contains("TLS started"), "{transcript}");
+    assert!(
+        transcript.contains("<~  250 2.0.0 Delivered as IM"),
+        "{transcript}"
+    );
+    let (sipp_ok, log) = uas.finish();
+    assert!(sipp_ok, "{log}");
+    assert!(received_request(&log).contains("secret lunch"));
+}

@@ -126,6 +126,12 @@ pub struct SmtpConfig {
     pub smarthost: Option<String>,
     pub delivery_deadline_secs: u64,
     pub max_sessions: usize,
+    /// PEM certificate chain for STARTTLS; with `tls_private_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<PathBuf>,
+    /// PEM private key for STARTTLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_private_key: Option<PathBuf>,
 }
 
 impl Default for SmtpConfig {
@@ -136,6 +142,8 @@ impl Default for SmtpConfig {
             smarthost: None,
             delivery_deadline_secs: 20,
             max_sessions: 100,
+            tls_certificate: None,
+            tls_private_key: None,
         }
     }
 }
@@ -262,6 +270,8 @@ impl Config {
             }
         };
         resolve(&mut self.directory.file);
+        resolve(&mut self.smtp.tls_certificate);
+        resolve(&mut self.smtp.tls_private_key);
         resolve(&mut self.plugins.dir);
         resolve(&mut self.plugins.cache_dir);
     }

@@ -93,6 +93,12 @@ impl Config {
                 "must be from 1 to 600",
             ));
         }
+        if self.smtp.tls_certificate.is_some() != self.smtp.tls_private_key.is_some() {
+            return Err(invalid(
+                "smtp.tls_certificate",
+                "tls_certificate and tls_private_key go together",
+            ));
+        }
         if !(1..=100_000).contains(&self.smtp.max_sessions) {
             return Err(invalid("smtp.max_sessions", "must be from 1 to 100000"));
         }

@@ -6,9 +6,10 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
 
 use super::{Capabilities, Output, RecipientCheck, Reply, SmtpSession, Transaction};
 
@@ -30,6 +31,37 @@ pub struct SmtpServer {
     check: Arc<dyn RecipientCheck + Send + Sync>,
     sink: Arc<dyn MailSink>,
     sessions: Arc<Semaphore>,
+    tls: Option<TlsAcceptor>,
+}
+
+/// How a stretch of a session ended.
+enum Next {
+    Done,
+    StartTls,
+}
+
+/// The STARTTLS acceptor of a PEM certificate chain and private key.
+pub fn tls_acceptor(
+    certificate: &std::path::Path,
+    private_key: &std::path::Path,
+) -> anyhow::Result<TlsAcceptor> {
+    use anyhow::Context as _;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let certs = CertificateDer::pem_file_iter(certificate)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("smtp.tls_certificate {}", certificate.display()))?;
+    let key = PrivateKeyDer::from_pem_file(private_key)
+        .with_context(|| format!("smtp.tls_private_key {}", private_key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .context("smtp.tls_certificate and smtp.tls_private_key do not make a TLS identity")?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
 impl SmtpServer {
@@ -38,12 +70,17 @@ impl SmtpServer {
         check: Arc<dyn RecipientCheck + Send + Sync>,
         sink: Arc<dyn MailSink>,
         max_sessions: usize,
+        tls: Option<TlsAcceptor>,
     ) -> Arc<Self> {
         Arc::new(Self {
-            caps,
+            caps: Capabilities {
+                starttls: tls.is_some(),
+                ..caps
+            },
             check,
             sink,
             sessions: Arc::new(Semaphore::new(max_sessions)),
+            tls,
         })
     }
 
@@ -73,6 +110,24 @@ impl SmtpServer {
     async fn serve_connection(&self, mut stream: TcpStream) -> std::io::Result<()> {
         let mut session = SmtpSession::new(self.caps.clone());
         stream.write_all(&session.greeting()).await?;
+        match self.drive(&mut session, &mut stream).await? {
+            Next::Done => Ok(()),
+            Next::StartTls => {
+                let Some(acceptor) = self.tls.clone() else {
+                    return Ok(());
+                };
+                let mut tls = acceptor.accept(stream).await?;
+                // The session refuses a second STARTTLS itself.
+                self.drive(&mut session, &mut tls).await.map(drop)
+            }
+        }
+    }
+
+    /// Runs the session over a stream until it closes or asks for TLS.
+    async fn drive<S>(&self, session: &mut SmtpSession, stream: &mut S) -> std::io::Result<Next>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let timeout = if session.in_data() {
@@ -81,13 +136,13 @@ impl SmtpServer {
                 COMMAND_TIMEOUT
             };
             let n = match tokio::time::timeout(timeout, stream.read(&mut buf)).await {
-                Ok(Ok(0)) => return Ok(()),
+                Ok(Ok(0)) => return Ok(Next::Done),
                 Ok(Ok(n)) => n,
                 Ok(Err(e)) => return Err(e),
                 Err(_) => {
                     let reply = Reply::new(421, "4.4.2", "Timeout, closing connection");
                     stream.write_all(&reply.to_bytes()).await?;
-                    return Ok(());
+                    return Ok(Next::Done);
                 }
             };
             let mut outputs = session.feed(&buf[..n], self.check.as_ref());
@@ -99,7 +154,11 @@ impl SmtpServer {
                         Output::Send(bytes) => stream.write_all(&bytes).await?,
                         Output::Close => {
                             stream.shutdown().await?;
-                            return Ok(());
+                            return Ok(Next::Done);
+                        }
+                        Output::StartTls => {
+                            stream.flush().await?;
+                            return Ok(Next::StartTls);
                         }
                         Output::Deliver(tx) => {
                             let reply = self.sink.deliver(tx).await;

@@ -13,6 +13,8 @@ pub struct Capabilities {
     pub hostname: String,
     /// Largest message (RFC 1870 SIZE).
     pub max_size: usize,
+    /// Whether STARTTLS is offered (a certificate is configured).
+    pub starttls: bool,
 }
 
 /// Decides whether a recipient is one of ours (RCPT TO).
@@ -42,6 +44,9 @@ pub enum Output {
     Deliver(Transaction),
     /// Close the connection (after writing what came before).
     Close,
+    /// Start TLS on the connection now (after writing the 220), then feed
+    /// the session what comes over TLS (RFC 3207).
+    StartTls,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -84,6 +89,10 @@ pub struct SmtpSession {
     partial_line: usize,
     /// Discarding an over-long command line up to its LF.
     skipping_line: bool,
+    /// Whether the connection is encrypted already.
+    tls: bool,
+    /// Set by STARTTLS: the rest of this `feed` is discarded.
+    stop_feeding: bool,
 }
 
 impl SmtpSession {
@@ -102,6 +111,8 @@ impl SmtpSession {
             errors: 0,
             partial_line: 0,
             skipping_line: false,
+            tls: false,
+            stop_feeding: false,
         }
     }
 
@@ -127,7 +138,11 @@ impl SmtpSession {
     pub fn feed(&mut self, bytes: &[u8], check: &dyn RecipientCheck) -> Vec<Output> {
         let mut out = Vec::new();
         let mut iter = bytes.iter();
+        self.stop_feeding = false;
         while !iter.as_slice().is_empty() {
+            if self.stop_feeding {
+                break;
+            }
             match self.state {
                 State::Closed => break,
                 State::Delivering => {
@@ -309,6 +324,20 @@ impl SmtpSession {
                 return;
             }
             Request::Lhlo { .. } => Reply::new(500, "5.5.1", "This is not an LMTP server"),
+            Request::StartTls if self.caps.starttls && !self.tls => {
+                out.push(send(Reply::plain(220, "2.0.0 Ready to start TLS")));
+                out.push(Output::StartTls);
+                // RFC 3207 §4.2: forget everything said before TLS,
+                // including anything pipelined behind STARTTLS.
+                self.tls = true;
+                self.helo = None;
+                self.reset_transaction();
+                self.state = State::Connected;
+                self.requests = RequestReceiver::default();
+                self.stop_feeding = true;
+                return;
+            }
+            Request::StartTls if self.tls => Reply::new(503, "5.5.1", "TLS already active"),
             Request::StartTls
             | Request::Expn { .. }
             | Request::Bdat { .. }
@@ -321,7 +350,7 @@ impl SmtpSession {
     }
 
     fn ehlo_reply(&self) -> Vec<u8> {
-        let lines = [
+        let mut lines = vec![
             format!("{} greets you", self.caps.hostname),
             format!("SIZE {}", self.caps.max_size),
             "PIPELINING".to_string(),
@@ -329,6 +358,9 @@ impl SmtpSession {
             "ENHANCEDSTATUSCODES".to_string(),
             "SMTPUTF8".to_string(),
         ];
+        if self.caps.starttls && !self.tls {
+            lines.push("STARTTLS".to_string());
+        }
         let mut out = Vec::new();
         for (i, line) in lines.iter().enumerate() {
             let sep = if i + 1 == lines.len() { ' ' } else { '-' };

@@ -20,6 +20,7 @@ struct Client {
     session: SmtpSession,
     delivered: Vec<Transaction>,
     closed: bool,
+    tls_started: bool,
 }
 
 impl Client {
@@ -27,6 +28,7 @@ impl Client {
         let session = SmtpSession::new(Capabilities {
             hostname: "gw.example.test".into(),
             max_size,
+            starttls: false,
         });
         assert_eq!(
             session.greeting(),
@@ -36,6 +38,7 @@ impl Client {
             session,
             delivered: Vec::new(),
             closed: false,
+            tls_started: false,
         }
     }
 
@@ -46,6 +49,7 @@ impl Client {
                 Output::Send(bytes) => text.push_str(&String::from_utf8(bytes).unwrap()),
                 Output::Deliver(t) => self.delivered.push(t),
                 Output::Close => self.closed = true,
+                Output::StartTls => self.tls_started = true,
             }
         }
         text
@@ -217,4 +221,42 @@ fn an_over_long_line_in_pieces_is_refused_once() {
     }
     assert_eq!(replies, "500 5.5.2 Line too long\r\n");
     c.cmd("NOOP", "250 2.0.0");
+}
+
+#[test]
+fn starttls_is_offered_with_a_certificate_and_resets_the_session() {
+    let mut c = Client::new(10_000);
+    c.session = SmtpSession::new(Capabilities {
+        hostname: "gw.example.test".into(),
+        max_size: 10_000,
+        starttls: true,
+    });
+    let ehlo = c.send("EHLO x\r\n");
+    assert!(ehlo.ends_with("250-SMTPUTF8\r\n250 STARTTLS\r\n"), "{ehlo}");
+    // Anything pipelined behind STARTTLS is discarded (RFC 3207 §4.2).
+    let reply = c.send("STARTTLS\r\nMAIL FROM:<evil@x>\r\n");
+    assert_eq!(reply, "220 2.0.0 Ready to start TLS\r\n");
+    assert!(c.tls_started);
+    // Over TLS: EHLO again, no STARTTLS offered, a second one refused.
+    c.cmd(
+        "MAIL FROM:<bob@mail.example.org>",
+        "503 5.5.1 Say EHLO first",
+    );
+    let ehlo = c.send("EHLO x\r\n");
+    assert!(!ehlo.contains("STARTTLS"), "{ehlo}");
+    c.cmd("STARTTLS", "503 5.5.1");
+}
+
+#[test]
+fn the_first_command_over_tls_is_answered() {
+    let mut c = Client::new(10_000);
+    c.session = SmtpSession::new(Capabilities {
+        hostname: "gw.example.test".into(),
+        max_size: 10_000,
+        starttls: true,
+    });
+    c.cmd("EHLO x", "250-");
+    // STARTTLS alone in its read, as real clients send it.
+    c.cmd("STARTTLS", "220 2.0.0");
+    c.cmd("EHLO x", "250-gw.example.test");
 }
