@@ -87,14 +87,15 @@ fn an_endless_loop_is_stopped_at_the_deadline() {
             fault_of(spin.email_of_im(&engine, "sip:a@im.example.test", Role::Sender));
         let took = started.elapsed();
         assert_eq!(kind, FaultKind::Deadline(limit), "{text}");
-        // Honoured: not before the limit, and at most a few epoch ticks
-        // (1 ms each) plus scheduling after it.
+        // Honoured: not before the limit, and after it at most the epoch
+        // tick (1 ms) plus scheduling delay, which a loaded 2-core CI
+        // machine stretches (26 ms seen with a parallel release build).
         assert!(
             took >= limit,
             "stopped after {took:?}, before its limit {limit:?}"
         );
         assert!(
-            took < limit + Duration::from_millis(50),
+            took < limit + Duration::from_millis(100),
             "stopped after {took:?}, limit {limit:?}"
         );
         eprintln!("limit {limit:?}: stopped after {took:?}");
