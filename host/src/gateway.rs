@@ -22,7 +22,7 @@ use crate::pipeline::large_message::{LargeMessages, MsrpOffer, MsrpToEmail};
 use crate::plugin::{self, HostContext, PluginWatch, Plugins, Role};
 use crate::sip;
 use crate::sip_server::SipServer;
-use crate::smtp_server::{Capabilities, SmtpServer, tls_acceptor};
+use crate::smtp_server::{Capabilities, SmtpServer, Timeouts, tls_acceptor};
 
 /// Reads the directory file of a configuration (empty when none is set).
 pub fn load_directory(config: &Config) -> anyhow::Result<Arc<Directory>> {
@@ -136,6 +136,10 @@ async fn start_listeners(
         match (&config.smtp.tls_certificate, &config.smtp.tls_private_key) {
             (Some(certificate), Some(key)) => Some(tls_acceptor(certificate, key)?),
             _ => None,
+        },
+        Timeouts {
+            command: Duration::from_secs(config.smtp.command_timeout_secs),
+            data: Duration::from_secs(config.smtp.data_timeout_secs),
         },
     );
     let smtp_listener = TcpListener::bind(config.smtp.listen)

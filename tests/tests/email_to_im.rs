@@ -560,3 +560,68 @@ fn starttls_is_offered_when_a_certificate_is_configured() {
     assert!(sipp_ok, "{log}");
     assert!(received_request(&log).contains("secret lunch"));
 }
+
+#[test]
+fn an_idle_client_is_told_421_and_disconnected() {
+    use std::io::{BufRead, BufReader, Write};
+    let uas = SippUas::start(200, "OK");
+    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    let hop = format!("next_hop = \"127.0.0.1:{}\"", uas.port);
+    let (config, ports) = scratch.gateway_config(&[
+        ("next_hop = \"127.0.0.1:5070\"", &hop),
+        ("command_timeout_secs = 300", "command_timeout_secs = 1"),
+        ("data_timeout_secs = 600", "data_timeout_secs = 2"),
+    ]);
+    let mut gateway =
+        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
+    gateway.wait_for("SMTP listening", Duration::from_secs(30));
+    let read_all = |stream: std::net::TcpStream, say: &[&str]| {
+        let mut writer = stream.try_clone().unwrap();
+        for line in say {
+            writer.write_all(format!("{line}\r\n").as_bytes()).unwrap();
+        }
+        let started = std::time::Instant::now();
+        let lines: Vec<String> = BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+            .collect();
+        (lines, started.elapsed())
+    };
+    // Silent after the greeting: 421 after the command timeout, then close.
+    let stream = std::net::TcpStream::connect(("127.0.0.1", ports.smtp)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (lines, took) = read_all(stream, &[]);
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("421 4.4.2 Timeout, closing connection"),
+        "{lines:?}"
+    );
+    assert!(
+        took >= Duration::from_secs(1) && took < Duration::from_secs(5),
+        "{took:?}"
+    );
+    // Stalled inside DATA: the data timeout applies.
+    let stream = std::net::TcpStream::connect(("127.0.0.1", ports.smtp)).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let (lines, took) = read_all(
+        stream,
+        &[
+            "EHLO x",
+            "MAIL FROM:<bob@mail.example.test>",
+            "RCPT TO:<alice@im.example.test>",
+            "DATA",
+            "half a line",
+        ],
+    );
+    assert_eq!(
+        lines.last().map(String::as_str),
+        Some("421 4.4.2 Timeout, closing connection"),
+        "{lines:?}"
+    );
+    assert!(took >= Duration::from_secs(2), "{took:?}");
+    drop(uas);
+}

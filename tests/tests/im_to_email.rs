@@ -438,3 +438,32 @@ Content-Length: 0\r\n\r\n";
     assert!(answer.contains("Call-ID: bad-1"), "{answer}");
     assert!(w.mails().is_empty());
 }
+
+#[test]
+fn a_smarthost_takes_all_mail_without_dns() {
+    // Postfix's relayhost: every mail goes to the smarthost, even for a
+    // domain that is in no DNS at all (no nameserver is configured here).
+    let smtp = peers::smtp_sink();
+    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    let smarthost = format!("smarthost = \"127.0.0.1:{}\"", smtp.port);
+    let (config, ports) =
+        scratch.gateway_config(&[("# smarthost = \"127.0.0.1:2526\"", &smarthost)]);
+    let mut gateway =
+        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
+    gateway.wait_for("SIP listening", Duration::from_secs(30));
+    let scenario = message(
+        "sip:bob@nowhere.invalid",
+        &[],
+        "text/plain",
+        "via smarthost",
+        202,
+    );
+    let run = peers::sipp(&scenario, &format!("127.0.0.1:{}", ports.sip), "u1");
+    assert!(run.success, "{}", run.output);
+    let mails = smtp.mails();
+    assert_eq!(mails.len(), 1);
+    assert_eq!(
+        raw_header(&mails[0], "X-Envelope-To").as_deref(),
+        Some("<bob@nowhere.invalid>")
+    );
+}

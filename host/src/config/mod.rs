@@ -126,6 +126,10 @@ pub struct SmtpConfig {
     pub smarthost: Option<String>,
     pub delivery_deadline_secs: u64,
     pub max_sessions: usize,
+    /// RFC 5321 §4.5.3.2.7: how long the server waits for a command.
+    pub command_timeout_secs: u64,
+    /// RFC 5321 §4.5.3.2.6: how long it waits for the next data block.
+    pub data_timeout_secs: u64,
     /// PEM certificate chain for STARTTLS; with `tls_private_key`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub tls_certificate: Option<PathBuf>,
@@ -142,6 +146,8 @@ impl Default for SmtpConfig {
             smarthost: None,
             delivery_deadline_secs: 20,
             max_sessions: 100,
+            command_timeout_secs: 300,
+            data_timeout_secs: 600,
             tls_certificate: None,
             tls_private_key: None,
         }

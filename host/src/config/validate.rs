@@ -99,6 +99,14 @@ impl Config {
                 "tls_certificate and tls_private_key go together",
             ));
         }
+        for (key, value) in [
+            ("smtp.command_timeout_secs", self.smtp.command_timeout_secs),
+            ("smtp.data_timeout_secs", self.smtp.data_timeout_secs),
+        ] {
+            if !(1..=3600).contains(&value) {
+                return Err(invalid(key, "must be from 1 to 3600"));
+            }
+        }
         if !(1..=100_000).contains(&self.smtp.max_sessions) {
             return Err(invalid("smtp.max_sessions", "must be from 1 to 100000"));
         }

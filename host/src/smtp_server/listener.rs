@@ -19,11 +19,12 @@ pub trait MailSink: Send + Sync + 'static {
     fn deliver(&self, tx: Transaction) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
 }
 
-/// RFC 5321 §4.5.3.2.7: the server waits 5 minutes for a command.
-const COMMAND_TIMEOUT: Duration = Duration::from_secs(300);
-/// §4.5.3.2.5 (the client's DATA block timeout is 3 minutes; the server is
-/// generous so slow links finish).
-const DATA_TIMEOUT: Duration = Duration::from_secs(600);
+/// How long the server waits for the client (RFC 5321 §4.5.3.2).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    pub command: Duration,
+    pub data: Duration,
+}
 
 /// The SMTP server of the gateway.
 pub struct SmtpServer {
@@ -32,6 +33,7 @@ pub struct SmtpServer {
     sink: Arc<dyn MailSink>,
     sessions: Arc<Semaphore>,
     tls: Option<TlsAcceptor>,
+    timeouts: Timeouts,
 }
 
 /// How a stretch of a session ended.
@@ -71,6 +73,7 @@ impl SmtpServer {
         sink: Arc<dyn MailSink>,
         max_sessions: usize,
         tls: Option<TlsAcceptor>,
+        timeouts: Timeouts,
     ) -> Arc<Self> {
         Arc::new(Self {
             caps: Capabilities {
@@ -81,6 +84,7 @@ impl SmtpServer {
             sink,
             sessions: Arc::new(Semaphore::new(max_sessions)),
             tls,
+            timeouts,
         })
     }
 
@@ -131,9 +135,9 @@ impl SmtpServer {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let timeout = if session.in_data() {
-                DATA_TIMEOUT
+                self.timeouts.data
             } else {
-                COMMAND_TIMEOUT
+                self.timeouts.command
             };
             let n = match tokio::time::timeout(timeout, stream.read(&mut buf)).await {
                 Ok(Ok(0)) => return Ok(Next::Done),

@@ -5,7 +5,7 @@ mod listener;
 mod reply;
 mod session;
 
-pub use listener::{MailSink, SmtpServer, tls_acceptor};
+pub use listener::{MailSink, SmtpServer, Timeouts, tls_acceptor};
 pub use reply::Reply;
 pub use session::{Capabilities, Output, RecipientCheck, SmtpSession, Transaction};
 
