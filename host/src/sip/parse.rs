@@ -169,8 +169,15 @@ fn parse_head(head: &[u8], limits: &Limits) -> Result<(StartLine, Headers), SipE
             let (_, value) = headers
                 .last_mut()
                 .ok_or_else(|| SipError::HeaderLine(line.to_string()))?;
-            value.push(' ');
-            value.push_str(line.trim());
+            // Folding is one space (§7.3.1); a blank continuation adds
+            // nothing, and a value does not start with the fold.
+            let more = line.trim();
+            if !more.is_empty() {
+                if !value.is_empty() {
+                    value.push(' ');
+                }
+                value.push_str(more);
+            }
             continue;
         }
         let (name, value) = line
