@@ -15,9 +15,22 @@ struct World {
 }
 
 fn world(uas_port: u16) -> World {
+    world_with(uas_port, &[], |_| {})
+}
+
+/// A gateway whose IM system is the sipp UAS on `uas_port`; `extra`
+/// replaces configuration lines, `prepare` puts files in its directory.
+fn world_with(
+    uas_port: u16,
+    extra: &[(&str, &str)],
+    prepare: impl FnOnce(&std::path::Path),
+) -> World {
     let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    prepare(scratch.path());
     let hop = format!("next_hop = \"127.0.0.1:{uas_port}\"");
-    let (config, ports) = scratch.gateway_config(&[("next_hop = \"127.0.0.1:5070\"", &hop)]);
+    let mut lines = vec![("next_hop = \"127.0.0.1:5070\"", hop.as_str())];
+    lines.extend_from_slice(extra);
+    let (config, ports) = scratch.gateway_config(&lines);
     let mut gateway =
         Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
     gateway.wait_for("SMTP listening", Duration::from_secs(30));
@@ -297,18 +310,17 @@ fn the_im_user_can_reply_to_the_mail_sender() {
         &[("mail.example.test", "mx.mail.example.test", 10)],
         &[("mx.mail.example.test", "127.0.0.1")],
     );
-    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    let hop = format!("next_hop = \"127.0.0.1:{}\"", uas.port);
     let delivery = format!("delivery_port = {}", smtp.port);
     let nameserver = format!("nameserver = \"127.0.0.1:{}\"", dns.port);
-    let (config, ports) = scratch.gateway_config(&[
-        ("next_hop = \"127.0.0.1:5070\"", &hop),
-        ("delivery_port = 25", &delivery),
-        ("# nameserver = \"127.0.0.1:5354\"", &nameserver),
-    ]);
-    let mut gateway =
-        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
-    gateway.wait_for("SMTP listening", Duration::from_secs(30));
+    let w = world_with(
+        uas.port,
+        &[
+            ("delivery_port = 25", &delivery),
+            ("# nameserver = \"127.0.0.1:5354\"", &nameserver),
+        ],
+        |_| {},
+    );
+    let ports = w.ports;
 
     // 1. bob mails alice: the IM arrives from bob's own address as identity.
     let (ok, transcript) = peers::swaks(
@@ -493,43 +505,44 @@ fn quoted_printable_attachments_and_html_become_readable_text() {
 #[test]
 fn starttls_is_offered_when_a_certificate_is_configured() {
     let uas = SippUas::start(200, "OK");
-    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    // A self-signed certificate made here with openssl.
-    let status = std::process::Command::new("openssl")
-        .current_dir(scratch.path())
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-        ])
-        .args([
-            "-subj",
-            "/CN=gw.example.test",
-            "-keyout",
-            "smtp.key",
-            "-out",
-            "smtp.crt",
-        ])
-        .output()
-        .expect("openssl runs");
-    assert!(
-        status.status.success(),
-        "{}",
-        String::from_utf8_lossy(&status.stderr)
+    // A self-signed certificate made with openssl in the gateway's directory.
+    let make_certificate = |dir: &std::path::Path| {
+        let status = std::process::Command::new("openssl")
+            .current_dir(dir)
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args([
+                "-subj",
+                "/CN=gw.example.test",
+                "-keyout",
+                "smtp.key",
+                "-out",
+                "smtp.crt",
+            ])
+            .output()
+            .expect("openssl runs");
+        assert!(
+            status.status.success(),
+            "{}",
+            String::from_utf8_lossy(&status.stderr)
+        );
+    };
+    let w = world_with(
+        uas.port,
+        &[
+            (
+                "# tls_certificate = \"smtp.crt\"",
+                "tls_certificate = \"smtp.crt\"",
+            ),
+            (
+                "# tls_private_key = \"smtp.key\"",
+                "tls_private_key = \"smtp.key\"",
+            ),
+        ],
+        make_certificate,
     );
-    let hop = format!("next_hop = \"127.0.0.1:{}\"", uas.port);
-    let (config, ports) = scratch.gateway_config(&[
-        ("next_hop = \"127.0.0.1:5070\"", &hop),
-        (
-            "# tls_certificate = \"smtp.crt\"",
-            "tls_certificate = \"smtp.crt\"",
-        ),
-        (
-            "# tls_private_key = \"smtp.key\"",
-            "tls_private_key = \"smtp.key\"",
-        ),
-    ]);
-    let mut gateway =
-        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
-    gateway.wait_for("SMTP listening", Duration::from_secs(30));
+    let ports = w.ports;
     let (ok, transcript) = peers::swaks(
         ports.smtp,
         &[
@@ -565,16 +578,15 @@ fn starttls_is_offered_when_a_certificate_is_configured() {
 fn an_idle_client_is_told_421_and_disconnected() {
     use std::io::{BufRead, BufReader, Write};
     let uas = SippUas::start(200, "OK");
-    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    let hop = format!("next_hop = \"127.0.0.1:{}\"", uas.port);
-    let (config, ports) = scratch.gateway_config(&[
-        ("next_hop = \"127.0.0.1:5070\"", &hop),
-        ("command_timeout_secs = 300", "command_timeout_secs = 1"),
-        ("data_timeout_secs = 600", "data_timeout_secs = 2"),
-    ]);
-    let mut gateway =
-        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
-    gateway.wait_for("SMTP listening", Duration::from_secs(30));
+    let w = world_with(
+        uas.port,
+        &[
+            ("command_timeout_secs = 300", "command_timeout_secs = 1"),
+            ("data_timeout_secs = 600", "data_timeout_secs = 2"),
+        ],
+        |_| {},
+    );
+    let ports = w.ports;
     let read_all = |stream: std::net::TcpStream, say: &[&str]| {
         let mut writer = stream.try_clone().unwrap();
         for line in say {
