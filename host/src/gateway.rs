@@ -91,16 +91,18 @@ async fn start_listeners(
     let tcp = TcpListener::bind(config.sip.tcp_listen)
         .await
         .with_context(|| format!("cannot bind sip.tcp_listen {}", config.sip.tcp_listen))?;
+    // The gateway's SIP Contact, in its INVITE answers and its own INVITEs.
+    let contact = format!(
+        "<sip:interwork@{}>",
+        SocketAddr::new(msrp_address.ip(), udp.local_addr()?.port())
+    );
     let sessions = Arc::new(Sessions::default());
     let large = Arc::new(LargeMessages {
         sessions: sessions.clone(),
         offer: MsrpOffer {
             address: msrp_address,
             max_size: config.limits.msrp_message_max_bytes as u64,
-            contact: format!(
-                "<sip:interwork@{}>",
-                SocketAddr::new(msrp_address.ip(), udp.local_addr()?.port())
-            ),
+            contact: contact.clone(),
         },
     });
     let handler = Arc::new(SipHandler {
@@ -112,10 +114,6 @@ async fn start_listeners(
         config.sip.trusted_peers.clone(),
         limits,
         config.msrp.advertised_address(),
-    );
-    let contact = format!(
-        "<sip:interwork@{}>",
-        SocketAddr::new(msrp_address.ip(), udp.local_addr()?.port())
     );
     let email_to_im = Arc::new(EmailToIm::new(
         config,

@@ -5,8 +5,22 @@
 use crate::cpim;
 use crate::imdn;
 use crate::plugin::bindings::types::{Dispositions, Header, ImMessage, Timestamp};
+use crate::sip::{NameAddr, Request};
 
 use super::Answer;
+
+/// The IM identity of a request's sender: P-Asserted-Identity where the
+/// IM system asserts it (RFC 3325), From otherwise.
+pub fn sender_of(request: &Request) -> Result<String, Answer> {
+    let headers = &request.headers;
+    let header = headers
+        .get("P-Asserted-Identity")
+        .or_else(|| headers.get("From"))
+        .unwrap_or_default();
+    NameAddr::parse(header)
+        .map(|addr| addr.uri)
+        .map_err(|e| Answer::new(400, format!("Bad Request ({e})")))
+}
 
 /// What the gateway takes (the `Accept` of a 415).
 pub const ACCEPTED_TYPES: &str =

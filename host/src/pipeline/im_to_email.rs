@@ -8,13 +8,13 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use super::large_message::LargeMessages;
-use super::{Answer, im_from_content};
+use super::{Answer, im_from_content, sender_of};
 use crate::delivery::{Deliverer, DeliveryOutcome};
 use crate::mail::{self, OutgoingMail};
 use crate::plugin::Plugins;
 use crate::plugin::bindings::mapping::Role;
 use crate::plugin::bindings::types::{ImMessage, Timestamp};
-use crate::sip::{Method, NameAddr, Request, Response};
+use crate::sip::{Method, Request, Response};
 use crate::sip_server::RequestHandler;
 
 /// The IM → e-mail direction.
@@ -69,15 +69,7 @@ pub fn mail_of_im(
 /// The IM in a SIP MESSAGE request.
 pub fn im_of_message(request: &Request) -> Result<ImMessage, Answer> {
     let headers = &request.headers;
-    // The IM system asserts who sent it (RFC 3325) where it can; From
-    // otherwise.
-    let sender_header = headers
-        .get("P-Asserted-Identity")
-        .or_else(|| headers.get("From"))
-        .unwrap_or_default();
-    let sender = NameAddr::parse(sender_header)
-        .map_err(|e| Answer::new(400, format!("Bad Request ({e})")))?
-        .uri;
+    let sender = sender_of(request)?;
     im_from_content(
         headers.get("Content-Type"),
         &request.body,

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use super::im_to_email::{ImToEmail, now};
-use super::{Answer, im_from_content};
+use super::{Answer, im_from_content, sender_of};
 use crate::msrp::MsrpUri;
 use crate::msrp_session::{MessageSink, Session, Sessions};
 use crate::sdp::{self, MsrpAnswerParams};
-use crate::sip::{NameAddr, Request};
+use crate::sip::Request;
 
 /// What the gateway offers in its SDP answers.
 #[derive(Debug, Clone)]
@@ -82,14 +82,9 @@ impl LargeMessages {
                     .warning("interwork", "bad or missing a=path");
             }
         };
-        let sender_header = request
-            .headers
-            .get("P-Asserted-Identity")
-            .or_else(|| request.headers.get("From"))
-            .unwrap_or_default();
-        let sender = match NameAddr::parse(sender_header) {
-            Ok(addr) => addr.uri,
-            Err(e) => return Answer::new(400, format!("Bad Request ({e})")),
+        let sender = match sender_of(request) {
+            Ok(sender) => sender,
+            Err(answer) => return answer,
         };
         let id = crate::ids::token();
         let our_uri = MsrpUri::new(

@@ -9,5 +9,5 @@ pub mod im_to_email;
 pub mod large_message;
 
 pub use answer::Answer;
-pub use im_in::{ACCEPTED_TYPES, im_from_content};
+pub use im_in::{ACCEPTED_TYPES, im_from_content, sender_of};
 pub use im_to_email::ImToEmail;
