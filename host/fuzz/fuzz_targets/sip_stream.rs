@@ -12,34 +12,12 @@
 use interwork::sip::{Limits, Message, parse_stream, write};
 use libfuzzer_sys::fuzz_target;
 
+#[path = "common/sip.rs"]
+mod sip_common;
+use sip_common::{normalised, roomy};
+
 /// At most this many messages per input, to keep each run short.
 const MAX_MESSAGES: usize = 16;
-
-fn roomy() -> Limits {
-    Limits {
-        max_message_bytes: usize::MAX,
-        max_headers: usize::MAX,
-    }
-}
-
-/// See `sip_datagram.rs`: what `write` does to a message on purpose.
-fn normalised(message: &Message) -> Message {
-    let mut message = message.clone();
-    let (headers, body_len) = match &mut message {
-        Message::Request(r) => (&mut r.headers, r.body.len()),
-        Message::Response(r) => (&mut r.headers, r.body.len()),
-    };
-    headers
-        .0
-        .retain(|(name, _)| !name.eq_ignore_ascii_case("Content-Length"));
-    for (_, value) in &mut headers.0 {
-        *value = value.replace(['\r', '\n'], " ");
-    }
-    headers
-        .0
-        .push(("Content-Length".to_owned(), body_len.to_string()));
-    message
-}
 
 fn check_round_trip(first: &Message) {
     let mut wire = Vec::new();
