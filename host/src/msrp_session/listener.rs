@@ -39,6 +39,11 @@ pub struct MsrpServer {
     idle: Duration,
 }
 
+/// How often sessions past their lifetime are looked for.
+const SWEEP_EVERY: Duration = Duration::from_secs(10);
+/// A session lives at most this long without BYE.
+const SESSION_LIFETIME: Duration = Duration::from_secs(3600);
+
 /// Messages being reassembled at once on one connection.
 const MAX_MESSAGES_PER_CONNECTION: usize = 16;
 
@@ -59,9 +64,18 @@ impl MsrpServer {
     }
 
     /// Accepts connections until the listener fails.
+    /// Sessions whose peer never sent BYE are ended by the same loop, so
+    /// that even sessions no connection ever used are forgotten.
     pub async fn serve(self: Arc<Self>, listener: TcpListener) -> std::io::Result<()> {
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
         loop {
-            let (stream, peer) = listener.accept().await?;
+            let (stream, peer) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                _ = sweep.tick() => {
+                    self.sessions.expire(SESSION_LIFETIME, Instant::now());
+                    continue;
+                }
+            };
             let server = self.clone();
             tokio::spawn(async move {
                 if let Err(e) = server.serve_connection(stream).await {
@@ -87,7 +101,6 @@ impl MsrpServer {
         let mut reassembler = Reassembler::new(self.max_message_bytes, MAX_MESSAGES_PER_CONNECTION);
         let mut buf: Vec<u8> = Vec::with_capacity(16 * 1024);
         let mut chunk = vec![0u8; 64 * 1024];
-        let mut last_sweep = Instant::now();
         let result = loop {
             loop {
                 match msrp::parse(&buf, &self.limits) {
@@ -109,11 +122,6 @@ impl MsrpServer {
                         ));
                     }
                 }
-            }
-            if last_sweep.elapsed() > Duration::from_secs(10) {
-                self.sessions
-                    .expire(Duration::from_secs(3600), Instant::now());
-                last_sweep = Instant::now();
             }
             match tokio::time::timeout(self.idle, reader.read(&mut chunk)).await {
                 Ok(Ok(0)) => break Ok(()),
