@@ -13,7 +13,6 @@ use std::process::{Child, Command, Output, Stdio};
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-pub use interwork::plugin::embedded::GUEST_WASM_DIR;
 pub use nix::sys::signal::Signal as UnixSignal;
 
 /// `target/<profile>/interwork`, beside this test's `deps/` directory.
@@ -34,17 +33,19 @@ pub fn interwork_bin() -> PathBuf {
 
 /// A built guest component, e.g. `directory_mapping` or `fixture_trap`.
 pub fn guest(name: &str) -> PathBuf {
-    PathBuf::from(GUEST_WASM_DIR).join(format!("{name}.wasm"))
+    interwork_test_plugins::wasm(name)
 }
 
 /// A scratch directory to run the binary in, with its own compile cache
 /// shared by the tests of this build.
 pub struct Scratch {
+    /// The directory (removed on drop).
     pub dir: tempfile::TempDir,
     cache: PathBuf,
 }
 
 impl Scratch {
+    /// A fresh directory; compiled plugins are cached in `cache`.
     pub fn new(cache: &Path) -> Self {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
@@ -52,6 +53,7 @@ impl Scratch {
         }
     }
 
+    /// Where it is.
     pub fn path(&self) -> &Path {
         self.dir.path()
     }
@@ -126,8 +128,11 @@ impl Scratch {
 /// The loopback ports of a test gateway's listeners.
 #[derive(Debug, Clone, Copy)]
 pub struct Ports {
+    /// SIP, UDP and TCP.
     pub sip: u16,
+    /// MSRP.
     pub msrp: u16,
+    /// SMTP.
     pub smtp: u16,
 }
 
@@ -135,10 +140,12 @@ pub struct Ports {
 pub struct Gateway {
     child: Child,
     lines: Receiver<String>,
+    /// The log lines read so far.
     pub log: Vec<String>,
 }
 
 impl Gateway {
+    /// Starts `command` (an `interwork run`), reading its stderr.
     pub fn start(mut command: Command) -> Self {
         let mut child = command
             .stdout(Stdio::null())

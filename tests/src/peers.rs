@@ -9,11 +9,28 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// A loopback port that was free a moment ago (TCP and UDP).
+///
+/// Taken below the kernel's ephemeral range (32768–60999 by default), so
+/// that no outgoing connection of the gateway or of a peer can be given it
+/// between this check and the bind; from a sequence of this process, so
+/// that two tests running at once never get the same one.
 pub fn free_port() -> u16 {
+    use std::sync::atomic::{AtomicU16, Ordering};
+    const FIRST: u16 = 20_000;
+    const SPAN: u16 = 12_000;
+    // Start where another test binary of the same run is unlikely to be.
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let _ = NEXT.compare_exchange(
+        0,
+        (std::process::id() % u32::from(SPAN)) as u16 + 1,
+        Ordering::Relaxed,
+        Ordering::Relaxed,
+    );
     loop {
-        let tcp = TcpListener::bind("127.0.0.1:0").expect("bind");
-        let port = tcp.local_addr().expect("addr").port();
-        if UdpSocket::bind(("127.0.0.1", port)).is_ok() {
+        let port = FIRST + NEXT.fetch_add(1, Ordering::Relaxed) % SPAN;
+        let tcp = TcpListener::bind(("127.0.0.1", port));
+        let udp = UdpSocket::bind(("127.0.0.1", port));
+        if tcp.is_ok() && udp.is_ok() {
             return port;
         }
     }
@@ -35,7 +52,9 @@ fn require(tool: &str) {
 /// A child process killed on drop.
 pub struct Peer {
     child: Child,
+    /// The port it listens on.
     pub port: u16,
+    /// Its scratch directory.
     pub dir: tempfile::TempDir,
 }
 
@@ -125,7 +144,9 @@ impl Peer {
 
 /// Outcome of a sipp run.
 pub struct SippRun {
+    /// Exit status 0: every call succeeded.
     pub success: bool,
+    /// Its output and message log.
     pub output: String,
 }
 
@@ -177,6 +198,7 @@ pub fn sipp(scenario_xml: &str, target: &str, transport: &str) -> SippRun {
 /// system's side of e-mail → IM. `finish` returns its message log.
 pub struct SippUas {
     child: Child,
+    /// The port it listens on.
     pub port: u16,
     dir: tempfile::TempDir,
 }
@@ -356,10 +378,12 @@ pub fn swaks(port: u16, args: &[&str]) -> (bool, String) {
 /// `im.example.test` to the gateway's SMTP port, with short retry times.
 pub struct Postfix {
     dir: tempfile::TempDir,
+    /// The port its smtpd listens on.
     pub port: u16,
 }
 
 impl Postfix {
+    /// Starts an instance relaying to the gateway's SMTP port `relay_to`.
     pub fn start(relay_to: u16) -> Self {
         require("postfix");
         let dir = tempfile::tempdir().expect("temp dir");

@@ -15,15 +15,10 @@
 //! (`sip:bob@mail.example.org` → `bob@mail.example.org`), and other mail
 //! senders become IM identities as they are, so replies work both ways.
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "mapper",
-});
-
-use exports::interwork::plugin::mapping::{Guest, Mapped, Origin, Role};
-use interwork::plugin::config;
-use interwork::plugin::log::{Level, log};
-use interwork::plugin::types::{ErrorKind, PluginError};
+use interwork_plugin_sdk::config;
+use interwork_plugin_sdk::log::{Level, log};
+use interwork_plugin_sdk::mapping::{Guest, Mapped, Origin, Role};
+use interwork_plugin_sdk::types::PluginError;
 
 struct CompanyPlan;
 
@@ -55,17 +50,10 @@ fn people() -> Vec<Person> {
 }
 
 fn im_domain() -> Result<String, PluginError> {
-    config::im_domains().into_iter().next().ok_or(PluginError {
-        kind: ErrorKind::Permanent,
-        reason: "no IM domain configured".into(),
-    })
-}
-
-fn not_found(reason: String) -> PluginError {
-    PluginError {
-        kind: ErrorKind::NotFound,
-        reason,
-    }
+    config::im_domains()
+        .into_iter()
+        .next()
+        .ok_or_else(|| PluginError::permanent("no IM domain configured"))
 }
 
 /// The phone number of an IM identity, if it is one of ours.
@@ -111,7 +99,9 @@ impl Guest for CompanyPlan {
                     value: format!("{}@{}", p.mailbox, corp_domain()),
                     origin: Origin::Provisioned,
                 })
-                .ok_or_else(|| not_found(format!("{im_uri} is not in the company plan")));
+                .ok_or_else(|| {
+                    PluginError::not_found(format!("{im_uri} is not in the company plan"))
+                });
         }
         match role {
             Role::Recipient => foreign_address(&im_uri)
@@ -119,18 +109,21 @@ impl Guest for CompanyPlan {
                     value,
                     origin: Origin::Foreign,
                 })
-                .ok_or_else(|| not_found(format!("{im_uri} cannot be mapped to e-mail"))),
-            Role::Sender => Err(not_found(format!("{im_uri} is not in the company plan"))),
+                .ok_or_else(|| {
+                    PluginError::not_found(format!("{im_uri} cannot be mapped to e-mail"))
+                }),
+            Role::Sender => Err(PluginError::not_found(format!(
+                "{im_uri} is not in the company plan"
+            ))),
         }
     }
 
     fn im_of_email(address: String, role: Role) -> Result<Mapped, PluginError> {
         let address = address.trim_matches(['<', '>']).to_ascii_lowercase();
         let Some((local, domain)) = address.rsplit_once('@') else {
-            return Err(PluginError {
-                kind: ErrorKind::Invalid,
-                reason: format!("{address:?} is not an e-mail address"),
-            });
+            return Err(PluginError::invalid(format!(
+                "{address:?} is not an e-mail address"
+            )));
         };
         if domain == corp_domain() {
             let person = people().into_iter().find(|p| p.mailbox == local);
@@ -139,7 +132,9 @@ impl Guest for CompanyPlan {
                     value: format!("sip:{}@{}", p.number, im_domain()?),
                     origin: Origin::Provisioned,
                 }),
-                None => Err(not_found(format!("{address} is not in the company plan"))),
+                None => Err(PluginError::not_found(format!(
+                    "{address} is not in the company plan"
+                ))),
             };
         }
         match role {
@@ -147,10 +142,9 @@ impl Guest for CompanyPlan {
                 value: format!("sip:{address}"),
                 origin: Origin::Foreign,
             }),
-            Role::Recipient => Err(PluginError {
-                kind: ErrorKind::Permanent,
-                reason: format!("{domain} is not a domain of this gateway"),
-            }),
+            Role::Recipient => Err(PluginError::permanent(format!(
+                "{domain} is not a domain of this gateway"
+            ))),
         }
     }
 
@@ -159,4 +153,4 @@ impl Guest for CompanyPlan {
     }
 }
 
-export!(CompanyPlan);
+interwork_plugin_sdk::export!(CompanyPlan: mapping);

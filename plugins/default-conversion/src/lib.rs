@@ -12,33 +12,15 @@
 
 mod html;
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "converter",
-});
-
-use exports::interwork::plugin::conversion::Guest;
-use interwork::plugin::types::{
+use interwork_plugin_sdk::conversion::Guest;
+use interwork_plugin_sdk::types::{
     Dispositions, DsnNotify, EmailMessage, Header, ImMessage, MailPart, PluginError, Timestamp,
 };
+use interwork_plugin_sdk::{find_header, media_type};
 
 struct DefaultConversion;
 
 const DNT: &str = "Disposition-Notification-To";
-
-fn header(name: &str, value: impl Into<String>) -> Header {
-    Header {
-        name: name.to_string(),
-        value: value.into(),
-    }
-}
-
-fn find_header<'a>(headers: &'a [Header], name: &str) -> Option<&'a str> {
-    headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case(name))
-        .map(|h| h.value.as_str())
-}
 
 /// `text/plain` without a charset is UTF-8 on the IM side (RFC 3428 §9 lets
 /// the default be US-ASCII, but every IM system here sends UTF-8): say so.
@@ -51,15 +33,6 @@ fn with_charset(content_type: &str) -> String {
     }
 }
 
-fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
-
 impl Guest for DefaultConversion {
     fn im_to_email(
         im: ImMessage,
@@ -67,14 +40,14 @@ impl Guest for DefaultConversion {
         recipient_address: String,
     ) -> Result<EmailMessage, PluginError> {
         let mut headers = vec![
-            header("From", sender_address.clone()),
-            header("To", recipient_address.clone()),
+            Header::new("From", sender_address.clone()),
+            Header::new("To", recipient_address.clone()),
         ];
         if let Some(subject) = im.subject.filter(|s| !s.trim().is_empty()) {
-            headers.push(header("Subject", subject));
+            headers.push(Header::new("Subject", subject));
         }
         if !im.dispositions.is_empty() {
-            headers.push(header(DNT, format!("<{sender_address}>")));
+            headers.push(Header::new(DNT, format!("<{sender_address}>")));
         }
         let mut dsn_notify = DsnNotify::empty();
         if im.dispositions.contains(Dispositions::POSITIVE_DELIVERY) {
@@ -156,4 +129,4 @@ fn pick_content(parts: Vec<MailPart>) -> (String, Vec<u8>) {
     }
 }
 
-export!(DefaultConversion);
+interwork_plugin_sdk::export!(DefaultConversion: conversion);

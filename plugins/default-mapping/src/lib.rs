@@ -16,26 +16,13 @@
 mod address;
 mod phone;
 
-wit_bindgen::generate!({
-    path: "../../wit",
-    world: "mapper",
-});
-
-use exports::interwork::plugin::mapping::{Guest, Mapped, Origin, Role};
-use interwork::plugin::types::{ErrorKind, PluginError};
-use interwork::plugin::{config, directory};
+use interwork_plugin_sdk::mapping::{Guest, Mapped, Origin, Role};
+use interwork_plugin_sdk::types::{ErrorKind, PluginError};
+use interwork_plugin_sdk::{config, directory};
 
 use address::{ImIdentity, MailAddress};
 
 struct DefaultMapping;
-
-fn refuse(kind: ErrorKind, reason: String) -> PluginError {
-    PluginError { kind, reason }
-}
-
-fn invalid(reason: String) -> PluginError {
-    refuse(ErrorKind::Invalid, reason)
-}
 
 fn is_im_domain(domain: &str) -> bool {
     config::im_domains()
@@ -53,12 +40,10 @@ fn tel_domain() -> Result<String, PluginError> {
     if let Some(domain) = config::get("mapping.tel-domain") {
         return Ok(domain);
     }
-    config::im_domains().into_iter().next().ok_or_else(|| {
-        refuse(
-            ErrorKind::Permanent,
-            "no IM domain is configured for tel: identities".into(),
-        )
-    })
+    config::im_domains()
+        .into_iter()
+        .next()
+        .ok_or_else(|| PluginError::permanent("no IM domain is configured for tel: identities"))
 }
 
 fn provisioned(value: String) -> Mapped {
@@ -70,7 +55,7 @@ fn provisioned(value: String) -> Mapped {
 
 impl Guest for DefaultMapping {
     fn email_of_im(im_uri: String, role: Role) -> Result<Mapped, PluginError> {
-        let identity = ImIdentity::parse(&im_uri, tel_domain).map_err(invalid)?;
+        let identity = ImIdentity::parse(&im_uri, tel_domain).map_err(PluginError::invalid)?;
         // The directory knows the identity by its SIP form; a tel: URI is
         // looked up both as written and as its SIP form.
         for key in [im_uri.as_str(), identity.canonical_uri().as_str()] {
@@ -84,13 +69,13 @@ impl Guest for DefaultMapping {
                     value: mail.to_string(),
                     origin: Origin::Foreign,
                 }),
-                Role::Sender => Err(refuse(
+                Role::Sender => Err(PluginError::new(
                     ErrorKind::NotFound,
                     format!("sender {im_uri} is an e-mail address, not an IM user of this gateway"),
                 )),
             },
             ImIdentity::Sip { user, host, .. } if is_im_domain(&host) => {
-                let local = phone::sip_user_to_local_part(&user).map_err(invalid)?;
+                let local = phone::sip_user_to_local_part(&user).map_err(PluginError::invalid)?;
                 match role {
                     Role::Sender => Ok(Mapped {
                         value: format!("{local}@{}", host.to_ascii_lowercase()),
@@ -99,7 +84,7 @@ impl Guest for DefaultMapping {
                     // An IM user of a served domain has no mailbox of its
                     // own unless the directory gives one: its constructed
                     // address is this gateway, and mail to it would loop.
-                    Role::Recipient => Err(refuse(
+                    Role::Recipient => Err(PluginError::new(
                         ErrorKind::NotFound,
                         format!("IM user {im_uri} has no provisioned e-mail address"),
                     )),
@@ -107,20 +92,21 @@ impl Guest for DefaultMapping {
             }
             ImIdentity::Sip { user, host, .. } => {
                 if is_mail_domain(&host) {
-                    return Err(refuse(
+                    return Err(PluginError::new(
                         ErrorKind::NotFound,
                         format!("{im_uri} is not a provisioned address of this gateway"),
                     ));
                 }
                 match role {
                     Role::Recipient => {
-                        let mail = MailAddress::from_sip_user(&user, &host).map_err(invalid)?;
+                        let mail = MailAddress::from_sip_user(&user, &host)
+                            .map_err(PluginError::invalid)?;
                         Ok(Mapped {
                             value: mail.to_string(),
                             origin: Origin::Foreign,
                         })
                     }
-                    Role::Sender => Err(refuse(
+                    Role::Sender => Err(PluginError::new(
                         ErrorKind::NotFound,
                         format!("sender {im_uri} is not in a served IM domain"),
                     )),
@@ -130,7 +116,7 @@ impl Guest for DefaultMapping {
     }
 
     fn im_of_email(address: String, role: Role) -> Result<Mapped, PluginError> {
-        let mail = MailAddress::parse(&address).map_err(invalid)?;
+        let mail = MailAddress::parse(&address).map_err(PluginError::invalid)?;
         if let Some(uri) = directory::im_of(&mail.to_string()) {
             return Ok(provisioned(uri));
         }
@@ -138,16 +124,16 @@ impl Guest for DefaultMapping {
         match role {
             Role::Recipient if served_im => Ok(Mapped {
                 value: address::sip_uri(
-                    &phone::local_part_to_sip_user(&mail.local).map_err(invalid)?,
+                    &phone::local_part_to_sip_user(&mail.local).map_err(PluginError::invalid)?,
                     &mail.domain,
                 ),
                 origin: Origin::Constructed,
             }),
-            Role::Recipient if is_mail_domain(&mail.domain) => Err(refuse(
+            Role::Recipient if is_mail_domain(&mail.domain) => Err(PluginError::new(
                 ErrorKind::NotFound,
                 format!("{mail} is not a provisioned address of this gateway"),
             )),
-            Role::Recipient => Err(refuse(
+            Role::Recipient => Err(PluginError::new(
                 ErrorKind::Permanent,
                 format!("{} is not a domain of this gateway", mail.domain),
             )),
@@ -155,7 +141,7 @@ impl Guest for DefaultMapping {
             // mail: give it its own IM identity back.
             Role::Sender if served_im => Ok(Mapped {
                 value: address::sip_uri(
-                    &phone::local_part_to_sip_user(&mail.local).map_err(invalid)?,
+                    &phone::local_part_to_sip_user(&mail.local).map_err(PluginError::invalid)?,
                     &mail.domain,
                 ),
                 origin: Origin::Constructed,
@@ -172,4 +158,4 @@ impl Guest for DefaultMapping {
     }
 }
 
-export!(DefaultMapping);
+interwork_plugin_sdk::export!(DefaultMapping: mapping);

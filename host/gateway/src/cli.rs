@@ -1,0 +1,386 @@
+//! The command line (`interwork --help`). These commands are a contract:
+//! tests and operators' scripts rely on their names, output and exit codes.
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use interwork_plugin_host::bindings::mapping;
+use interwork_plugin_host::{CallError, Role};
+use interwork_proto::sip;
+
+use crate::config::{Config, ConfigSource};
+use crate::flows::{email_to_im, im_to_email};
+use crate::im::outgoing::ImComposer;
+use crate::plugins;
+use crate::smtp::server::{RecipientCheck, Transaction};
+
+#[derive(Parser)]
+#[command(
+    name = "interwork",
+    version,
+    about = "IM ↔ e-mail interworking gateway"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the gateway.
+    Run {
+        /// Configuration file; without it the embedded default is used.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Validate a configuration and print the effective one.
+    CheckConfig {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Map an address through the loaded mapping plugin: an IM URI prints its
+    /// e-mail address, an e-mail address prints its IM URI.
+    Map {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Plugin directory to load instead of the configured one.
+        #[arg(long)]
+        plugins: Option<PathBuf>,
+        /// Map the address as a sender or a recipient. Default: an IM URI
+        /// as a sender (the user's own e-mail address), an e-mail address
+        /// as a recipient (whom mail to it reaches).
+        #[arg(long = "as", value_enum)]
+        role: Option<MapRole>,
+        /// `sip:`, `sips:`, `tel:` or `mailto:` URI, or an e-mail address.
+        address: String,
+    },
+    /// Show what the gateway would make of a message, without any network.
+    Convert {
+        #[command(subcommand)]
+        command: ConvertCommand,
+    },
+    /// Plugin tools.
+    Plugins {
+        #[command(subcommand)]
+        command: PluginsCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PluginsCommand {
+    /// Load and check a plugin file as live reload would.
+    Check {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        file: PathBuf,
+    },
+    /// What is loaded, from where, which version.
+    List {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConvertCommand {
+    /// Print the SIP request(s) (and MSRP chunks) that the mail in FILE,
+    /// received for RCPT TO, would become.
+    EmailToIm {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The SMTP reverse-path (MAIL FROM).
+        #[arg(long)]
+        mail_from: String,
+        /// The SMTP forward-path (RCPT TO).
+        #[arg(long)]
+        rcpt_to: String,
+        /// The mail as received (RFC 5322).
+        file: PathBuf,
+    },
+    /// Print the SMTP envelope and the exact mail that the raw SIP MESSAGE
+    /// request in FILE would become.
+    ImToEmail {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// A SIP MESSAGE request as sent on the wire (CRLF or LF line ends).
+        file: PathBuf,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum MapRole {
+    Sender,
+    Recipient,
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(matches!(cli.command, Command::Run { .. }));
+    match dispatch(cli.command) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("interwork: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(running: bool) {
+    // The gateway logs at info; one-shot commands only say what went wrong.
+    let default = if running { "info" } else { "warn" };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("INTERWORK_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .init();
+}
+
+fn load_config(path: Option<&Path>) -> anyhow::Result<(Config, ConfigSource)> {
+    Config::load(path).map_err(|e| match path {
+        Some(p) => anyhow::anyhow!("{}: {e}", p.display()),
+        None => anyhow::anyhow!("embedded configuration: {e}"),
+    })
+}
+
+fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
+    match command {
+        Command::Run { config } => {
+            let (config, source) = load_config(config.as_deref())?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(crate::run::run(config, source))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::CheckConfig { config } => {
+            let (config, source) = load_config(config.as_deref())?;
+            plugins::load_directory(&config)?;
+            println!("# effective configuration from {source}");
+            print!("{}", config.to_toml());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Map {
+            config,
+            plugins,
+            role,
+            address,
+        } => {
+            let (mut config, _) = load_config(config.as_deref())?;
+            if let Some(dir) = plugins {
+                config.plugins.dir = Some(dir);
+            }
+            map(&config, role, &address)
+        }
+        Command::Convert {
+            command: ConvertCommand::ImToEmail { config, file },
+        } => {
+            let (config, _) = load_config(config.as_deref())?;
+            convert_im_to_email(&config, &file)
+        }
+        Command::Convert {
+            command:
+                ConvertCommand::EmailToIm {
+                    config,
+                    mail_from,
+                    rcpt_to,
+                    file,
+                },
+        } => {
+            let (config, _) = load_config(config.as_deref())?;
+            convert_email_to_im(&config, &mail_from, &rcpt_to, &file)
+        }
+        Command::Plugins { command } => match command {
+            PluginsCommand::Check { config, file } => {
+                let (config, _) = load_config(config.as_deref())?;
+                check_plugin(&config, &file)
+            }
+            PluginsCommand::List { config } => {
+                let (config, _) = load_config(config.as_deref())?;
+                list_plugins(&config)
+            }
+        },
+    }
+}
+
+fn is_im_uri(address: &str) -> bool {
+    let lower = address.trim_start_matches('<').to_ascii_lowercase();
+    ["sip:", "sips:", "tel:", "mailto:"]
+        .iter()
+        .any(|scheme| lower.starts_with(scheme))
+}
+
+fn map(config: &Config, role: Option<MapRole>, address: &str) -> anyhow::Result<ExitCode> {
+    let plugins = plugins::open(config)?;
+    let set = plugins.current();
+    let engine = plugins.engine();
+    let im_side = is_im_uri(address);
+    let role = match (role, im_side) {
+        (Some(MapRole::Sender), _) | (None, true) => mapping::Role::Sender,
+        (Some(MapRole::Recipient), _) | (None, false) => mapping::Role::Recipient,
+    };
+    let result = if im_side {
+        set.mapping.email_of_im(engine, address, role)
+    } else {
+        set.mapping.im_of_email(engine, address, role)
+    };
+    match result {
+        Ok(mapped) => {
+            println!("{}", mapped.value);
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(CallError::Refused(e)) => {
+            eprintln!("interwork: cannot map {address}: {} ({})", e.reason, e.kind);
+            Ok(ExitCode::from(1))
+        }
+        Err(CallError::Fault(e)) => Err(e.into()),
+    }
+}
+
+fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    let raw = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    // People write example requests with LF line ends; SIP wants CRLF.
+    let raw = if raw.windows(2).any(|w| w == b"\r\n") {
+        raw
+    } else {
+        let text = String::from_utf8_lossy(&raw).replace('\n', "\r\n");
+        text.into_bytes()
+    };
+    let limits = sip::Limits {
+        max_message_bytes: config.limits.sip_message_max_bytes,
+        ..sip::Limits::default()
+    };
+    let request = match sip::parse_datagram(&raw, &limits) {
+        Ok(sip::Message::Request(r)) if r.method == sip::Method::Message => r,
+        Ok(_) => anyhow::bail!("{} is not a SIP MESSAGE request", file.display()),
+        Err(e) => anyhow::bail!("{}: {e}", file.display()),
+    };
+    request.validate()?;
+    let plugins = plugins::open(config)?;
+    let mail = crate::im::incoming::im_of_message(&request, crate::clock::now())
+        .and_then(|im| im_to_email::mail_of_im(&plugins, &im, &config.gateway.hostname));
+    match mail {
+        Ok(mail) => {
+            println!("MAIL FROM:<{}>", mail.envelope_from);
+            for to in &mail.envelope_to {
+                println!("RCPT TO:<{to}>");
+            }
+            println!();
+            use std::io::Write as _;
+            std::io::stdout().write_all(&mail.bytes)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(verdict) => {
+            let answer = verdict.sip_answer(&config.gateway.hostname);
+            eprintln!(
+                "interwork: the gateway would answer {} {}",
+                answer.code, answer.reason
+            );
+            for (name, value) in answer.headers {
+                eprintln!("  {name}: {value}");
+            }
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn convert_email_to_im(
+    config: &Config,
+    mail_from: &str,
+    rcpt_to: &str,
+    file: &Path,
+) -> anyhow::Result<ExitCode> {
+    let data = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
+    let plugins = plugins::open(config)?;
+    let tx = Transaction {
+        helo: "localhost".into(),
+        mail_from: mail_from.trim_matches(['<', '>']).to_string(),
+        rcpt_to: vec![rcpt_to.trim_matches(['<', '>']).to_string()],
+        data,
+        smtputf8: false,
+    };
+    let policy = email_to_im::RecipientPolicy(plugins.clone());
+    if let Err(reply) = policy.check(&tx.rcpt_to[0]) {
+        eprintln!("interwork: RCPT TO would be answered {reply}");
+        return Ok(ExitCode::from(1));
+    }
+    let composer = ImComposer::new(config);
+    let plan = match email_to_im::plan(&plugins, &composer, &tx) {
+        Ok(plan) => plan,
+        Err(verdict) => {
+            eprintln!("interwork: DATA would be answered {}", verdict.smtp_reply());
+            return Ok(ExitCode::from(1));
+        }
+    };
+    use std::io::Write as _;
+    let mut out = std::io::stdout();
+    for (what, bytes) in composer.wire_preview(&plan) {
+        if what.starts_with("SIP") {
+            writeln!(
+                out,
+                "# {what}, to {} over {:?}",
+                plan.next_hop, plan.transport
+            )?;
+        } else {
+            writeln!(
+                out,
+                "# {what}, over TCP to the first URI of the answer's a=path"
+            )?;
+        }
+        out.write_all(&bytes)?;
+        writeln!(out)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check_plugin(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
+    let directory = plugins::load_directory(config)?;
+    let engine = plugins::engine_for(config, directory)?;
+    match interwork_plugin_host::load_file(&engine, file) {
+        Ok(loaded) => {
+            println!("{}: ok", file.display());
+            for export in loaded.exports() {
+                println!("  exports {export}");
+            }
+            println!("  sha256 {}", loaded.sha256);
+            if !loaded.trapped_imports.is_empty() {
+                println!(
+                    "  WASI imports linked to traps (must not be called): {}",
+                    loaded.trapped_imports.join(", ")
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("interwork: plugin refused: {e}");
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+fn list_plugins(config: &Config) -> anyhow::Result<ExitCode> {
+    let plugins = plugins::open(config)?;
+    let set = plugins.current();
+    match plugins.dir() {
+        Some(dir) => println!("plugin directory: {}", dir.display()),
+        None => println!("plugin directory: none"),
+    }
+    for role in Role::ALL {
+        let p = set.get(role);
+        println!(
+            "{:<10} {}  contract {}  sha256 {}",
+            role.name(),
+            p.id,
+            role.interface(),
+            &p.sha256[..16]
+        );
+    }
+    for (path, reason) in plugins.refused() {
+        println!("refused    {}: {reason}", path.display());
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,365 @@
+//! The gateway's configuration: TOML, every key documented in
+//! `examples/interwork.toml`, which is also the embedded default.
+
+mod validate;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+pub use validate::ConfigError;
+
+/// The configuration the binary carries: `examples/interwork.toml`.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../../../examples/interwork.toml");
+
+/// The whole configuration file.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// `[gateway]`
+    pub gateway: GatewayConfig,
+    /// `[[im_domains]]`: the IM systems served (SPEC S1).
+    pub im_domains: Vec<ImDomain>,
+    /// `[sip]`
+    #[serde(default)]
+    pub sip: SipConfig,
+    /// `[msrp]`
+    #[serde(default)]
+    pub msrp: MsrpConfig,
+    /// `[smtp]`
+    #[serde(default)]
+    pub smtp: SmtpConfig,
+    /// `[dns]`
+    #[serde(default)]
+    pub dns: DnsConfig,
+    /// `[directory]`
+    #[serde(default)]
+    pub directory: DirectoryConfig,
+    /// `[plugins]`
+    #[serde(default)]
+    pub plugins: PluginsConfig,
+    /// `[limits]`
+    #[serde(default)]
+    pub limits: Limits,
+}
+
+/// `[gateway]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayConfig {
+    /// The gateway's host name: HELO/EHLO, Message-IDs, SIP warnings.
+    pub hostname: String,
+    /// The gateway's own mail domains (SPEC S1, option 2).
+    pub mail_domains: Vec<String>,
+}
+
+/// `[[im_domains]]`: one IM system served.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImDomain {
+    /// The IM domain.
+    pub domain: String,
+    /// Where its IM system takes SIP requests.
+    pub next_hop: SocketAddr,
+    /// How to reach it.
+    #[serde(default)]
+    pub transport: SipTransport,
+}
+
+/// Transport toward an IM system.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SipTransport {
+    /// SIP over UDP.
+    #[default]
+    Udp,
+    /// SIP over TCP.
+    Tcp,
+}
+
+/// `[sip]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SipConfig {
+    /// SIP over UDP.
+    pub udp_listen: SocketAddr,
+    /// SIP over TCP.
+    pub tcp_listen: SocketAddr,
+    /// The IM systems' addresses: requests from anyone else are refused 403.
+    pub trusted_peers: Vec<std::net::IpAddr>,
+}
+
+impl Default for SipConfig {
+    fn default() -> Self {
+        Self {
+            udp_listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
+            tcp_listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
+            trusted_peers: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+        }
+    }
+}
+
+/// `[msrp]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MsrpConfig {
+    /// The MSRP listener.
+    pub listen: SocketAddr,
+    /// The address peers reach the listener at (SDP `c=` and `a=path`);
+    /// the listen address when that is not a wildcard.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub advertise: Option<std::net::IpAddr>,
+    /// An MSRP connection silent this long is closed.
+    pub idle_timeout_secs: u64,
+}
+
+impl Default for MsrpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 2855)),
+            advertise: None,
+            idle_timeout_secs: 60,
+        }
+    }
+}
+
+impl MsrpConfig {
+    /// The address to put in SDP and MSRP URIs.
+    pub fn advertised_address(&self) -> std::net::IpAddr {
+        match self.advertise {
+            Some(ip) => ip,
+            None if !self.listen.ip().is_unspecified() => self.listen.ip(),
+            // Validation refuses this case; loopback keeps it harmless.
+            None => std::net::IpAddr::from([127, 0, 0, 1]),
+        }
+    }
+}
+
+/// `[smtp]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SmtpConfig {
+    /// The SMTP listener (the MX of the gateway's domains).
+    pub listen: SocketAddr,
+    /// The port mail is delivered to on the recipient's MX.
+    pub delivery_port: u16,
+    /// `host:port` to send all mail through instead of DNS MX.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub smarthost: Option<String>,
+    /// How long one delivery may take before the IM side is told to retry.
+    pub delivery_deadline_secs: u64,
+    /// SMTP sessions at once; past this, `421`.
+    pub max_sessions: usize,
+    /// RFC 5321 §4.5.3.2.7: how long the server waits for a command.
+    pub command_timeout_secs: u64,
+    /// RFC 5321 §4.5.3.2.6: how long it waits for the next data block.
+    pub data_timeout_secs: u64,
+    /// PEM certificate chain for STARTTLS; with `tls_private_key`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_certificate: Option<PathBuf>,
+    /// PEM private key for STARTTLS.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tls_private_key: Option<PathBuf>,
+}
+
+impl Default for SmtpConfig {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 25)),
+            delivery_port: 25,
+            smarthost: None,
+            delivery_deadline_secs: 20,
+            max_sessions: 100,
+            command_timeout_secs: 300,
+            data_timeout_secs: 600,
+            tls_certificate: None,
+            tls_private_key: None,
+        }
+    }
+}
+
+/// `[dns]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DnsConfig {
+    /// The DNS server (ip:port) for MX lookups; the system's when unset.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub nameserver: Option<SocketAddr>,
+}
+
+/// `[directory]`
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DirectoryConfig {
+    /// The directory of provisioned addresses (TOML), reloaded on SIGHUP.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<PathBuf>,
+}
+
+/// `[plugins]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PluginsConfig {
+    /// The watched plugin directory.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dir: Option<PathBuf>,
+    /// Where compiled plugins are kept (default `$XDG_CACHE_HOME/interwork`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cache_dir: Option<PathBuf>,
+    /// The file in `dir` that serves `mapping` when several could.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mapping: Option<String>,
+    /// The file in `dir` that serves `conversion` when several could.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub conversion: Option<String>,
+    /// Values plugins read with `config.get`.
+    pub config: BTreeMap<String, toml::Value>,
+}
+
+impl Default for PluginsConfig {
+    fn default() -> Self {
+        Self {
+            dir: Some(PathBuf::from("plugins.d")),
+            cache_dir: None,
+            mapping: None,
+            conversion: None,
+            config: BTreeMap::new(),
+        }
+    }
+}
+
+/// `[limits]`
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Memory of one plugin call, in MiB.
+    pub plugin_memory_mib: u64,
+    /// Time of one plugin call, in milliseconds.
+    pub plugin_time_ms: u64,
+    /// Largest SIP message taken.
+    pub sip_message_max_bytes: usize,
+    /// Largest mail taken (SMTP SIZE).
+    pub mail_max_bytes: usize,
+    /// Largest message reassembled from MSRP chunks.
+    pub msrp_message_max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            plugin_memory_mib: 64,
+            plugin_time_ms: 100,
+            sip_message_max_bytes: 65536,
+            mail_max_bytes: 25 * 1024 * 1024,
+            msrp_message_max_bytes: 25 * 1024 * 1024,
+        }
+    }
+}
+
+/// Where a configuration came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConfigSource {
+    /// The configuration compiled into the binary.
+    Embedded,
+    /// A file.
+    File(PathBuf),
+}
+
+impl std::fmt::Display for ConfigSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Embedded => f.write_str("embedded default configuration"),
+            Self::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+impl Config {
+    /// Parses and validates a configuration; relative paths are resolved
+    /// against `base_dir`.
+    pub fn parse(text: &str, base_dir: &Path) -> Result<Self, ConfigError> {
+        let mut config: Config = toml::from_str(text).map_err(ConfigError::Syntax)?;
+        config.resolve_paths(base_dir);
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Loads the file at `path`, or the embedded default when `None`.
+    pub fn load(path: Option<&Path>) -> Result<(Self, ConfigSource), ConfigError> {
+        match path {
+            None => {
+                let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
+                Ok((Self::parse(EMBEDDED_DEFAULT, &cwd)?, ConfigSource::Embedded))
+            }
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_path_buf(),
+                    source,
+                })?;
+                let base = path
+                    .parent()
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .unwrap_or(Path::new("."));
+                let base = std::path::absolute(base).unwrap_or_else(|_| base.to_path_buf());
+                let config = Self::parse(&text, &base)?;
+                Ok((config, ConfigSource::File(path.to_path_buf())))
+            }
+        }
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let resolve = |p: &mut Option<PathBuf>| {
+            if let Some(path) = p.as_mut().filter(|p| p.is_relative()) {
+                *path = base.join(&*path);
+            }
+        };
+        resolve(&mut self.directory.file);
+        resolve(&mut self.smtp.tls_certificate);
+        resolve(&mut self.smtp.tls_private_key);
+        resolve(&mut self.plugins.dir);
+        resolve(&mut self.plugins.cache_dir);
+    }
+
+    /// The effective configuration as TOML, for `check-config`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
+    }
+
+    /// Plugin config values as text: strings as written, numbers and
+    /// booleans in their TOML form.
+    pub fn plugin_values(&self) -> BTreeMap<String, String> {
+        self.plugins
+            .config
+            .iter()
+            .map(|(k, v)| {
+                let text = match v {
+                    toml::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                (k.clone(), text)
+            })
+            .collect()
+    }
+
+    /// Where compiled plugins are cached.
+    pub fn plugin_cache_dir(&self) -> Option<PathBuf> {
+        if let Some(dir) = &self.plugins.cache_dir {
+            return Some(dir.clone());
+        }
+        let base = std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+            .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
+        Some(base.join("interwork"))
+    }
+
+    /// The served IM domains, in order.
+    pub fn im_domain_names(&self) -> Vec<String> {
+        self.im_domains.iter().map(|d| d.domain.clone()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,189 @@
+//! IM → e-mail (SPEC S3, S4, S5): a SIP MESSAGE, or a complete MSRP message
+//! of a session an INVITE set up, becomes a mail delivered by MX, and the
+//! SMTP outcome becomes the answer to the IM side — never before the final
+//! SMTP reply (S3 step 5).
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use interwork_plugin_host::Plugins;
+use interwork_plugin_host::bindings::mapping::Role;
+use interwork_plugin_host::bindings::types::ImMessage;
+use interwork_proto::sip::{Method, Request, Response};
+
+use crate::clock::now;
+use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message};
+use crate::mail::{self, OutgoingMail};
+use crate::msrp::{MessageSink, Session};
+use crate::outcome::{About, Kind, Verdict};
+use crate::sip::dialog::MsrpSessionSetup;
+use crate::sip::{Answer, RequestHandler};
+use crate::smtp::client::{DeliveryOutcome, MailDelivery};
+
+/// The IM → e-mail direction.
+pub struct ImToEmail {
+    plugins: Arc<Plugins>,
+    delivery: Arc<dyn MailDelivery>,
+    hostname: String,
+}
+
+/// Map and convert (S3 step 1, S5), without the network: the mail that an
+/// IM becomes. Blocking (plugin calls): run it off the async workers.
+pub fn mail_of_im(
+    plugins: &Plugins,
+    im: &ImMessage,
+    hostname: &str,
+) -> Result<OutgoingMail, Verdict> {
+    let set = plugins.current();
+    let engine = plugins.engine();
+    // S3 step 1: the recipient's and the sender's e-mail addresses (S2).
+    let recipient = im
+        .recipients
+        .first()
+        .ok_or_else(|| Verdict::new(Kind::Invalid, About::Recipient, "no recipient"))?;
+    let to = set
+        .mapping
+        .email_of_im(engine, recipient, Role::Recipient)
+        .map_err(|e| Verdict::of_plugin(e, About::Recipient))?;
+    let from = set
+        .mapping
+        .email_of_im(engine, &im.sender, Role::Sender)
+        .map_err(|e| Verdict::of_plugin(e, About::Sender))?;
+    // S5: the conversion plugin decides the headers and content.
+    let email = set
+        .conversion
+        .im_to_email(engine, im, &from.value, &to.value)
+        .map_err(|e| Verdict::of_plugin(e, About::Content))?;
+    mail::build(&email, hostname, now())
+        .map_err(|e| Verdict::new(Kind::Failed, About::Content, e.to_string()))
+}
+
+impl ImToEmail {
+    /// The direction with its plugins, its mail delivery and the gateway's
+    /// host name (Message-IDs, `Warning` agent).
+    pub fn new(plugins: Arc<Plugins>, delivery: Arc<dyn MailDelivery>, hostname: String) -> Self {
+        Self {
+            plugins,
+            delivery,
+            hostname,
+        }
+    }
+
+    /// The plugin registry the direction uses.
+    pub fn plugins(&self) -> Arc<Plugins> {
+        self.plugins.clone()
+    }
+
+    /// The gateway's host name, the agent of its SIP warnings.
+    pub fn hostname(&self) -> &str {
+        &self.hostname
+    }
+
+    /// Delivers one IM as mail (map → convert → deliver); `Ok` once the
+    /// recipient's mail system took it.
+    pub async fn deliver(&self, im: ImMessage) -> Result<(), Verdict> {
+        let plugins = self.plugins.clone();
+        let hostname = self.hostname.clone();
+        let mail = tokio::task::spawn_blocking(move || mail_of_im(&plugins, &im, &hostname))
+            .await
+            .map_err(|e| Verdict::fault(&format!("plugin task failed: {e}")))??;
+        let outcome = self.delivery.deliver(&mail).await;
+        match &outcome {
+            DeliveryOutcome::Delivered { server, reply } => tracing::info!(
+                message_id = %mail.message_id,
+                from = %mail.envelope_from,
+                to = ?mail.envelope_to,
+                %server,
+                "mail delivered: {reply}"
+            ),
+            DeliveryOutcome::Permanent(f) | DeliveryOutcome::Temporary(f) => tracing::warn!(
+                message_id = %mail.message_id,
+                to = ?mail.envelope_to,
+                "mail not delivered: {}",
+                f.text
+            ),
+        }
+        Verdict::of_mail_failure(&outcome).map_or(Ok(()), Err)
+    }
+
+    /// S3 step 5: the SIP answer of a delivery.
+    pub fn answer(&self, delivered: Result<(), Verdict>) -> Answer {
+        match delivered {
+            Ok(()) => Answer::new(202, "Accepted"),
+            Err(verdict) => verdict.sip_answer(&self.hostname),
+        }
+    }
+}
+
+/// Methods the gateway serves.
+pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS";
+
+/// Receiving from the SIP side: pager mode (MESSAGE) and the dialogs of
+/// large-message mode (INVITE, BYE, CANCEL).
+pub struct SipIn {
+    /// The direction pager MESSAGEs go to.
+    pub pager: Arc<ImToEmail>,
+    /// The sessions INVITEs set up.
+    pub sessions: Arc<MsrpSessionSetup>,
+}
+
+impl SipIn {
+    async fn answer(&self, request: Request) -> Response {
+        let answer = match request.method {
+            Method::Message => {
+                let delivered = match im_of_message(&request, now()) {
+                    Ok(im) => self.pager.deliver(im).await,
+                    Err(verdict) => Err(verdict),
+                };
+                self.pager.answer(delivered)
+            }
+            Method::Invite => self.sessions.invite(&request),
+            Method::Bye => self.sessions.bye(&request),
+            Method::Cancel => self.sessions.cancel(&request),
+            Method::Options => Answer::new(200, "OK")
+                .with("Allow", ALLOW)
+                .with("Accept", ACCEPTED_TYPES),
+            _ => Answer::new(405, "Method Not Allowed").with("Allow", ALLOW),
+        };
+        answer.into_response(&request)
+    }
+}
+
+impl RequestHandler for Arc<SipIn> {
+    fn handle(
+        &self,
+        request: Request,
+        _source: SocketAddr,
+    ) -> Pin<Box<dyn Future<Output = Response> + Send>> {
+        let handler = self.clone();
+        Box::pin(async move { handler.answer(request).await })
+    }
+}
+
+/// Receiving complete MSRP messages: they go the way pager messages go
+/// (S4 step 3).
+pub struct MsrpIn(pub Arc<ImToEmail>);
+
+impl MessageSink for MsrpIn {
+    fn deliver(
+        &self,
+        session: Arc<Session>,
+        content_type: Option<String>,
+        body: Vec<u8>,
+    ) -> Pin<Box<dyn Future<Output = Result<(), Verdict>> + Send>> {
+        let direction = self.0.clone();
+        Box::pin(async move {
+            let im = im_from_content(
+                content_type.as_deref(),
+                &body,
+                &session.sender,
+                &session.recipient,
+                session.subject.as_deref(),
+                now(),
+            )?;
+            direction.deliver(im).await
+        })
+    }
+}

@@ -1,0 +1,194 @@
+//! The one framed reader of the gateway's stream protocols (SIP over TCP,
+//! MSRP): a buffer, an incremental sans-IO parser of `interwork-proto` and
+//! the bytes a peer may make it hold, in one place. Every TCP read loop —
+//! SIP server and client connections, MSRP server and client — reads its
+//! frames through [`FramedReader::read_frame`].
+
+use interwork_proto::{msrp, sip};
+use tokio::io::{AsyncRead, AsyncReadExt};
+
+/// A sans-IO stream format: `parse` finds the first complete frame at the
+/// start of the buffer and says how many bytes it took, or `None` when it
+/// needs more. Parsers bound what they hold themselves (header and body
+/// limits); `idle_prefix` lets a format drop what comes between frames.
+pub trait StreamFormat {
+    /// One parsed frame.
+    type Frame;
+    /// Why bytes cannot be framed; the stream cannot be trusted after it.
+    type Error: std::error::Error;
+
+    /// The first complete frame of `buf` and its length in bytes.
+    fn parse(&self, buf: &[u8]) -> Result<Option<(Self::Frame, usize)>, Self::Error>;
+
+    /// Bytes at the start of `buf` that belong to no frame and can be
+    /// dropped while waiting for the next one.
+    fn idle_prefix(&self, _buf: &[u8]) -> usize {
+        0
+    }
+}
+
+/// SIP over a stream transport, framed by Content-Length (RFC 3261 §18.3).
+#[derive(Debug, Clone, Copy)]
+pub struct SipStream(pub sip::Limits);
+
+impl StreamFormat for SipStream {
+    type Frame = sip::Message;
+    type Error = sip::SipError;
+
+    fn parse(&self, buf: &[u8]) -> Result<Option<(sip::Message, usize)>, sip::SipError> {
+        sip::parse_stream(buf, &self.0)
+    }
+
+    /// CRLF keep-alives between messages (RFC 5626 §4.4.1): a peer that
+    /// sends only those must not grow the buffer.
+    fn idle_prefix(&self, buf: &[u8]) -> usize {
+        buf.chunks_exact(2)
+            .take_while(|pair| *pair == b"\r\n")
+            .count()
+            * 2
+    }
+}
+
+/// MSRP frames (RFC 4975 §7), framed by their end-line.
+#[derive(Debug, Clone, Copy)]
+pub struct MsrpStream(pub msrp::Limits);
+
+impl StreamFormat for MsrpStream {
+    type Frame = msrp::Frame;
+    type Error = msrp::MsrpError;
+
+    fn parse(&self, buf: &[u8]) -> Result<Option<(msrp::Frame, usize)>, msrp::MsrpError> {
+        msrp::parse(buf, &self.0)
+    }
+}
+
+/// Why no frame came.
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError<E: std::error::Error> {
+    /// The bytes are not the protocol (RFC 4975 §7.3, RFC 3261 §18.3: the
+    /// connection cannot be re-synchronised).
+    #[error("{0}")]
+    Parse(E),
+    /// The peer closed the connection in the middle of a frame.
+    #[error("connection closed inside a frame ({0} bytes unframed)")]
+    Truncated(usize),
+    /// The connection failed.
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Frames read from a byte stream.
+pub struct FramedReader<R, F> {
+    reader: R,
+    format: F,
+    buf: Vec<u8>,
+    chunk: Box<[u8]>,
+}
+
+impl<R: AsyncRead + Unpin, F: StreamFormat> FramedReader<R, F> {
+    /// Reads `format` frames from `reader`, `read_size` bytes at a time.
+    pub fn new(reader: R, format: F, read_size: usize) -> Self {
+        Self {
+            reader,
+            format,
+            buf: Vec::with_capacity(read_size),
+            chunk: vec![0; read_size].into_boxed_slice(),
+        }
+    }
+
+    /// The next frame; `Ok(None)` when the peer closed the connection
+    /// between frames. Cancel-safe: dropping the future (a timeout) loses
+    /// nothing, bytes read so far stay buffered for the next call.
+    pub async fn read_frame(&mut self) -> Result<Option<F::Frame>, FrameError<F::Error>> {
+        loop {
+            if let Some((frame, used)) = self.format.parse(&self.buf).map_err(FrameError::Parse)? {
+                self.buf.drain(..used);
+                return Ok(Some(frame));
+            }
+            let idle = self.format.idle_prefix(&self.buf);
+            self.buf.drain(..idle);
+            let n = self.reader.read(&mut self.chunk).await?;
+            if n == 0 {
+                return match self.buf.len() {
+                    0 => Ok(None),
+                    left => Err(FrameError::Truncated(left)),
+                };
+            }
+            self.buf.extend_from_slice(&self.chunk[..n]);
+        }
+    }
+
+    /// What is buffered and not yet framed (to answer a framing error).
+    pub fn buffered(&self) -> &[u8] {
+        &self.buf
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MESSAGE: &[u8] = b"MESSAGE sip:b@x.test SIP/2.0\r\n\
+        Via: SIP/2.0/TCP 127.0.0.1:5061;branch=z9hG4bK-1\r\n\
+        From: <sip:a@im.example.test>;tag=1\r\nTo: <sip:b@x.test>\r\nCall-ID: c1\r\n\
+        CSeq: 1 MESSAGE\r\nContent-Length: 2\r\n\r\nhi";
+
+    #[tokio::test]
+    async fn frames_split_across_reads_and_keepalives_between_them() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            client.write_all(b"\r\n\r\n").await.unwrap();
+            for piece in MESSAGE.chunks(7) {
+                client.write_all(piece).await.unwrap();
+            }
+            client.write_all(b"\r\n\r\n").await.unwrap();
+            client.write_all(MESSAGE).await.unwrap();
+        });
+        let mut framed = FramedReader::new(server, SipStream(sip::Limits::default()), 16);
+        for _ in 0..2 {
+            match framed.read_frame().await.unwrap() {
+                Some(sip::Message::Request(r)) => assert_eq!(r.body, b"hi"),
+                other => panic!("{other:?}"),
+            }
+        }
+        writer.await.unwrap();
+        assert!(framed.read_frame().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn keepalives_alone_do_not_accumulate() {
+        let (mut client, server) = tokio::io::duplex(1 << 16);
+        use tokio::io::AsyncWriteExt;
+        client.write_all(&b"\r\n".repeat(10_000)).await.unwrap();
+        let mut framed = FramedReader::new(server, SipStream(sip::Limits::default()), 1024);
+        let read = tokio::time::timeout(std::time::Duration::from_millis(200), framed.read_frame());
+        assert!(read.await.is_err(), "no frame in keep-alives");
+        assert!(
+            framed.buffered().len() < 1024,
+            "{}",
+            framed.buffered().len()
+        );
+    }
+
+    #[tokio::test]
+    async fn a_close_inside_a_frame_and_garbage_are_errors() {
+        let (mut client, server) = tokio::io::duplex(1024);
+        use tokio::io::AsyncWriteExt;
+        client.write_all(&MESSAGE[..40]).await.unwrap();
+        drop(client);
+        let mut framed = FramedReader::new(server, SipStream(sip::Limits::default()), 1024);
+        assert!(matches!(
+            framed.read_frame().await,
+            Err(FrameError::Truncated(40))
+        ));
+
+        let (mut client, server) = tokio::io::duplex(1024);
+        client.write_all(b"GET / HTTP/1.1\r\n\r\n").await.unwrap();
+        let mut framed = FramedReader::new(server, MsrpStream(msrp::Limits::default()), 1024);
+        assert!(matches!(
+            framed.read_frame().await,
+            Err(FrameError::Parse(msrp::MsrpError::NotMsrp))
+        ));
+    }
+}

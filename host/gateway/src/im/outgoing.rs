@@ -1,0 +1,368 @@
+//! IM out (SPEC S6): the `im-message` a conversion plugin made from a mail
+//! becomes a SIP MESSAGE carrying CPIM (RFC 3862) with IMDN requests
+//! (RFC 5438), routed to the IM system that serves the recipient's domain,
+//! and is sent in pager mode (RFC 3428) when it fits, else in large-message
+//! mode: INVITE with an MSRP offer, the CPIM message in SEND chunks, BYE.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use interwork_plugin_host::bindings::types::{Dispositions, ImMessage};
+use interwork_proto::cpim::{self, CpimHeader, CpimMessage};
+use interwork_proto::msrp::{self, Frame, MsrpUri};
+use interwork_proto::sdp::{self, MsrpOfferParams, Setup};
+use interwork_proto::sip::{self, Headers, Message, Method, Request, Response};
+use interwork_proto::{dates, imdn};
+
+use crate::config::{Config, SipTransport};
+use crate::outcome::{About, Kind, Verdict};
+use crate::sip::SipSender;
+use crate::sip::dialog::{bye_of, invite_of};
+
+/// RFC 3428 §8: a MESSAGE request, not its body, must fit 1300 bytes for
+/// pager mode; the patent's "content ≤ 1300 bytes" is read as this rule.
+pub const PAGER_LIMIT: usize = 1300;
+
+/// Bytes the SIP endpoint's Via adds to a request.
+const VIA_ALLOWANCE: usize = 100;
+
+/// Where the IMs of one IM domain go.
+#[derive(Debug, Clone)]
+struct Route {
+    domain: String,
+    next_hop: SocketAddr,
+    transport: SipTransport,
+}
+
+/// The SIP request an IM becomes, before it is sent.
+#[derive(Debug, Clone)]
+pub struct PlannedIm {
+    /// The MESSAGE (its body the CPIM message).
+    pub request: Request,
+    /// The IM system's next hop.
+    pub next_hop: SocketAddr,
+    /// How to reach it.
+    pub transport: SipTransport,
+}
+
+/// Writes IMs as SIP requests and routes them, without the network.
+pub struct ImComposer {
+    routes: Vec<Route>,
+    hostname: String,
+    /// Our MSRP URI's address (SDP offer, From-Path).
+    msrp_address: SocketAddr,
+}
+
+impl ImComposer {
+    /// The composer of a configuration, its MSRP listener at the
+    /// configured address.
+    pub fn new(config: &Config) -> Self {
+        let msrp_address =
+            SocketAddr::new(config.msrp.advertised_address(), config.msrp.listen.port());
+        Self::with_msrp_address(config, msrp_address)
+    }
+
+    /// The composer of a configuration whose MSRP listener is reached at
+    /// `msrp_address` (the port it was bound to).
+    pub fn with_msrp_address(config: &Config, msrp_address: SocketAddr) -> Self {
+        Self {
+            routes: config
+                .im_domains
+                .iter()
+                .map(|d| Route {
+                    domain: d.domain.to_ascii_lowercase(),
+                    next_hop: d.next_hop,
+                    transport: d.transport,
+                })
+                .collect(),
+            hostname: config.gateway.hostname.clone(),
+            msrp_address,
+        }
+    }
+
+    fn route_of(&self, im_uri: &str) -> Option<&Route> {
+        let host = im_uri
+            .split_once('@')?
+            .1
+            .split([';', '>', ':'])
+            .next()?
+            .to_ascii_lowercase();
+        self.routes.iter().find(|r| r.domain == host)
+    }
+
+    /// The MESSAGE that carries `im` from `sender` to `recipient`, and
+    /// where it goes.
+    pub fn plan(
+        &self,
+        im: &ImMessage,
+        sender: &str,
+        recipient: &str,
+    ) -> Result<PlannedIm, Verdict> {
+        let route = self.route_of(recipient).ok_or_else(|| {
+            Verdict::new(
+                Kind::NotFound,
+                About::Domain,
+                format!("No IM system serves {recipient}"),
+            )
+        })?;
+        let request = self.message_request(im, sender, recipient)?;
+        Ok(PlannedIm {
+            request,
+            next_hop: route.next_hop,
+            transport: route.transport,
+        })
+    }
+
+    fn message_request(
+        &self,
+        im: &ImMessage,
+        sender: &str,
+        recipient: &str,
+    ) -> Result<Request, Verdict> {
+        let bad = |what: String| Verdict::new(Kind::Invalid, About::Content, what);
+        let message_id = im.imdn_message_id.clone().unwrap_or_else(crate::ids::token);
+        let mut dispositions = imdn::Dispositions::NONE;
+        for (ours, theirs) in [
+            (
+                Dispositions::POSITIVE_DELIVERY,
+                imdn::Dispositions::POSITIVE_DELIVERY,
+            ),
+            (
+                Dispositions::NEGATIVE_DELIVERY,
+                imdn::Dispositions::NEGATIVE_DELIVERY,
+            ),
+            (Dispositions::DISPLAY, imdn::Dispositions::DISPLAY),
+        ] {
+            if im.dispositions.contains(ours) {
+                dispositions.insert(theirs);
+            }
+        }
+        let date = dates::Timestamp {
+            unix_seconds: im.date.unix_seconds,
+            offset_minutes: im.date.offset_minutes,
+        };
+        let mut cpim = CpimMessage::new();
+        let from = cpim::format_address(None, sender).map_err(|e| bad(e.to_string()))?;
+        let to = cpim::format_address(None, recipient).map_err(|e| bad(e.to_string()))?;
+        cpim.push_header(CpimHeader::new("From", from));
+        cpim.push_header(CpimHeader::new("To", to));
+        for header in imdn::request_headers(&message_id, dispositions, &date)
+            .map_err(|e| bad(e.to_string()))?
+        {
+            cpim.push_header(header);
+        }
+        if let Some(subject) = &im.subject {
+            cpim.push_header(CpimHeader::text("Subject", subject));
+        }
+        cpim.set_content(im.content_type.clone(), im.body.clone());
+        let mut body = Vec::new();
+        cpim::write(&cpim, &mut body).map_err(|e| bad(e.to_string()))?;
+        let mut headers = Headers::default();
+        headers.push("Max-Forwards", "70");
+        headers.push("From", format!("<{sender}>;tag={}", crate::ids::token()));
+        headers.push("To", format!("<{recipient}>"));
+        headers.push(
+            "Call-ID",
+            format!("{}@{}", crate::ids::token(), self.hostname),
+        );
+        headers.push("CSeq", "1 MESSAGE");
+        headers.push("Content-Type", "message/cpim");
+        Ok(Request {
+            method: Method::Message,
+            uri: recipient.to_string(),
+            headers,
+            body,
+        })
+    }
+
+    /// Our URI and the SDP offer of a large-message session.
+    pub fn msrp_offer(&self) -> Result<(MsrpUri, Vec<u8>), Verdict> {
+        let failed = |what: String| Verdict::fault(&what);
+        let our_uri = MsrpUri::new(
+            false,
+            self.msrp_address.ip().to_string(),
+            Some(self.msrp_address.port()),
+            crate::ids::token(),
+        );
+        let params = MsrpOfferParams {
+            origin_user: "interwork".into(),
+            session_id: crate::ids::unique_u64() >> 1,
+            session_version: 1,
+            address: self.msrp_address.ip(),
+            port: self.msrp_address.port(),
+            path: our_uri.to_string(),
+            accept_types: vec!["message/cpim".into(), "message/imdn+xml".into()],
+            accept_wrapped_types: vec!["*".into()],
+            max_size: None,
+        };
+        let offer = sdp::msrp_offer(&params, Setup::Active)
+            .map_err(|e| failed(format!("cannot make an SDP offer: {e}")))?;
+        let mut bytes = Vec::new();
+        sdp::write(&offer, &mut bytes)
+            .map_err(|e| failed(format!("cannot write the SDP offer: {e}")))?;
+        Ok((our_uri, bytes))
+    }
+
+    /// What `interwork convert email-to-im` prints: the MESSAGE, or the
+    /// INVITE and the SEND chunks (their To-Path comes from the SDP answer,
+    /// shown as `answerer.invalid`). Without the Via the SIP endpoint adds.
+    pub fn wire_preview(&self, plan: &PlannedIm) -> Vec<(String, Vec<u8>)> {
+        let write_sip = |request: &Request| {
+            let mut bytes = Vec::new();
+            sip::write(&Message::Request(request.clone()), &mut bytes);
+            bytes
+        };
+        if fits_pager(plan) {
+            return vec![("SIP MESSAGE (pager mode)".into(), write_sip(&plan.request))];
+        }
+        let Ok((our_uri, offer)) = self.msrp_offer() else {
+            return Vec::new();
+        };
+        let contact = format!("<sip:interwork@{}>", self.msrp_address.ip());
+        let mut out = vec![(
+            "SIP INVITE (large-message mode)".to_string(),
+            write_sip(&invite_of(&plan.request, offer, &contact)),
+        )];
+        let answerer = MsrpUri::new(false, "answerer.invalid", Some(2855), "from-sdp-answer");
+        let chunks = msrp::chunk(
+            &plan.request.body,
+            "message/cpim",
+            &crate::ids::token(),
+            crate::msrp::CHUNK_BYTES,
+            crate::ids::token,
+            std::slice::from_ref(&answerer),
+            std::slice::from_ref(&our_uri),
+        );
+        let count = chunks.len();
+        for (i, chunk) in chunks.into_iter().enumerate() {
+            let mut bytes = Vec::new();
+            msrp::write(&Frame::Request(chunk), &mut bytes);
+            out.push((format!("MSRP SEND chunk {} of {count}", i + 1), bytes));
+        }
+        out
+    }
+}
+
+/// Whether a planned MESSAGE goes in pager mode (S6 size rule on the
+/// whole request, counting the Via the SIP endpoint adds).
+pub fn fits_pager(plan: &PlannedIm) -> bool {
+    let mut bytes = Vec::new();
+    sip::write(&Message::Request(plan.request.clone()), &mut bytes);
+    bytes.len() + VIA_ALLOWANCE <= PAGER_LIMIT
+}
+
+/// How an IM reached the IM system.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivered {
+    /// In pager mode; the final response's code and reason.
+    Pager(u16, String),
+    /// Over MSRP, every chunk answered 200.
+    Large,
+}
+
+/// Sends planned IMs to the IM system.
+pub struct ImSender {
+    sip: Arc<dyn SipSender>,
+    /// The gateway's SIP Contact (its INVITEs).
+    contact: String,
+    /// RFC 3261 Timer F: how long a request waits for its final response.
+    timer_f: Duration,
+    /// How long a whole MSRP transfer may take (RFC 5321 gives the SMTP
+    /// client 10 minutes for the DATA reply).
+    msrp_timeout: Duration,
+}
+
+impl ImSender {
+    /// Sends through `sip`, with `contact` as the gateway's Contact.
+    pub fn new(sip: Arc<dyn SipSender>, contact: String) -> Self {
+        Self {
+            sip,
+            contact,
+            timer_f: Duration::from_secs(32),
+            msrp_timeout: Duration::from_secs(300),
+        }
+    }
+
+    /// Delivers a planned IM in the mode its size asks for.
+    pub async fn deliver(
+        &self,
+        composer: &ImComposer,
+        plan: PlannedIm,
+    ) -> Result<Delivered, Verdict> {
+        if !fits_pager(&plan) {
+            return self.deliver_large(composer, plan).await;
+        }
+        let mut request = plan.request;
+        let response = self
+            .sip
+            .send_request(&mut request, plan.next_hop, plan.transport, self.timer_f)
+            .await;
+        let ok = Verdict::of_im_response(&response)?;
+        Ok(Delivered::Pager(ok.code, ok.reason.clone()))
+    }
+
+    /// Large-message mode (S6): INVITE with an MSRP offer, the CPIM message
+    /// in SEND chunks over a connection the gateway opens (RFC 4975 §5.4:
+    /// the offerer is active), then BYE.
+    async fn deliver_large(
+        &self,
+        composer: &ImComposer,
+        plan: PlannedIm,
+    ) -> Result<Delivered, Verdict> {
+        let (our_uri, offer) = composer.msrp_offer()?;
+        let mut invite = invite_of(&plan.request, offer, &self.contact);
+        let response = self
+            .sip
+            .send_request(&mut invite, plan.next_hop, plan.transport, self.timer_f)
+            .await;
+        if let Ok(r) = &response
+            && let Err(e) = self
+                .sip
+                .send_ack(&invite, r, plan.next_hop, plan.transport)
+                .await
+        {
+            tracing::warn!("ACK not sent: {e}");
+        }
+        let answer = Verdict::of_im_response(&response)?;
+        let sent = self
+            .send_over_msrp(answer, &our_uri, &plan.request.body)
+            .await;
+        // End the session whatever happened (S6: "then end the session").
+        let mut bye = bye_of(&invite, answer);
+        if let Err(e) = self
+            .sip
+            .send_request(&mut bye, plan.next_hop, plan.transport, self.timer_f)
+            .await
+        {
+            tracing::warn!("BYE not answered: {e}");
+        }
+        sent.map(|()| Delivered::Large)
+    }
+
+    /// Sends the message over MSRP to the path of the SDP answer.
+    async fn send_over_msrp(
+        &self,
+        answer: &Response,
+        our_uri: &MsrpUri,
+        content: &[u8],
+    ) -> Result<(), Verdict> {
+        let failed = |what: String| {
+            Verdict::new(Kind::Unreachable, About::ImSystem, format!("MSRP: {what}"))
+        };
+        let description =
+            sdp::parse(&answer.body).map_err(|e| failed(format!("bad SDP answer: {e}")))?;
+        let media = description
+            .msrp_media()
+            .ok_or_else(|| failed("the answer has no MSRP media".into()))?;
+        let path: Result<Vec<MsrpUri>, _> =
+            media.path.iter().map(|p| p.parse::<MsrpUri>()).collect();
+        let path = match path {
+            Ok(path) if !path.is_empty() => path,
+            _ => return Err(failed("the answer has no usable a=path".into())),
+        };
+        crate::msrp::send_message(&path, our_uri, content, self.msrp_timeout)
+            .await
+            .map_err(failed)
+    }
+}

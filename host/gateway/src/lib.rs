@@ -1,0 +1,36 @@
+//! Interwork: an IM ↔ e-mail interworking gateway (`docs/SPEC.md`, the
+//! README). The gateway process: its configuration, its two directions and
+//! the transports around the wire formats of `interwork_proto`; address
+//! mapping and conversion run in the plugins of `interwork_plugin_host`.
+//!
+//! * `flows` — the two directions, step by step (receive → map → convert →
+//!   deliver → answer).
+//! * `im`, `mail` — the messages of each side, incoming and outgoing.
+//! * `sip`, `msrp`, `smtp` — endpoints, transactions, dialogs, listeners,
+//!   the SMTP client; `framed` — the one stream frame reader.
+//! * `outcome` — the one verdict table: every failure → SIP, SMTP, MSRP.
+//! * `config`, `directory`, `plugins`, `run`, `cli` — the process.
+
+use std::future::Future;
+use std::pin::Pin;
+
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod directory;
+pub mod flows;
+pub mod framed;
+pub mod ids;
+pub mod im;
+pub mod mail;
+pub mod msrp;
+pub mod outcome;
+pub mod plugins;
+pub mod run;
+pub mod shutdown;
+pub mod sip;
+pub mod smtp;
+
+/// A boxed future, so that the trait seams between the flows and the
+/// transports (`SipSender`, `MailDelivery`, `MxLookup`) stay object-safe.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

@@ -1,0 +1,246 @@
+//! The mail made from an IM: the conversion plugin chose the header values
+//! and content; this writes them as RFC 5322 / MIME (RFC 2045–2047) with
+//! mail-builder, adding what the host owns (Message-ID, Date, MIME).
+
+use std::borrow::Cow;
+
+use mail_builder::MessageBuilder;
+use mail_builder::headers::HeaderType;
+use mail_builder::headers::address::Address;
+use mail_builder::headers::content_type::ContentType;
+use mail_builder::headers::raw::Raw;
+use mail_builder::headers::text::Text;
+use mail_builder::mime::{BodyPart, MimePart};
+
+use interwork_plugin_host::bindings::types::{DsnNotify, EmailMessage, MailPart, Timestamp};
+use interwork_proto::dates;
+
+/// A mail ready for SMTP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMail {
+    /// `MAIL FROM`, without angle brackets.
+    pub envelope_from: String,
+    /// `RCPT TO`s, without angle brackets.
+    pub envelope_to: Vec<String>,
+    /// DSN the conversion plugin asked for (RFC 3461 `NOTIFY=`).
+    pub dsn_notify: DsnNotify,
+    /// Without angle brackets.
+    pub message_id: String,
+    /// The message, RFC 5322 with CRLF line ends.
+    pub bytes: Vec<u8>,
+}
+
+/// Why a plugin's mail cannot be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum MailError {
+    /// A header name the plugin gave is not an RFC 5322 field name.
+    #[error("header name {0:?} is not a valid RFC 5322 field name")]
+    HeaderName(String),
+    /// An address header whose value is not a list of addresses.
+    #[error("{name}: {value:?} is not a list of e-mail addresses")]
+    Address {
+        /// The header.
+        name: String,
+        /// Its value.
+        value: String,
+    },
+    /// The envelope has no recipient.
+    #[error("the mail has no recipient")]
+    NoRecipient,
+    /// mail-builder refused.
+    #[error("cannot write the mail: {0}")]
+    Write(String),
+}
+
+/// Headers whose value is a list of mailboxes (RFC 5322 §3.6.2, §3.6.3;
+/// RFC 8098 §2.1), written with mail-builder's address encoder.
+const ADDRESS_HEADERS: &[&str] = &[
+    "From",
+    "Sender",
+    "Reply-To",
+    "To",
+    "Cc",
+    "Disposition-Notification-To",
+];
+
+/// Headers the host writes itself; a plugin's values for them are dropped.
+fn host_owned(name: &str) -> bool {
+    ["Date", "Message-ID", "MIME-Version", "Bcc"]
+        .iter()
+        .any(|h| h.eq_ignore_ascii_case(name))
+        || name.to_ascii_lowercase().starts_with("content-")
+}
+
+/// RFC 5322 §2.2: printable US-ASCII except colon.
+fn valid_field_name(name: &str) -> bool {
+    !name.is_empty() && name.bytes().all(|b| (33..=126).contains(&b) && b != b':')
+}
+
+/// A value from the IM side must never start a new header line: CR and LF
+/// become spaces before anything else looks at the value.
+fn one_line(value: &str) -> Cow<'_, str> {
+    if value.contains(['\r', '\n']) {
+        Cow::Owned(value.replace(['\r', '\n'], " "))
+    } else {
+        Cow::Borrowed(value)
+    }
+}
+
+/// `Name <a@b>`, `<a@b>`, `a@b`, comma-separated.
+fn parse_addresses(name: &str, value: &str) -> Result<Address<'static>, MailError> {
+    let bad = || MailError::Address {
+        name: name.to_string(),
+        value: value.to_string(),
+    };
+    let mut list = Vec::new();
+    for item in value.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        let (display, address) = match (item.rfind('<'), item.rfind('>')) {
+            (Some(open), Some(close)) if open < close => {
+                let display = item[..open].trim().trim_matches('"').trim();
+                (
+                    (!display.is_empty()).then(|| display.to_string()),
+                    item[open + 1..close].trim(),
+                )
+            }
+            (None, None) => (None, item),
+            _ => return Err(bad()),
+        };
+        let valid = address
+            .rsplit_once('@')
+            .is_some_and(|(l, d)| !l.is_empty() && !d.is_empty())
+            && !address.contains(|c: char| c.is_whitespace() || c == '<' || c == '>');
+        if !valid {
+            return Err(bad());
+        }
+        list.push(Address::new_address(display, address.to_string()));
+    }
+    match list.len() {
+        0 => Err(bad()),
+        1 => Ok(list.remove(0)),
+        _ => Ok(Address::new_list(list)),
+    }
+}
+
+/// `type/subtype; a=b; c="d"` → mail-builder's content type.
+fn content_type(text: &str) -> ContentType<'static> {
+    let mut parts = text.split(';');
+    let mut ct = ContentType::new(
+        parts
+            .next()
+            .unwrap_or("application/octet-stream")
+            .trim()
+            .to_ascii_lowercase(),
+    );
+    for param in parts {
+        if let Some((k, v)) = param.split_once('=') {
+            ct = ct.attribute(
+                k.trim().to_ascii_lowercase(),
+                v.trim().trim_matches('"').to_string(),
+            );
+        }
+    }
+    ct
+}
+
+fn mime_part(part: &MailPart) -> MimePart<'static> {
+    let ct = content_type(&part.content_type);
+    let charset_utf8 = ct.attributes.iter().all(|(k, v)| {
+        k != "charset" || v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("us-ascii")
+    });
+    // Text that is UTF-8 goes as text (quoted-printable or 8bit as
+    // mail-builder sees fit); anything else as bytes (base64).
+    let body = match std::str::from_utf8(&part.body) {
+        Ok(text) if ct.is_text() && charset_utf8 => BodyPart::Text(text.to_string().into()),
+        _ => BodyPart::Binary(part.body.clone().into()),
+    };
+    let mut mime = MimePart::new(ct, body);
+    match (part.disposition.as_deref(), &part.filename) {
+        (_, Some(name)) => mime = mime.attachment(one_line(name).into_owned()),
+        (Some("inline"), None) => mime = mime.inline(),
+        _ => {}
+    }
+    mime
+}
+
+/// The `Date` value (RFC 5322 §3.3) of a timestamp, in its own zone; a
+/// date that cannot be written (years past 9999) becomes the gateway's now.
+fn rfc5322_date(date: &Timestamp, now: &Timestamp) -> String {
+    let as_time = |t: &Timestamp| dates::Timestamp {
+        unix_seconds: t.unix_seconds,
+        offset_minutes: t.offset_minutes,
+    };
+    dates::format_rfc5322(&as_time(date))
+        .or_else(|_| dates::format_rfc5322(&as_time(now)))
+        .unwrap_or_else(|_| "Thu, 1 Jan 1970 00:00:00 +0000".to_string())
+}
+
+/// A Message-ID unique to this gateway, at its host name (RFC 5322 §3.6.4).
+fn new_message_id(hostname: &str, now: &Timestamp) -> String {
+    format!("{:x}.{}@{hostname}", now.unix_seconds, crate::ids::token())
+}
+
+/// Writes the mail a conversion plugin returned.
+pub fn build(
+    mail: &EmailMessage,
+    hostname: &str,
+    now: Timestamp,
+) -> Result<OutgoingMail, MailError> {
+    if mail.envelope_to.is_empty() {
+        return Err(MailError::NoRecipient);
+    }
+    let message_id = new_message_id(hostname, &now);
+    let date = mail.date.unwrap_or(now);
+    let mut builder = MessageBuilder::new()
+        .header("Date", HeaderType::Raw(Raw::new(rfc5322_date(&date, &now))))
+        .message_id(message_id.clone());
+    for header in &mail.headers {
+        let name = header.name.trim();
+        if !valid_field_name(name) {
+            return Err(MailError::HeaderName(name.to_string()));
+        }
+        if host_owned(name) {
+            tracing::warn!(
+                header = name,
+                "the conversion plugin set a header the host owns; ignored"
+            );
+            continue;
+        }
+        let value = one_line(&header.value);
+        let canonical = ADDRESS_HEADERS
+            .iter()
+            .find(|h| h.eq_ignore_ascii_case(name));
+        builder = match canonical {
+            Some(&address_header) => builder.header(
+                address_header,
+                HeaderType::Address(parse_addresses(address_header, &value)?),
+            ),
+            None => builder.header(
+                name.to_string(),
+                HeaderType::Text(Text::new(value.into_owned())),
+            ),
+        };
+    }
+    let body = match mail.body.as_slice() {
+        [] => MimePart::new(ContentType::new("text/plain"), BodyPart::Text("".into())),
+        [one] => mime_part(one),
+        many => MimePart::new(
+            ContentType::new("multipart/mixed"),
+            BodyPart::Multipart(many.iter().map(mime_part).collect()),
+        ),
+    };
+    let bytes = builder
+        .body(body)
+        .write_to_vec()
+        .map_err(|e| MailError::Write(e.to_string()))?;
+    Ok(OutgoingMail {
+        envelope_from: mail.envelope_from.clone(),
+        envelope_to: mail.envelope_to.clone(),
+        dsn_notify: mail.dsn_notify,
+        message_id,
+        bytes,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,186 @@
+use super::*;
+use interwork_plugin_host::bindings::types::Header;
+
+fn header(name: &str, value: &str) -> Header {
+    Header {
+        name: name.into(),
+        value: value.into(),
+    }
+}
+
+fn text_part(body: &str) -> MailPart {
+    MailPart {
+        content_type: "text/plain; charset=utf-8".into(),
+        disposition: None,
+        filename: None,
+        body: body.as_bytes().to_vec(),
+    }
+}
+
+fn email(headers: Vec<Header>, body: Vec<MailPart>) -> EmailMessage {
+    EmailMessage {
+        envelope_from: "alice@im.example.test".into(),
+        envelope_to: vec!["bob@mail.example.test".into()],
+        dsn_notify: DsnNotify::empty(),
+        date: Some(Timestamp {
+            unix_seconds: 1_795_873_947,
+            offset_minutes: 480,
+        }),
+        headers,
+        body,
+    }
+}
+
+const NOW: Timestamp = Timestamp {
+    unix_seconds: 1_795_873_950,
+    offset_minutes: 0,
+};
+
+fn head_lines(bytes: &[u8]) -> Vec<String> {
+    let text = String::from_utf8_lossy(bytes);
+    let head = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    head.split("\r\n").map(str::to_string).collect()
+}
+
+#[test]
+fn a_text_mail_has_every_header_of_s5() {
+    let mail = email(
+        vec![
+            header("From", "alice@im.example.test"),
+            header("To", "bob@mail.example.test"),
+            header("Subject", "午饭 lunch?"),
+            header("Disposition-Notification-To", "<alice@im.example.test>"),
+        ],
+        vec![text_part("你好 Bob")],
+    );
+    let out = build(&mail, "gw.example.test", NOW).unwrap();
+    let lines = head_lines(&out.bytes);
+    assert!(
+        lines.contains(&"Date: Sat, 28 Nov 2026 21:52:27 +0800".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&format!("Message-ID: <{}>", out.message_id)),
+        "{lines:?}"
+    );
+    assert!(out.message_id.ends_with("@gw.example.test"));
+    assert!(
+        lines.contains(&"From: <alice@im.example.test>".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"To: <bob@mail.example.test>".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with("Subject: =?utf-8?")),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"Disposition-Notification-To: <alice@im.example.test>".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"MIME-Version: 1.0".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.iter().any(|l| l
+            .to_ascii_lowercase()
+            .starts_with("content-type: text/plain; charset=\"utf-8\"")
+            || l.to_ascii_lowercase()
+                .starts_with("content-type: text/plain; charset=utf-8")),
+        "{lines:?}"
+    );
+    assert_eq!(out.envelope_from, "alice@im.example.test");
+    assert_eq!(out.envelope_to, ["bob@mail.example.test"]);
+}
+
+#[test]
+fn values_from_the_im_side_never_make_header_lines() {
+    let mail = email(
+        vec![
+            header("From", "alice@im.example.test"),
+            header("To", "bob@mail.example.test"),
+            header(
+                "Subject",
+                "hi\r\nBcc: victim@example.test\r\n\r\nforged body",
+            ),
+        ],
+        vec![text_part("real body")],
+    );
+    let out = build(&mail, "gw.example.test", NOW).unwrap();
+    let lines = head_lines(&out.bytes);
+    assert!(!lines.iter().any(|l| l.starts_with("Bcc:")), "{lines:?}");
+    let text = String::from_utf8_lossy(&out.bytes);
+    assert!(!text.contains("\r\n\r\nforged body"), "{text}");
+    // A bad name is refused outright.
+    let bad = email(vec![header("X-Evil\r\nBcc", "x")], vec![text_part("x")]);
+    assert!(matches!(
+        build(&bad, "gw.example.test", NOW),
+        Err(MailError::HeaderName(_))
+    ));
+    let bad = email(vec![header("To", "not an address")], vec![text_part("x")]);
+    assert!(matches!(
+        build(&bad, "gw.example.test", NOW),
+        Err(MailError::Address { .. })
+    ));
+}
+
+#[test]
+fn host_owned_headers_are_the_hosts() {
+    let mail = email(
+        vec![
+            header("From", "alice@im.example.test"),
+            header("Message-ID", "<forged@x>"),
+            header("Content-Type", "text/html"),
+            header("Date", "yesterday"),
+        ],
+        vec![text_part("x")],
+    );
+    let out = build(&mail, "gw.example.test", NOW).unwrap();
+    let lines = head_lines(&out.bytes);
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("Message-ID:"))
+            .count(),
+        1
+    );
+    assert!(
+        !lines
+            .iter()
+            .any(|l| l.contains("forged") || l.contains("yesterday") || l.contains("text/html"))
+    );
+}
+
+#[test]
+fn other_content_becomes_a_mime_part() {
+    let png = vec![0x89, b'P', b'N', b'G', 0, 1, 2, 255];
+    let mail = email(
+        vec![header("From", "alice@im.example.test")],
+        vec![MailPart {
+            content_type: "image/png".into(),
+            disposition: None,
+            filename: None,
+            body: png.clone(),
+        }],
+    );
+    let out = build(&mail, "gw.example.test", NOW).unwrap();
+    let text = String::from_utf8_lossy(&out.bytes).to_ascii_lowercase();
+    assert!(text.contains("content-type: image/png"), "{text}");
+    assert!(text.contains("content-transfer-encoding: base64"), "{text}");
+    // Without a date of its own, the mail is dated now.
+    let mut undated = mail.clone();
+    undated.date = None;
+    let out = build(&undated, "gw.example.test", NOW).unwrap();
+    let lines = head_lines(&out.bytes);
+    assert!(
+        lines.contains(&"Date: Sat, 28 Nov 2026 13:52:30 +0000".to_string()),
+        "{lines:?}"
+    );
+}

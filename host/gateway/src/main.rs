@@ -1,0 +1,5 @@
+//! `interwork`: the gateway and its tools (`interwork --help`).
+
+fn main() -> std::process::ExitCode {
+    interwork::cli::main()
+}

@@ -1,0 +1,105 @@
+//! This gateway's plugins: the defaults embedded in the binary (built by
+//! `build.rs` from `plugins/`), and the plugin runtime set up from the
+//! configuration's `[plugins]`, `[limits]` and directory file.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use interwork_plugin_host::{
+    CallLimits, DefaultPlugins, HostContext, PluginEngine, Plugins, RoleChoice,
+};
+
+use crate::config::{self, Config};
+use crate::directory::Directory;
+
+/// `plugins/default-mapping`
+pub const DEFAULT_MAPPING: &[u8] = include_bytes!(concat!(
+    env!("INTERWORK_GUEST_WASM_DIR"),
+    "/default_mapping.wasm"
+));
+
+/// `plugins/default-conversion`
+pub const DEFAULT_CONVERSION: &[u8] = include_bytes!(concat!(
+    env!("INTERWORK_GUEST_WASM_DIR"),
+    "/default_conversion.wasm"
+));
+
+/// The embedded defaults: what serves an interface no file in
+/// `plugins.dir` serves.
+pub fn defaults() -> DefaultPlugins<'static> {
+    DefaultPlugins {
+        mapping: ("default-mapping", DEFAULT_MAPPING),
+        conversion: ("default-conversion", DEFAULT_CONVERSION),
+    }
+}
+
+/// The limits of one plugin call (`[limits]`).
+pub fn call_limits(limits: &config::Limits) -> CallLimits {
+    CallLimits {
+        memory_bytes: usize::try_from(limits.plugin_memory_mib << 20).unwrap_or(usize::MAX),
+        time: Duration::from_millis(limits.plugin_time_ms),
+    }
+}
+
+/// What plugins may read: the served domains, `[plugins.config]` and the
+/// directory of provisioned addresses.
+pub fn host_context(config: &Config, directory: Arc<Directory>) -> HostContext {
+    HostContext {
+        im_domains: config.im_domain_names(),
+        mail_domains: config.gateway.mail_domains.clone(),
+        plugin_config: config.plugin_values(),
+        directory,
+    }
+}
+
+/// Reads the directory file of a configuration (empty when none is set).
+pub fn load_directory(config: &Config) -> anyhow::Result<Arc<Directory>> {
+    match &config.directory.file {
+        Some(path) => Ok(Arc::new(Directory::load(path)?)),
+        None => Ok(Arc::new(Directory::default())),
+    }
+}
+
+/// The plugin engine of a configuration: its limits, compile cache and
+/// context.
+pub fn engine_for(config: &Config, directory: Arc<Directory>) -> anyhow::Result<Arc<PluginEngine>> {
+    Ok(Arc::new(PluginEngine::new(
+        call_limits(&config.limits),
+        config.plugin_cache_dir(),
+        host_context(config, directory),
+    )?))
+}
+
+/// Which file serves which interface, from the configuration.
+pub fn role_choice(config: &Config) -> RoleChoice {
+    RoleChoice {
+        mapping: config.plugins.mapping.clone(),
+        conversion: config.plugins.conversion.clone(),
+    }
+}
+
+/// The registry `interwork run` serves with, creating the plugin directory
+/// when it is missing. Blocking (it compiles).
+pub fn start(config: &Config) -> anyhow::Result<Arc<Plugins>> {
+    if let Some(dir) = config.plugins.dir.as_ref().filter(|d| !d.exists()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create plugins.dir {}", dir.display()))?;
+        tracing::info!(dir = %dir.display(), "created the plugin directory");
+    }
+    open(config)
+}
+
+/// The registry the way `run` would load it, without watching or creating
+/// directories (the one-shot commands).
+pub fn open(config: &Config) -> anyhow::Result<Arc<Plugins>> {
+    let directory = load_directory(config)?;
+    let engine = engine_for(config, directory)?;
+    let dir = config.plugins.dir.clone().filter(|d| d.is_dir());
+    Ok(Arc::new(Plugins::start(
+        engine,
+        defaults(),
+        dir,
+        role_choice(config),
+    )?))
+}

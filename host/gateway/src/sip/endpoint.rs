@@ -1,0 +1,422 @@
+//! UDP and TCP listeners: bytes in, parsed requests to the handler,
+//! responses out the way the request came (RFC 3261 §18.2.2: over UDP to
+//! the source address, which is what `rport` asks for; over TCP on the same
+//! connection).
+
+use std::future::Future;
+use std::net::{IpAddr, SocketAddr};
+use std::pin::Pin;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use interwork_proto::sip::{self, Headers, Message, Method, Request, Response, SipError};
+use tokio::io::AsyncWriteExt;
+use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::sync::mpsc;
+
+use super::SipSender;
+use super::client_transaction::{self, ClientError, ClientTransactions};
+use super::dialog::ack_of;
+use super::transaction::{Begin, TransactionKey, Transactions};
+use crate::BoxFuture;
+use crate::config::SipTransport;
+use crate::framed::{FrameError, FramedReader, SipStream};
+use crate::shutdown::Shutdown;
+
+/// What answers new requests.
+pub trait RequestHandler: Send + Sync + 'static {
+    /// The final response to a new request (never called for ACK or for a
+    /// retransmission).
+    fn handle(
+        &self,
+        request: Request,
+        source: SocketAddr,
+    ) -> Pin<Box<dyn Future<Output = Response> + Send>>;
+}
+
+/// The SIP endpoint of the gateway: it serves requests from the IM system
+/// and sends the gateway's own.
+pub struct SipEndpoint {
+    handler: Arc<dyn RequestHandler>,
+    transactions: Transactions,
+    clients: ClientTransactions,
+    /// The UDP socket, once serving: requests go out from it so that
+    /// their responses come back to it.
+    udp: OnceLock<Arc<UdpSocket>>,
+    trusted: Vec<IpAddr>,
+    limits: sip::Limits,
+    /// The address put in Via when the socket is bound to a wildcard.
+    advertised: IpAddr,
+}
+
+/// Largest UDP datagram read; longer ones are truncated by the kernel and
+/// then refused for their Content-Length.
+const MAX_DATAGRAM: usize = 65_535;
+/// A TCP connection with nothing to say for this long is closed.
+const TCP_IDLE: Duration = Duration::from_secs(300);
+
+impl SipEndpoint {
+    /// An endpoint that hands new requests to `handler`, takes requests only
+    /// from `trusted` addresses and puts `advertised` in its Via when bound
+    /// to a wildcard address.
+    pub fn new(
+        handler: Arc<dyn RequestHandler>,
+        trusted: Vec<IpAddr>,
+        limits: sip::Limits,
+        advertised: IpAddr,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            handler,
+            transactions: Transactions::default(),
+            clients: ClientTransactions::default(),
+            udp: OnceLock::new(),
+            trusted,
+            limits,
+            advertised,
+        })
+    }
+
+    fn via_host(&self, local: SocketAddr) -> SocketAddr {
+        if local.ip().is_unspecified() {
+            SocketAddr::new(self.advertised, local.port())
+        } else {
+            local
+        }
+    }
+
+    /// Sends a request to `dest` and waits for its final response (client
+    /// transaction). The gateway's Via is added here.
+    pub async fn send_request(
+        &self,
+        request: &mut Request,
+        dest: SocketAddr,
+        transport: SipTransport,
+        timer_f: Duration,
+    ) -> Result<Response, ClientError> {
+        let branch = format!("z9hG4bK{}", crate::ids::token());
+        match transport {
+            SipTransport::Udp => {
+                let socket =
+                    self.udp.get().cloned().ok_or_else(|| {
+                        ClientError::Transport("SIP UDP socket not serving".into())
+                    })?;
+                let local = socket
+                    .local_addr()
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                let via = format!("SIP/2.0/UDP {};branch={branch};rport", self.via_host(local));
+                request.headers.0.insert(0, ("Via".into(), via));
+                self.clients
+                    .send_udp(&socket, request, &branch, dest, timer_f)
+                    .await
+            }
+            SipTransport::Tcp => {
+                let stream = tokio::time::timeout(timer_f, TcpStream::connect(dest))
+                    .await
+                    .map_err(|_| ClientError::Timeout(timer_f))?
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                let local = stream
+                    .local_addr()
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                let via = format!("SIP/2.0/TCP {};branch={branch};rport", self.via_host(local));
+                request.headers.0.insert(0, ("Via".into(), via));
+                client_transaction::send_tcp(stream, request, timer_f, &self.limits).await
+            }
+        }
+    }
+
+    /// Sends the ACK of an INVITE's final response (RFC 3261 §17.1.1.3 for
+    /// non-2xx: same branch, hop by hop; §13.2.2.4 for 2xx: a new
+    /// transaction). ACK has no response.
+    pub async fn send_ack(
+        &self,
+        invite: &Request,
+        response: &Response,
+        dest: SocketAddr,
+        transport: SipTransport,
+    ) -> Result<(), ClientError> {
+        let ack = ack_of(invite, response);
+        let mut bytes = Vec::new();
+        sip::write(&Message::Request(ack), &mut bytes);
+        match transport {
+            SipTransport::Udp => {
+                let socket =
+                    self.udp.get().cloned().ok_or_else(|| {
+                        ClientError::Transport("SIP UDP socket not serving".into())
+                    })?;
+                socket
+                    .send_to(&bytes, dest)
+                    .await
+                    .map(drop)
+                    .map_err(|e| ClientError::Transport(e.to_string()))
+            }
+            SipTransport::Tcp => {
+                let mut stream = TcpStream::connect(dest)
+                    .await
+                    .map_err(|e| ClientError::Transport(e.to_string()))?;
+                stream
+                    .write_all(&bytes)
+                    .await
+                    .map_err(|e| ClientError::Transport(e.to_string()))
+            }
+        }
+    }
+
+    /// Serves a UDP socket until `shutdown` or a socket failure.
+    pub async fn serve_udp(
+        self: Arc<Self>,
+        socket: UdpSocket,
+        mut shutdown: Shutdown,
+    ) -> std::io::Result<()> {
+        let socket = Arc::new(socket);
+        let _ = self.udp.set(socket.clone());
+        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let mut last_sweep = Instant::now();
+        loop {
+            let (len, source) = tokio::select! {
+                received = socket.recv_from(&mut buf) => received?,
+                () = shutdown.signalled() => return Ok(()),
+            };
+            let datagram = buf[..len].to_vec();
+            if last_sweep.elapsed() > Duration::from_secs(1) {
+                self.transactions.sweep(Instant::now());
+                last_sweep = Instant::now();
+            }
+            let (server, socket) = (self.clone(), socket.clone());
+            tokio::spawn(async move {
+                let parsed = sip::parse_datagram(&datagram, &server.limits);
+                let socket_for_send = socket.clone();
+                let send = move |bytes: Vec<u8>| {
+                    let socket = socket_for_send.clone();
+                    async move {
+                        if let Err(e) = socket.send_to(&bytes, source).await {
+                            tracing::warn!(%source, "cannot send SIP response: {e}");
+                        }
+                    }
+                };
+                server.process(parsed, &datagram, source, send).await;
+            });
+        }
+    }
+
+    /// Accepts TCP connections until `shutdown` or a listener failure.
+    pub async fn serve_tcp(
+        self: Arc<Self>,
+        listener: TcpListener,
+        mut shutdown: Shutdown,
+    ) -> std::io::Result<()> {
+        loop {
+            let (stream, source) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                () = shutdown.signalled() => return Ok(()),
+            };
+            let server = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = server.serve_connection(stream, source).await {
+                    tracing::debug!(%source, "SIP TCP connection ended: {e}");
+                }
+            });
+        }
+    }
+
+    async fn serve_connection(
+        self: Arc<Self>,
+        stream: TcpStream,
+        source: SocketAddr,
+    ) -> std::io::Result<()> {
+        let (reader, mut writer) = stream.into_split();
+        let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
+        let writing = tokio::spawn(async move {
+            while let Some(bytes) = rx.recv().await {
+                if writer.write_all(&bytes).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let mut frames = FramedReader::new(reader, SipStream(self.limits), 16 * 1024);
+        loop {
+            let message = match tokio::time::timeout(TCP_IDLE, frames.read_frame()).await {
+                Err(_) | Ok(Ok(None)) => break,
+                Ok(Ok(Some(message))) => message,
+                Ok(Err(FrameError::Parse(e))) => {
+                    // The stream cannot be re-synchronised after a framing
+                    // error: answer if possible, then close.
+                    if let Some(bytes) = best_effort_400(frames.buffered(), &e) {
+                        let _ = tx.send(bytes).await;
+                    }
+                    break;
+                }
+                Ok(Err(FrameError::Truncated(_))) => break,
+                Ok(Err(FrameError::Io(e))) => {
+                    drop(tx);
+                    let _ = writing.await;
+                    return Err(e);
+                }
+            };
+            let (server, tx) = (self.clone(), tx.clone());
+            tokio::spawn(async move {
+                let send = move |bytes: Vec<u8>| {
+                    let tx = tx.clone();
+                    async move {
+                        let _ = tx.send(bytes).await;
+                    }
+                };
+                server.process(Ok(message), &[], source, send).await;
+            });
+        }
+        drop(tx);
+        let _ = writing.await;
+        Ok(())
+    }
+
+    async fn process<F, Fut>(
+        &self,
+        parsed: Result<Message, SipError>,
+        raw: &[u8],
+        source: SocketAddr,
+        send: F,
+    ) where
+        F: Fn(Vec<u8>) -> Fut,
+        Fut: Future<Output = ()>,
+    {
+        let request = match parsed {
+            Ok(Message::Request(request)) => request,
+            Ok(Message::Response(response)) => {
+                let code = response.code;
+                if !self.clients.route(response) {
+                    tracing::debug!(%source, code, "SIP response with no client transaction; dropped");
+                }
+                return;
+            }
+            Err(e) => {
+                tracing::info!(%source, "malformed SIP message: {e}");
+                if let Some(bytes) = best_effort_400(raw, &e) {
+                    send(bytes).await;
+                }
+                return;
+            }
+        };
+        if request.method == Method::Ack {
+            // ACK of a non-2xx final response ends the INVITE server
+            // transaction; there is nothing to answer (§17.2.1).
+            return;
+        }
+        if let Err(e) = request.validate() {
+            tracing::info!(%source, "invalid SIP request: {e}");
+            send(answer(&request, 400, &format!("Bad Request ({e})"))).await;
+            return;
+        }
+        if !self.trusted.contains(&source.ip()) {
+            tracing::warn!(%source, method = %request.method, "SIP request from an untrusted address");
+            send(answer(&request, 403, "Forbidden (not a trusted IM system)")).await;
+            return;
+        }
+        let Some(key) = TransactionKey::of(&request) else {
+            send(answer(
+                &request,
+                400,
+                "Bad Request (no transaction identifier)",
+            ))
+            .await;
+            return;
+        };
+        match self.transactions.begin(&key, Instant::now()) {
+            Begin::New => {}
+            Begin::InProgress => {
+                // A provisional answer stops the client's retransmissions
+                // from hurrying (§17.1.2.2: Proceeding waits T2).
+                send(encode(Response::to(&request, 100, "Trying", ""))).await;
+                return;
+            }
+            Begin::Answered(bytes) => {
+                send(bytes).await;
+                return;
+            }
+            Begin::Overloaded => {
+                let mut response =
+                    Response::to(&request, 503, "Service Unavailable", &crate::ids::token());
+                response.headers.push("Retry-After", "5");
+                send(encode(response)).await;
+                return;
+            }
+        }
+        if request.method == Method::Invite {
+            send(encode(Response::to(&request, 100, "Trying", ""))).await;
+        }
+        let response = self.handler.handle(request, source).await;
+        let bytes = encode(response);
+        self.transactions
+            .complete(&key, bytes.clone(), Instant::now());
+        send(bytes).await;
+    }
+}
+
+/// A final answer to `request` with a fresh To tag, as bytes.
+fn answer(request: &Request, code: u16, reason: &str) -> Vec<u8> {
+    encode(Response::to(request, code, reason, &crate::ids::token()))
+}
+
+fn encode(response: Response) -> Vec<u8> {
+    let mut out = Vec::with_capacity(512);
+    sip::write(&Message::Response(response), &mut out);
+    out
+}
+
+/// A 400 for bytes that did not parse as a message, built from whatever
+/// header lines can be found; `None` when there is no Via to answer to.
+pub fn best_effort_400(raw: &[u8], error: &SipError) -> Option<Vec<u8>> {
+    let text = String::from_utf8_lossy(raw);
+    let head = text.split("\r\n\r\n").next().unwrap_or_default();
+    if head.starts_with("SIP/") {
+        return None;
+    }
+    let mut headers = Headers::default();
+    for line in head.split("\r\n").skip(1) {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let name = sip::canonical_name(name.trim());
+        if matches!(name.as_str(), "Via" | "From" | "To" | "Call-ID" | "CSeq") {
+            headers.push(name, value.trim());
+        }
+    }
+    headers.get("Via")?;
+    let request = Request {
+        method: Method::Options,
+        uri: "sip:invalid".into(),
+        headers,
+        body: Vec::new(),
+    };
+    let reason = format!("Bad Request ({error})");
+    Some(encode(Response::to(
+        &request,
+        400,
+        &reason,
+        &crate::ids::token(),
+    )))
+}
+
+impl SipSender for SipEndpoint {
+    fn send_request<'a>(
+        &'a self,
+        request: &'a mut Request,
+        dest: SocketAddr,
+        transport: SipTransport,
+        timer_f: Duration,
+    ) -> BoxFuture<'a, Result<Response, ClientError>> {
+        Box::pin(SipEndpoint::send_request(
+            self, request, dest, transport, timer_f,
+        ))
+    }
+
+    fn send_ack<'a>(
+        &'a self,
+        invite: &'a Request,
+        response: &'a Response,
+        dest: SocketAddr,
+        transport: SipTransport,
+    ) -> BoxFuture<'a, Result<(), ClientError>> {
+        Box::pin(SipEndpoint::send_ack(
+            self, invite, response, dest, transport,
+        ))
+    }
+}

@@ -1,0 +1,189 @@
+//! The SMTP listener: one task per connection drives an `SmtpSession`,
+//! with RFC 5321 §4.5.3.2 timeouts and a cap on concurrent sessions.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Semaphore;
+use tokio_rustls::TlsAcceptor;
+
+use super::{Capabilities, Output, RecipientCheck, Reply, SmtpSession, Transaction};
+use crate::shutdown::Shutdown;
+
+/// Where accepted mail goes: the e-mail → IM direction.
+pub trait MailSink: Send + Sync + 'static {
+    /// Delivers one transaction; the reply answers DATA.
+    fn deliver(&self, tx: Transaction) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
+}
+
+/// How long the server waits for the client (RFC 5321 §4.5.3.2).
+#[derive(Debug, Clone, Copy)]
+pub struct Timeouts {
+    /// For the next command (RFC 5321 §4.5.3.2.7).
+    pub command: Duration,
+    /// For the next data block inside DATA (§4.5.3.2.6).
+    pub data: Duration,
+}
+
+/// The SMTP server of the gateway.
+pub struct SmtpServer {
+    caps: Capabilities,
+    check: Arc<dyn RecipientCheck + Send + Sync>,
+    sink: Arc<dyn MailSink>,
+    sessions: Arc<Semaphore>,
+    tls: Option<TlsAcceptor>,
+    timeouts: Timeouts,
+}
+
+/// How a stretch of a session ended.
+enum Next {
+    Done,
+    StartTls,
+}
+
+/// The STARTTLS acceptor of a PEM certificate chain and private key.
+pub fn tls_acceptor(
+    certificate: &std::path::Path,
+    private_key: &std::path::Path,
+) -> anyhow::Result<TlsAcceptor> {
+    use anyhow::Context as _;
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio_rustls::rustls;
+    let certs = CertificateDer::pem_file_iter(certificate)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .with_context(|| format!("smtp.tls_certificate {}", certificate.display()))?;
+    let key = PrivateKeyDer::from_pem_file(private_key)
+        .with_context(|| format!("smtp.tls_private_key {}", private_key.display()))?;
+    let config = rustls::ServerConfig::builder_with_provider(Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()?
+    .with_no_client_auth()
+    .with_single_cert(certs, key)
+    .context("smtp.tls_certificate and smtp.tls_private_key do not make a TLS identity")?;
+    Ok(TlsAcceptor::from(Arc::new(config)))
+}
+
+impl SmtpServer {
+    /// A server offering `caps`, checking recipients with `check`, handing
+    /// mail to `sink`, with at most `max_sessions` at once.
+    pub fn new(
+        caps: Capabilities,
+        check: Arc<dyn RecipientCheck + Send + Sync>,
+        sink: Arc<dyn MailSink>,
+        max_sessions: usize,
+        tls: Option<TlsAcceptor>,
+        timeouts: Timeouts,
+    ) -> Arc<Self> {
+        Arc::new(Self {
+            caps: Capabilities {
+                starttls: tls.is_some(),
+                ..caps
+            },
+            check,
+            sink,
+            sessions: Arc::new(Semaphore::new(max_sessions)),
+            tls,
+            timeouts,
+        })
+    }
+
+    /// Accepts connections until `shutdown` or a listener failure.
+    pub async fn serve(
+        self: Arc<Self>,
+        listener: TcpListener,
+        mut shutdown: Shutdown,
+    ) -> std::io::Result<()> {
+        loop {
+            let (mut stream, peer) = tokio::select! {
+                accepted = listener.accept() => accepted?,
+                () = shutdown.signalled() => return Ok(()),
+            };
+            let Ok(permit) = self.sessions.clone().try_acquire_owned() else {
+                // RFC 5321 §3.8: 421 and close when too busy.
+                let bytes =
+                    Reply::new(421, "4.3.2", "Too many sessions, try again later").to_bytes();
+                tokio::spawn(async move {
+                    let _ = stream.write_all(&bytes).await;
+                });
+                continue;
+            };
+            let server = self.clone();
+            tokio::spawn(async move {
+                if let Err(e) = server.serve_connection(stream).await {
+                    tracing::debug!(%peer, "SMTP session ended: {e}");
+                }
+                drop(permit);
+            });
+        }
+    }
+
+    async fn serve_connection(&self, mut stream: TcpStream) -> std::io::Result<()> {
+        let mut session = SmtpSession::new(self.caps.clone());
+        stream.write_all(&session.greeting()).await?;
+        match self.drive(&mut session, &mut stream).await? {
+            Next::Done => Ok(()),
+            Next::StartTls => {
+                let Some(acceptor) = self.tls.clone() else {
+                    return Ok(());
+                };
+                let mut tls = acceptor.accept(stream).await?;
+                // The session refuses a second STARTTLS itself.
+                self.drive(&mut session, &mut tls).await.map(drop)
+            }
+        }
+    }
+
+    /// Runs the session over a stream until it closes or asks for TLS.
+    async fn drive<S>(&self, session: &mut SmtpSession, stream: &mut S) -> std::io::Result<Next>
+    where
+        S: AsyncRead + AsyncWrite + Unpin,
+    {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let timeout = if session.in_data() {
+                self.timeouts.data
+            } else {
+                self.timeouts.command
+            };
+            let n = match tokio::time::timeout(timeout, stream.read(&mut buf)).await {
+                Ok(Ok(0)) => return Ok(Next::Done),
+                Ok(Ok(n)) => n,
+                Ok(Err(e)) => return Err(e),
+                Err(_) => {
+                    let reply = Reply::new(421, "4.4.2", "Timeout, closing connection");
+                    stream.write_all(&reply.to_bytes()).await?;
+                    return Ok(Next::Done);
+                }
+            };
+            let mut outputs = session.feed(&buf[..n], self.check.as_ref());
+            // Deliveries may uncover more outputs (pipelined commands).
+            while !outputs.is_empty() {
+                let mut next = Vec::new();
+                for output in outputs {
+                    match output {
+                        Output::Send(bytes) => stream.write_all(&bytes).await?,
+                        Output::Close => {
+                            stream.shutdown().await?;
+                            return Ok(Next::Done);
+                        }
+                        Output::StartTls => {
+                            stream.flush().await?;
+                            return Ok(Next::StartTls);
+                        }
+                        Output::Deliver(tx) => {
+                            let reply = self.sink.deliver(tx).await;
+                            next.extend(session.delivered(reply, self.check.as_ref()));
+                        }
+                    }
+                }
+                outputs = next;
+            }
+        }
+    }
+}

@@ -1,0 +1,399 @@
+//! An SMTP server session as a state machine over bytes: feed it what the
+//! client sent, write out what it returns. Command parsing and DATA
+//! dot-unstuffing are Stalwart's `smtp-proto`; the policy is ours.
+
+use smtp_proto::request::receiver::{DataReceiver, RequestReceiver};
+use smtp_proto::{Error as ProtoError, MAIL_SMTPUTF8, Request};
+
+use super::Reply;
+
+/// What the server offers (EHLO) and enforces.
+#[derive(Debug, Clone)]
+pub struct Capabilities {
+    /// The name in the greeting and the EHLO reply.
+    pub hostname: String,
+    /// Largest message (RFC 1870 SIZE).
+    pub max_size: usize,
+    /// Whether STARTTLS is offered (a certificate is configured).
+    pub starttls: bool,
+}
+
+/// Decides whether a recipient is one of ours (RCPT TO).
+pub trait RecipientCheck {
+    /// `Ok` to accept; otherwise the reply (550 5.1.1, 550 5.7.1, 451…).
+    fn check(&self, address: &str) -> Result<(), Reply>;
+}
+
+/// A complete mail transaction, handed over at the end of DATA.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transaction {
+    /// What the client said in EHLO/HELO.
+    pub helo: String,
+    /// Reverse-path; empty for the null path of bounces.
+    pub mail_from: String,
+    /// Forward-paths (one per transaction, see RCPT).
+    pub rcpt_to: Vec<String>,
+    /// The message, dot-unstuffed, without the final `.`.
+    pub data: Vec<u8>,
+    /// `MAIL FROM … SMTPUTF8` (RFC 6531).
+    pub smtputf8: bool,
+}
+
+/// What the driver must do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Output {
+    /// Write these bytes to the client.
+    Send(Vec<u8>),
+    /// Deliver this transaction, then call `delivered` with the reply.
+    Deliver(Transaction),
+    /// Close the connection (after writing what came before).
+    Close,
+    /// Start TLS on the connection now (after writing the 220), then feed
+    /// the session what comes over TLS (RFC 3207).
+    StartTls,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum State {
+    /// Greeted; no EHLO/HELO yet.
+    Connected,
+    /// EHLO/HELO done; MAIL, RCPT as the transaction goes.
+    Ready,
+    /// Receiving the message after 354.
+    Data,
+    /// The message is being delivered: the DATA reply waits for it
+    /// (RFC 5321 §4.5.3.2.6 gives the client 10 minutes).
+    Delivering,
+    Closed,
+}
+
+/// Longest command line taken (RFC 5321 §4.5.3.1.4 says 512 octets; the
+/// extensions' parameters need more, real clients stay far below this).
+const MAX_COMMAND_LINE: usize = 2048;
+
+/// Bad commands tolerated before the session is closed (a client that
+/// speaks something else, or a scanner).
+const MAX_ERRORS: u32 = 20;
+
+/// One SMTP session.
+pub struct SmtpSession {
+    caps: Capabilities,
+    state: State,
+    helo: Option<String>,
+    mail_from: Option<(String, bool)>,
+    rcpt_to: Vec<String>,
+    requests: RequestReceiver,
+    data: DataReceiver,
+    data_buf: Vec<u8>,
+    data_too_big: bool,
+    /// Bytes that arrived while a delivery was pending (pipelining).
+    pending: Vec<u8>,
+    errors: u32,
+    /// Bytes of the command line received so far (before its LF).
+    partial_line: usize,
+    /// Discarding an over-long command line up to its LF.
+    skipping_line: bool,
+    /// Whether the connection is encrypted already.
+    tls: bool,
+    /// Set by STARTTLS: the rest of this `feed` is discarded.
+    stop_feeding: bool,
+}
+
+impl SmtpSession {
+    /// A session that has not greeted yet.
+    pub fn new(caps: Capabilities) -> Self {
+        Self {
+            caps,
+            state: State::Connected,
+            helo: None,
+            mail_from: None,
+            rcpt_to: Vec::new(),
+            requests: RequestReceiver::default(),
+            data: DataReceiver::new(),
+            data_buf: Vec::new(),
+            data_too_big: false,
+            pending: Vec::new(),
+            errors: 0,
+            partial_line: 0,
+            skipping_line: false,
+            tls: false,
+            stop_feeding: false,
+        }
+    }
+
+    /// The 220 greeting.
+    pub fn greeting(&self) -> Vec<u8> {
+        Reply::plain(220, format!("{} ESMTP Interwork", self.caps.hostname)).to_bytes()
+    }
+
+    /// Whether the session is inside DATA (the driver uses the longer data
+    /// timeout of RFC 5321 §4.5.3.2.5 then).
+    pub fn in_data(&self) -> bool {
+        self.state == State::Data
+    }
+
+    fn reset_transaction(&mut self) {
+        self.mail_from = None;
+        self.rcpt_to.clear();
+        self.data_buf = Vec::new();
+        self.data_too_big = false;
+    }
+
+    /// Takes bytes from the client.
+    pub fn feed(&mut self, bytes: &[u8], check: &dyn RecipientCheck) -> Vec<Output> {
+        let mut out = Vec::new();
+        let mut iter = bytes.iter();
+        self.stop_feeding = false;
+        while !iter.as_slice().is_empty() {
+            if self.stop_feeding {
+                break;
+            }
+            match self.state {
+                State::Closed => break,
+                State::Delivering => {
+                    self.pending.extend_from_slice(iter.as_slice());
+                    break;
+                }
+                State::Data => {
+                    if !self.data.ingest(&mut iter, &mut self.data_buf) {
+                        if self.data_buf.len() > self.caps.max_size {
+                            // Keep reading to the end of DATA, keep nothing.
+                            self.data_too_big = true;
+                            self.data_buf.clear();
+                        }
+                        continue;
+                    }
+                    if self.data_too_big || self.data_buf.len() > self.caps.max_size {
+                        self.reset_transaction();
+                        self.state = State::Ready;
+                        out.push(send(Reply::new(552, "5.3.4", "Message too big for system")));
+                        continue;
+                    }
+                    let (mail_from, smtputf8) = self.mail_from.take().unwrap_or_default();
+                    out.push(Output::Deliver(Transaction {
+                        helo: self.helo.clone().unwrap_or_default(),
+                        mail_from,
+                        rcpt_to: std::mem::take(&mut self.rcpt_to),
+                        data: std::mem::take(&mut self.data_buf),
+                        smtputf8,
+                    }));
+                    self.state = State::Delivering;
+                }
+                State::Connected | State::Ready => {
+                    let rest = iter.as_slice();
+                    let line_end = rest.iter().position(|&b| b == b'\n');
+                    if self.skipping_line {
+                        match line_end {
+                            Some(end) => {
+                                iter = rest[end + 1..].iter();
+                                self.skipping_line = false;
+                                self.partial_line = 0;
+                            }
+                            None => break,
+                        }
+                        continue;
+                    }
+                    if self.partial_line + line_end.unwrap_or(rest.len()) > MAX_COMMAND_LINE {
+                        // Drop the line (and what smtp-proto buffered of it).
+                        self.requests = RequestReceiver::default();
+                        self.skipping_line = true;
+                        self.partial_line = 0;
+                        self.error(Reply::new(500, "5.5.2", "Line too long"), &mut out);
+                        continue;
+                    }
+                    match self.requests.ingest(&mut iter) {
+                        Ok(request) => {
+                            self.partial_line = 0;
+                            let request = request.into_owned();
+                            self.command(request, check, &mut out);
+                        }
+                        Err(ProtoError::NeedsMoreData { .. }) => {
+                            self.partial_line += rest.len() - iter.as_slice().len();
+                            break;
+                        }
+                        Err(e) => {
+                            self.partial_line = 0;
+                            self.error(protocol_error(e), &mut out);
+                        }
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn error(&mut self, reply: Reply, out: &mut Vec<Output>) {
+        self.errors += 1;
+        out.push(send(reply));
+        if self.errors >= MAX_ERRORS {
+            out.push(send(Reply::new(421, "4.7.0", "Too many errors, closing")));
+            out.push(Output::Close);
+            self.state = State::Closed;
+        }
+    }
+
+    /// The outcome of the delivery asked for with `Output::Deliver`: its
+    /// reply goes out, and commands that were pipelined behind DATA run.
+    pub fn delivered(&mut self, reply: Reply, check: &dyn RecipientCheck) -> Vec<Output> {
+        if self.state != State::Delivering {
+            return Vec::new();
+        }
+        self.state = State::Ready;
+        self.reset_transaction();
+        let mut out = vec![send(reply)];
+        let pending = std::mem::take(&mut self.pending);
+        out.extend(self.feed(&pending, check));
+        out
+    }
+
+    fn command(
+        &mut self,
+        request: Request<String>,
+        check: &dyn RecipientCheck,
+        out: &mut Vec<Output>,
+    ) {
+        let reply = match request {
+            Request::Ehlo { host } => {
+                self.reset_transaction();
+                self.helo = Some(host);
+                self.state = State::Ready;
+                out.push(Output::Send(self.ehlo_reply()));
+                return;
+            }
+            Request::Helo { host } => {
+                self.reset_transaction();
+                self.helo = Some(host);
+                self.state = State::Ready;
+                Reply::plain(250, self.caps.hostname.clone())
+            }
+            Request::Mail { from } => {
+                if self.helo.is_none() {
+                    Reply::new(503, "5.5.1", "Say EHLO first")
+                } else if self.mail_from.is_some() {
+                    Reply::new(503, "5.5.1", "Nested MAIL command")
+                } else if from.size > self.caps.max_size {
+                    Reply::new(552, "5.3.4", "Message too big for system")
+                } else {
+                    let utf8 = from.flags & MAIL_SMTPUTF8 != 0;
+                    self.mail_from = Some((from.address, utf8));
+                    Reply::new(250, "2.1.0", "Sender OK")
+                }
+            }
+            Request::Rcpt { to } => {
+                if self.mail_from.is_none() {
+                    Reply::new(503, "5.5.1", "MAIL first")
+                } else if !self.rcpt_to.is_empty() {
+                    // The reply to DATA is one code for every recipient: one
+                    // recipient per transaction, the client retries the rest
+                    // in another (RFC 5321 §4.5.3.1.10).
+                    Reply::new(452, "4.5.3", "Too many recipients, one per transaction")
+                } else {
+                    match check.check(&to.address) {
+                        Ok(()) => {
+                            self.rcpt_to.push(to.address);
+                            Reply::new(250, "2.1.5", "Recipient OK")
+                        }
+                        Err(reply) => reply,
+                    }
+                }
+            }
+            Request::Data => {
+                if self.mail_from.is_none() {
+                    Reply::new(503, "5.5.1", "MAIL first")
+                } else if self.rcpt_to.is_empty() {
+                    Reply::new(554, "5.5.1", "No valid recipients")
+                } else {
+                    self.data = DataReceiver::new();
+                    self.data_buf = Vec::new();
+                    self.data_too_big = false;
+                    self.state = State::Data;
+                    Reply::plain(354, "Start mail input; end with <CRLF>.<CRLF>")
+                }
+            }
+            Request::Rset => {
+                self.reset_transaction();
+                Reply::new(250, "2.0.0", "Reset")
+            }
+            Request::Noop { .. } => Reply::new(250, "2.0.0", "OK"),
+            // RFC 5321 §3.5.3: 252 when the server will not verify.
+            Request::Vrfy { .. } => Reply::new(
+                252,
+                "2.5.2",
+                "Cannot VRFY user, but will accept mail for delivery",
+            ),
+            Request::Help { .. } => Reply::new(214, "2.0.0", "See RFC 5321"),
+            Request::Quit => {
+                out.push(send(Reply::new(221, "2.0.0", "Bye")));
+                out.push(Output::Close);
+                self.state = State::Closed;
+                return;
+            }
+            Request::Lhlo { .. } => Reply::new(500, "5.5.1", "This is not an LMTP server"),
+            Request::StartTls if self.caps.starttls && !self.tls => {
+                out.push(send(Reply::plain(220, "2.0.0 Ready to start TLS")));
+                out.push(Output::StartTls);
+                // RFC 3207 §4.2: forget everything said before TLS,
+                // including anything pipelined behind STARTTLS.
+                self.tls = true;
+                self.helo = None;
+                self.reset_transaction();
+                self.state = State::Connected;
+                self.requests = RequestReceiver::default();
+                self.stop_feeding = true;
+                return;
+            }
+            Request::StartTls if self.tls => Reply::new(503, "5.5.1", "TLS already active"),
+            Request::StartTls
+            | Request::Expn { .. }
+            | Request::Bdat { .. }
+            | Request::Auth { .. }
+            | Request::Etrn { .. }
+            | Request::Atrn { .. }
+            | Request::Burl { .. } => Reply::new(502, "5.5.1", "Command not implemented"),
+        };
+        out.push(send(reply));
+    }
+
+    fn ehlo_reply(&self) -> Vec<u8> {
+        let mut lines = vec![
+            format!("{} greets you", self.caps.hostname),
+            format!("SIZE {}", self.caps.max_size),
+            "PIPELINING".to_string(),
+            "8BITMIME".to_string(),
+            "ENHANCEDSTATUSCODES".to_string(),
+            "SMTPUTF8".to_string(),
+        ];
+        if self.caps.starttls && !self.tls {
+            lines.push("STARTTLS".to_string());
+        }
+        let mut out = Vec::new();
+        for (i, line) in lines.iter().enumerate() {
+            let sep = if i + 1 == lines.len() { ' ' } else { '-' };
+            out.extend_from_slice(format!("250{sep}{line}\r\n").as_bytes());
+        }
+        out
+    }
+}
+
+fn send(reply: Reply) -> Output {
+    Output::Send(reply.to_bytes())
+}
+
+fn protocol_error(error: ProtoError) -> Reply {
+    match error {
+        ProtoError::UnknownCommand => Reply::new(500, "5.5.1", "Unknown command"),
+        ProtoError::InvalidSenderAddress => Reply::new(501, "5.1.7", "Bad sender address syntax"),
+        ProtoError::InvalidRecipientAddress => {
+            Reply::new(501, "5.1.3", "Bad recipient address syntax")
+        }
+        ProtoError::SyntaxError { syntax } => Reply::new(501, "5.5.4", format!("Syntax: {syntax}")),
+        ProtoError::InvalidParameter { param } => {
+            Reply::new(501, "5.5.4", format!("Invalid parameter {param}"))
+        }
+        ProtoError::UnsupportedParameter { param } => {
+            Reply::new(555, "5.5.4", format!("Unsupported parameter {param}"))
+        }
+        ProtoError::ResponseTooLong => Reply::new(500, "5.5.2", "Line too long"),
+        _ => Reply::new(500, "5.5.1", "Syntax error"),
+    }
+}

@@ -1,0 +1,120 @@
+//! Cost of one plugin call through the host: a fresh instance in a fresh
+//! store with limits, the call, and the result back in Rust types.
+
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use interwork_plugin_host::bindings::mapping::Role;
+use interwork_plugin_host::bindings::types::{Dispositions, ImMessage, Timestamp};
+use interwork_plugin_host::{
+    CallLimits, HostContext, NoDirectory, PluginEngine, PluginId, PluginSource,
+};
+
+fn engine() -> PluginEngine {
+    let context = HostContext {
+        im_domains: vec!["im.example.test".into()],
+        mail_domains: vec!["gw.example.test".into()],
+        plugin_config: Default::default(),
+        directory: Arc::new(NoDirectory),
+    };
+    let limits = CallLimits {
+        memory_bytes: 64 << 20,
+        time: Duration::from_millis(100),
+    };
+    PluginEngine::new(limits, None, context).expect("engine")
+}
+
+fn embedded(name: &str) -> PluginId {
+    PluginId {
+        name: name.into(),
+        source: PluginSource::Embedded,
+    }
+}
+
+fn plugin_calls(c: &mut Criterion) {
+    let engine = engine();
+    let mapping = engine
+        .load(
+            embedded("default-mapping"),
+            &interwork_test_plugins::wasm_bytes("default_mapping"),
+        )
+        .unwrap();
+    let conversion = engine
+        .load(
+            embedded("default-conversion"),
+            &interwork_test_plugins::wasm_bytes("default_conversion"),
+        )
+        .unwrap();
+    c.bench_function("mapping email-of-im (sip sender)", |b| {
+        b.iter(|| {
+            mapping
+                .email_of_im(
+                    &engine,
+                    black_box("sip:alice@im.example.test"),
+                    Role::Sender,
+                )
+                .unwrap()
+        })
+    });
+    c.bench_function("mapping im-of-email (tel recipient)", |b| {
+        b.iter(|| {
+            mapping
+                .im_of_email(
+                    &engine,
+                    black_box("+86-13812345678@im.example.test"),
+                    Role::Recipient,
+                )
+                .unwrap()
+        })
+    });
+    let im = ImMessage {
+        sender: "sip:alice@im.example.test".into(),
+        recipients: vec!["sip:bob@mail.example.org".into()],
+        date: Timestamp {
+            unix_seconds: 1_764_338_400,
+            offset_minutes: 0,
+        },
+        subject: Some("lunch?".into()),
+        content_type: "text/plain;charset=utf-8".into(),
+        body: "Shall we have lunch at noon? 中午一起吃饭吗？"
+            .as_bytes()
+            .to_vec(),
+        imdn_message_id: Some("34jk324j".into()),
+        dispositions: Dispositions::POSITIVE_DELIVERY | Dispositions::DISPLAY,
+        extra_headers: Vec::new(),
+    };
+    c.bench_function("conversion im-to-email (short text)", |b| {
+        b.iter(|| {
+            conversion
+                .im_to_email(
+                    &engine,
+                    black_box(&im),
+                    "alice@im.example.test",
+                    "bob@mail.example.org",
+                )
+                .unwrap()
+        })
+    });
+    c.bench_function("mapping + conversion (one IM → mail)", |b| {
+        b.iter(|| {
+            let from = mapping
+                .email_of_im(&engine, &im.sender, Role::Sender)
+                .unwrap();
+            let to = mapping
+                .email_of_im(&engine, &im.recipients[0], Role::Recipient)
+                .unwrap();
+            conversion
+                .im_to_email(&engine, &im, &from.value, &to.value)
+                .unwrap()
+        })
+    });
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    targets = plugin_calls
+}
+criterion_main!(benches);

@@ -1,0 +1,202 @@
+//! The contract check a component passes before it serves: which
+//! interfaces it exports and in which version, that it imports nothing the
+//! host does not give, that it links, and that each exported interface
+//! answers a sample call without a fault. Live reload, `plugins check` and
+//! the embedded defaults all go through it.
+
+use std::path::Path;
+
+use crate::bindings::{mapping, names, types};
+use crate::call::{LoadedPlugin, Role};
+use crate::engine::PluginEngine;
+use crate::error::{CallError, LoadError, PluginId, PluginSource};
+
+impl PluginEngine {
+    /// Compiles and links a component, and checks it against the contract:
+    /// which interfaces it exports, in which version, and that it imports
+    /// nothing the host does not give.
+    pub fn load(&self, id: PluginId, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
+        let (component, sha256) = self.compile(&id, bytes)?;
+        let contract = |reason: String| LoadError::Contract {
+            plugin: id.clone(),
+            reason,
+        };
+        let ty = component.component_type();
+        let exports: Vec<String> = ty
+            .exports(self.wasm_engine())
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let imports: Vec<String> = ty
+            .imports(self.wasm_engine())
+            .map(|(n, _)| n.to_string())
+            .collect();
+        let exports_mapping = exports.iter().any(|e| e == names::MAPPING);
+        let exports_conversion = exports.iter().any(|e| e == names::CONVERSION);
+        if !exports_mapping && !exports_conversion {
+            let ours: Vec<&String> = exports
+                .iter()
+                .filter(|e| e.starts_with("interwork:plugin/"))
+                .collect();
+            return Err(contract(if ours.is_empty() {
+                format!(
+                    "exports neither {} nor {} (its exports: {}); build it for the world \
+                     `mapper`, `converter` or `mapper-converter` of wit/interwork-plugin/{}/",
+                    names::MAPPING,
+                    names::CONVERSION,
+                    list_or_none(&exports),
+                    names::VERSION
+                )
+            } else {
+                format!(
+                    "exports {} but this gateway speaks version {} of the contract",
+                    list_or_none(&ours),
+                    names::VERSION
+                )
+            }));
+        }
+        let mut trapped_imports = Vec::new();
+        for import in &imports {
+            if names::HOST_IMPORTS.contains(&import.as_str()) {
+                continue;
+            }
+            if import.starts_with("wasi:") {
+                trapped_imports.push(import.clone());
+            } else {
+                return Err(contract(format!(
+                    "imports {import}, which the gateway does not provide (it provides {})",
+                    names::HOST_IMPORTS.join(", ")
+                )));
+            }
+        }
+        // WASI imports that a guest's standard library declares are linked
+        // to functions that trap: plugins get no filesystem, network, clock
+        // or randomness.
+        let mut linker = self.linker().clone();
+        linker
+            .define_unknown_imports_as_traps(&component)
+            .and_then(|()| linker.instantiate_pre(&component))
+            .map_err(|e| contract(format!("cannot be linked: {e:#}")))
+            .and_then(|pre| {
+                LoadedPlugin::new(
+                    id.clone(),
+                    sha256,
+                    pre,
+                    exports_mapping,
+                    exports_conversion,
+                    trapped_imports,
+                )
+                .map_err(|e| contract(format!("{e:#}")))
+            })
+    }
+}
+
+impl LoadedPlugin {
+    /// The check a plugin passes before it serves (live reload, `plugins
+    /// check`): each exported interface answers a sample call without a
+    /// fault. A refusal is a fine answer; a trap, time-out or memory blow-up
+    /// is not.
+    pub fn check(&self, engine: &PluginEngine) -> Result<(), LoadError> {
+        let im_domain = engine
+            .context()
+            .im_domains
+            .first()
+            .cloned()
+            .unwrap_or_else(|| "im.example.test".into());
+        let sender = format!("sip:interwork-check@{im_domain}");
+        let outcome = |r: Result<(), CallError>| match r {
+            Ok(()) | Err(CallError::Refused(_)) => Ok(()),
+            Err(CallError::Fault(fault)) => Err(LoadError::Check(fault)),
+        };
+        if self.serves(Role::Mapping) {
+            outcome(
+                self.email_of_im(engine, &sender, mapping::Role::Sender)
+                    .map(drop),
+            )?;
+            outcome(
+                self.im_of_email(engine, "someone@example.invalid", mapping::Role::Sender)
+                    .map(drop),
+            )?;
+            self.is_served_domain(engine, "example.invalid")
+                .map_err(LoadError::Check)?;
+        }
+        if self.serves(Role::Conversion) {
+            let im = sample_im(&sender);
+            let mail = self.im_to_email(
+                engine,
+                &im,
+                "interwork-check@example.invalid",
+                "someone@example.invalid",
+            );
+            outcome(mail.map(drop))?;
+            let mail = types::EmailMessage {
+                envelope_from: "someone@example.invalid".into(),
+                envelope_to: vec![format!("interwork-check@{im_domain}")],
+                dsn_notify: types::DsnNotify::empty(),
+                date: Some(im.date),
+                headers: vec![types::Header {
+                    name: "Subject".into(),
+                    value: "check".into(),
+                }],
+                body: vec![types::MailPart {
+                    content_type: "text/plain; charset=utf-8".into(),
+                    disposition: None,
+                    filename: None,
+                    body: b"check".to_vec(),
+                }],
+            };
+            outcome(
+                self.email_to_im(engine, &mail, "sip:someone@example.invalid", &sender)
+                    .map(drop),
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// Loads a plugin file and runs its check, as a reload would.
+pub fn load_file(engine: &PluginEngine, path: &Path) -> Result<LoadedPlugin, LoadError> {
+    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let name = path
+        .file_stem()
+        .map(|s| s.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "plugin".into());
+    let id = PluginId {
+        name: name.into(),
+        source: PluginSource::File(path.to_path_buf()),
+    };
+    let plugin = engine.load(id, &bytes)?;
+    plugin.check(engine)?;
+    Ok(plugin)
+}
+
+fn sample_im(sender: &str) -> types::ImMessage {
+    types::ImMessage {
+        sender: sender.to_string(),
+        recipients: vec!["sip:someone@example.invalid".into()],
+        date: types::Timestamp {
+            unix_seconds: 1_764_000_000,
+            offset_minutes: 0,
+        },
+        subject: Some("check".into()),
+        content_type: "text/plain;charset=utf-8".into(),
+        body: b"check".to_vec(),
+        imdn_message_id: Some("interwork-check".into()),
+        dispositions: types::Dispositions::POSITIVE_DELIVERY,
+        extra_headers: Vec::new(),
+    }
+}
+
+fn list_or_none<S: AsRef<str>>(items: &[S]) -> String {
+    if items.is_empty() {
+        "none".into()
+    } else {
+        items
+            .iter()
+            .map(AsRef::as_ref)
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
