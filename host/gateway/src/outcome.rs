@@ -290,3 +290,6 @@ impl std::fmt::Display for Verdict {
         write!(f, "{:?} ({:?}): {}", self.kind, self.about, self.reason)
     }
 }
+
+#[cfg(test)]
+mod tests;

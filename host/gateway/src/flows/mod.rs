@@ -6,3 +6,6 @@
 
 pub mod email_to_im;
 pub mod im_to_email;
+
+#[cfg(test)]
+mod tests;

@@ -46,3 +46,6 @@ pub trait SipSender: Send + Sync {
         transport: SipTransport,
     ) -> BoxFuture<'a, Result<(), ClientError>>;
 }
+
+#[cfg(test)]
+mod tests;

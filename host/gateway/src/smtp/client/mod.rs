@@ -20,3 +20,6 @@ pub trait MailDelivery: Send + Sync {
     /// Delivers `mail` and says how it went.
     fn deliver<'a>(&'a self, mail: &'a OutgoingMail) -> BoxFuture<'a, DeliveryOutcome>;
 }
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,193 @@
+//! IM → e-mail in memory: SIP requests handed to the gateway's handler,
+//! the mail taken by an in-memory mail system.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use interwork_proto::sip::{self, Limits, Message, Request};
+
+use super::{Recorded, config, default_plugins};
+use crate::BoxFuture;
+use crate::flows::im_to_email::{ImToEmail, SipIn};
+use crate::mail::OutgoingMail;
+use crate::msrp::Sessions;
+use crate::sip::RequestHandler;
+use crate::sip::dialog::{MsrpOffer, MsrpSessionSetup};
+use crate::smtp::client::{DeliveryOutcome, MailDelivery, SmtpFailure};
+
+/// The recipient's mail system: takes every mail but for a few local parts
+/// that answer as real servers do.
+#[derive(Default)]
+struct MailSystem {
+    mails: Recorded<OutgoingMail>,
+}
+
+impl MailDelivery for MailSystem {
+    fn deliver<'a>(&'a self, mail: &'a OutgoingMail) -> BoxFuture<'a, DeliveryOutcome> {
+        self.mails.push(mail.clone());
+        let local = mail.envelope_to[0].split('@').next().unwrap_or_default();
+        let outcome = match local {
+            "reject-user" => DeliveryOutcome::Permanent(SmtpFailure::from_reply(
+                Some(550),
+                "5.1.1 <reject-user@mail.example.test>: Recipient address rejected",
+            )),
+            "policy-block" => {
+                DeliveryOutcome::Permanent(SmtpFailure::from_reply(Some(554), "5.7.1 blocked"))
+            }
+            "too-big" => {
+                DeliveryOutcome::Permanent(SmtpFailure::from_reply(Some(552), "5.3.4 too big"))
+            }
+            "defer" => {
+                DeliveryOutcome::Temporary(SmtpFailure::from_reply(Some(451), "4.3.0 later"))
+            }
+            "down" => DeliveryOutcome::Temporary(SmtpFailure::local("connection refused")),
+            _ => DeliveryOutcome::Delivered {
+                server: "mx.mail.example.test (127.0.0.1:25)".into(),
+                reply: "2.0.0 Ok: queued".into(),
+            },
+        };
+        Box::pin(async move { outcome })
+    }
+}
+
+struct Gateway {
+    handler: Arc<SipIn>,
+    mail: Arc<MailSystem>,
+}
+
+fn gateway() -> Gateway {
+    let config = config();
+    let mail = Arc::new(MailSystem::default());
+    let pager = Arc::new(ImToEmail::new(
+        default_plugins(),
+        mail.clone(),
+        config.gateway.hostname.clone(),
+    ));
+    let sessions = Arc::new(MsrpSessionSetup {
+        sessions: Arc::new(Sessions::default()),
+        offer: MsrpOffer {
+            address: "127.0.0.1:2855".parse().unwrap(),
+            max_size: 1 << 20,
+            contact: "<sip:interwork@127.0.0.1:5060>".into(),
+        },
+        agent: config.gateway.hostname,
+    });
+    Gateway {
+        handler: Arc::new(SipIn { pager, sessions }),
+        mail,
+    }
+}
+
+fn request(to: &str, content_type: &str, body: &str) -> Request {
+    let text = format!(
+        "MESSAGE {to} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-mem-1\r\n\
+         Max-Forwards: 70\r\n\
+         From: <sip:alice@im.example.test>;tag=a1\r\n\
+         To: <{to}>\r\n\
+         Call-ID: mem-1@127.0.0.1\r\n\
+         CSeq: 1 MESSAGE\r\n\
+         Subject: lunch?\r\n\
+         Content-Type: {content_type}\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    match sip::parse_datagram(text.as_bytes(), &Limits::default()).expect("parses") {
+        Message::Request(r) => r,
+        Message::Response(_) => unreachable!(),
+    }
+}
+
+impl Gateway {
+    async fn send(&self, request: Request) -> sip::Response {
+        let source: SocketAddr = "127.0.0.1:5070".parse().unwrap();
+        self.handler.handle(request, source).await
+    }
+}
+
+#[tokio::test]
+async fn a_message_becomes_one_mail_and_202() {
+    let gw = gateway();
+    let response = gw
+        .send(request("sip:bob@mail.example.test", "text/plain", "noon?"))
+        .await;
+    assert_eq!((response.code, response.reason.as_str()), (202, "Accepted"));
+    let mails = gw.mail.mails.all();
+    assert_eq!(mails.len(), 1);
+    let mail = &mails[0];
+    assert_eq!(mail.envelope_from, "alice@im.example.test");
+    assert_eq!(mail.envelope_to, ["bob@mail.example.test"]);
+    let text = String::from_utf8_lossy(&mail.bytes);
+    assert!(text.contains("From: <alice@im.example.test>\r\n"), "{text}");
+    assert!(text.contains("To: <bob@mail.example.test>\r\n"), "{text}");
+    assert!(text.contains("Subject: lunch?\r\n"), "{text}");
+    assert!(
+        text.contains(&format!("Message-ID: <{}>", mail.message_id)),
+        "{text}"
+    );
+    assert!(mail.message_id.ends_with("@gw.example.test"), "{text}");
+    assert!(
+        text.ends_with("noon?") || text.contains("noon?\r\n"),
+        "{text}"
+    );
+}
+
+#[tokio::test]
+async fn every_failure_gets_the_answer_of_the_verdict_table() {
+    let gw = gateway();
+    for (to, content_type, code) in [
+        // No mailbox for an IM user of ours: not found.
+        ("sip:carol@im.example.test", "text/plain", 404),
+        ("sip:reject-user@mail.example.test", "text/plain", 404),
+        ("sip:policy-block@mail.example.test", "text/plain", 403),
+        ("sip:too-big@mail.example.test", "text/plain", 413),
+        ("sip:defer@mail.example.test", "text/plain", 480),
+        ("sip:down@mail.example.test", "text/plain", 503),
+        // A recipient the mapping plugin calls malformed: 400, as the
+        // contract says (it was answered 404 before the verdict table).
+        ("sip:bad..dots@mail.example.test", "text/plain", 400),
+        (
+            "sip:bob@mail.example.test",
+            "multipart/mixed;boundary=x",
+            415,
+        ),
+    ] {
+        let response = gw.send(request(to, content_type, "hi")).await;
+        assert_eq!(response.code, code, "{to} {content_type}: {response:?}");
+        let retry = response.headers.get("Retry-After").is_some();
+        assert_eq!(retry, matches!(code, 480 | 503), "{to}: {response:?}");
+        if code == 415 {
+            assert!(response.headers.get("Accept").is_some(), "{response:?}");
+        }
+        assert!(
+            response
+                .headers
+                .get("Warning")
+                .is_some_and(|w| w.starts_with("399 gw.example.test \"")),
+            "{to}: {response:?}"
+        );
+    }
+    // Refused before delivery: only the mails a mail system saw.
+    assert_eq!(gw.mail.mails.all().len(), 5);
+}
+
+#[tokio::test]
+async fn options_and_unknown_methods_are_answered_by_the_handler() {
+    let gw = gateway();
+    let mut options = request("sip:bob@mail.example.test", "text/plain", "");
+    options.method = sip::Method::Options;
+    options.headers.set("CSeq", "1 OPTIONS");
+    let response = gw.send(options).await;
+    assert_eq!(response.code, 200);
+    assert!(
+        response
+            .headers
+            .get("Allow")
+            .is_some_and(|a| a.contains("MESSAGE"))
+    );
+    let mut info = request("sip:bob@mail.example.test", "text/plain", "");
+    info.method = sip::Method::Other("INFO".into());
+    info.headers.set("CSeq", "1 INFO");
+    assert_eq!(gw.send(info).await.code, 405);
+    assert!(gw.mail.mails.all().is_empty());
+}
