@@ -6,9 +6,15 @@
 //!
 //! A [`Timestamp`] is the instant (`unix_seconds`, always UTC) plus the
 //! offset the sender wrote (`offset_minutes`), so a date can be re-emitted in
-//! the sender's own local time. Calendar arithmetic is done here on the
-//! proleptic Gregorian calendar, without any date crate, so that the gateway
-//! has no dependency beyond `thiserror`.
+//! the sender's own local time.
+//!
+//! The calendar (days of months, leap years, weekdays) is jiff's; the
+//! grammars are ours, because they must be exactly the RFCs'. jiff's own
+//! parsers were tried with the vectors of the tests below: its Temporal
+//! parser also takes `2026-11-28 13:52:27Z` (a space for `T`) and reads the
+//! leap second `23:59:60` as `23:59:59`; its RFC 2822 parser refuses a
+//! comment inside the date and a day name that disagrees with the date,
+//! both of which real mail carries and RFC 5322 §3.3/§4.3 allow.
 //!
 //! Leap seconds (`:60`, allowed by RFC 3339 §5.7 and RFC 5322 §3.3) are
 //! accepted and counted as the first second of the next minute, because Unix
@@ -156,57 +162,54 @@ fn out_of_range(field: &'static str, value: u32) -> TimeError {
     }
 }
 
-fn is_leap_year(year: i64) -> bool {
-    (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
+/// 400 Gregorian years are exactly this many days, weekdays included: the
+/// calendar repeats, so any date is computed 400·k years away, inside the
+/// range jiff represents (years -9999..=9999), and shifted back.
+const DAYS_PER_400_YEARS: i64 = 146_097;
+
+/// A date of the 400 years starting 1970-01-01, by its day number.
+fn date_of_cycle_day(day: i64) -> jiff::civil::Date {
+    let second = day * SECONDS_PER_DAY;
+    let timestamp = jiff::Timestamp::from_second(second).expect("1970..2370 is in jiff's range");
+    jiff::tz::Offset::UTC.to_datetime(timestamp).date()
 }
 
 fn days_in_month(year: i64, month: u32) -> u32 {
-    match month {
-        2 if is_leap_year(year) => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    // Same leap years as `year`, inside jiff's range.
+    let same = 2000 + year.rem_euclid(400);
+    jiff::civil::Date::new(same as i16, month as i8, 1)
+        .map_or(0, |first| first.days_in_month() as u32)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-///
-/// WHY the shifted year: counting years from 1 March puts the leap day at
-/// the end of the year, so the day-of-year is a plain formula of the month
-/// and 400-year "eras" repeat exactly (146 097 days each).
+/// Days since 1970-01-01 of a proleptic Gregorian date (RFC 3339 §5.7
+/// and RFC 5322 §3.3 use that calendar). `month` and `day` are valid.
 fn days_from_civil(year: i64, month: u32, day: u32) -> i64 {
-    let march_based_year = if month <= 2 { year - 1 } else { year };
-    let era = march_based_year.div_euclid(400);
-    let year_of_era = march_based_year - era * 400;
-    let march_based_month = i64::from((month + 9) % 12);
-    let day_of_year = (153 * march_based_month + 2) / 5 + i64::from(day) - 1;
-    let day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
-    // 719 468 days separate 0000-03-01 from 1970-01-01.
-    era * 146_097 + day_of_era - 719_468
+    let cycles = (year - 1970).div_euclid(400);
+    let same = year - cycles * 400;
+    let date = jiff::civil::Date::new(same as i16, month as i8, day as i8)
+        .expect("a checked date, 1970..2370");
+    let midnight = jiff::tz::Offset::UTC
+        .to_timestamp(date.to_datetime(jiff::civil::Time::midnight()))
+        .expect("1970..2370 is in jiff's range");
+    midnight.as_second().div_euclid(SECONDS_PER_DAY) + cycles * DAYS_PER_400_YEARS
 }
 
 /// Inverse of [`days_from_civil`]: (year, month, day) of a day count.
 fn civil_from_days(days_since_epoch: i64) -> (i64, u32, u32) {
-    let shifted = days_since_epoch + 719_468;
-    let era = shifted.div_euclid(146_097);
-    let day_of_era = shifted - era * 146_097;
-    let year_of_era =
-        (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
-    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
-    let march_based_month = (5 * day_of_year + 2) / 153;
-    let day = (day_of_year - (153 * march_based_month + 2) / 5 + 1) as u32;
-    let month = (if march_based_month < 10 {
-        march_based_month + 3
-    } else {
-        march_based_month - 9
-    }) as u32;
-    let year = year_of_era + era * 400 + i64::from(month <= 2);
-    (year, month, day)
+    let cycles = days_since_epoch.div_euclid(DAYS_PER_400_YEARS);
+    let date = date_of_cycle_day(days_since_epoch.rem_euclid(DAYS_PER_400_YEARS));
+    (
+        i64::from(date.year()) + cycles * 400,
+        date.month() as u32,
+        date.day() as u32,
+    )
 }
 
-/// Day of week, 0 = Sunday. 1970-01-01 was a Thursday.
+/// Day of week, 0 = Sunday.
 fn weekday(days_since_epoch: i64) -> usize {
-    (days_since_epoch + 4).rem_euclid(7) as usize
+    date_of_cycle_day(days_since_epoch.rem_euclid(DAYS_PER_400_YEARS))
+        .weekday()
+        .to_sunday_zero_offset() as usize
 }
 
 fn local_time_of(timestamp: &Timestamp) -> Result<CivilDateTime, TimeError> {

@@ -5,39 +5,14 @@ const IMDN_URN: &str = "urn:ietf:params:imdn";
 
 /// RFC 3862 §6: the `message/cpim` body of the example (the part after the
 /// outer MIME headers), with CRLF line ends.
-const RFC3862_EXAMPLE: &str = "From: MR SANDERS <im:piglet@100akerwood.com>\r\n\
-To: Depressed Donkey <im:eeyore@100akerwood.com>\r\n\
-DateTime: 2000-12-13T13:40:00-08:00\r\n\
-Subject: the weather will be fine today\r\n\
-Subject:;lang=fr beau temps prevu pour aujourd'hui\r\n\
-NS: MyFeatures <mid:MessageFeatures@id.foo.com>\r\n\
-Require: MyFeatures.VitalMessageOption\r\n\
-MyFeatures.VitalMessageOption: Confirmation-requested\r\n\
-MyFeatures.WackyMessageOption: Use-silly-font\r\n\
-\r\n\
-Content-type: text/xml; charset=utf-8\r\n\
-Content-ID: <1234567890@foo.com>\r\n\
-\r\n\
-<body>\r\n\
-Here is the text of my message.\r\n\
-</body>\r\n";
+const RFC3862_EXAMPLE: &str = include_str!("../../../../testdata/cpim/rfc3862-s6-example");
 
 /// RFC 5438 §7.1.1: an IM requesting positive and negative delivery
 /// notifications. The RFC prints it without the blank line that RFC 3862 §2
 /// requires between message and content headers; this is the corrected
 /// form. (Its `Content-length: 12` does not match the 11-octet body either;
 /// the length is not checked, see [`parse`].)
-const RFC5438_EXAMPLE: &str = "From: Alice <im:alice@example.com>\r\n\
-To: Bob <im:bob@example.com>\r\n\
-NS: imdn <urn:ietf:params:imdn>\r\n\
-imdn.Message-ID: 34jk324j\r\n\
-DateTime: 2006-04-04T12:16:49-05:00\r\n\
-imdn.Disposition-Notification: positive-delivery, negative-delivery\r\n\
-\r\n\
-Content-type: text/plain\r\n\
-Content-length: 12\r\n\
-\r\n\
-Hello World";
+const RFC5438_EXAMPLE: &str = include_str!("../../../../testdata/cpim/rfc5438-s7.1.1-request");
 
 /// The RFC 5438 §7.1.1 example exactly as printed: no blank line after the
 /// message headers.

@@ -4,17 +4,7 @@ use crate::dates::{Timestamp, parse_rfc3339};
 
 /// RFC 5438 §7.1.1 example, with the blank line RFC 3862 §2 requires
 /// between message and content headers (the RFC prints it without).
-const RFC5438_REQUEST: &str = "From: Alice <im:alice@example.com>\r\n\
-To: Bob <im:bob@example.com>\r\n\
-NS: imdn <urn:ietf:params:imdn>\r\n\
-imdn.Message-ID: 34jk324j\r\n\
-DateTime: 2006-04-04T12:16:49-05:00\r\n\
-imdn.Disposition-Notification: positive-delivery, negative-delivery\r\n\
-\r\n\
-Content-type: text/plain\r\n\
-Content-length: 12\r\n\
-\r\n\
-Hello World";
+const RFC5438_REQUEST: &str = include_str!("../../../../testdata/cpim/rfc5438-s7.1.1-request");
 
 /// The delivery notification of RFC 5438 §7.2.1.1, including its line
 /// break inside the `original-recipient-uri` start tag.

@@ -3,55 +3,18 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use super::*;
 
 /// Alice's offer in the RFC 4975 §8.7 example SDP exchange.
-const RFC4975_OFFER: &str = "v=0\r\n\
-o=alice 2890844557 2890844559 IN IP4 alicepc.example.com\r\n\
-s= -\r\n\
-c=IN IP4 alicepc.example.com\r\n\
-t=0 0\r\n\
-m=message 7777 TCP/MSRP *\r\n\
-a=accept-types:text/plain\r\n\
-a=path:msrp://alicepc.example.com:7777/iau39soe2843z;tcp\r\n";
+const RFC4975_OFFER: &str = include_str!("../../../../testdata/sdp/rfc4975-s8.7-offer");
 
 /// Bob's answer in the same exchange.
-const RFC4975_ANSWER: &str = "v=0\r\n\
-o=bob 2890844612 2890844616 IN IP4 bob.example.com\r\n\
-s= -\r\n\
-c=IN IP4 bob.example.com\r\n\
-t=0 0\r\n\
-m=message 8888 TCP/MSRP *\r\n\
-a=accept-types:text/plain\r\n\
-a=path:msrp://bob.example.com:8888/9di4eae923wzd;tcp\r\n";
+const RFC4975_ANSWER: &str = include_str!("../../../../testdata/sdp/rfc4975-s8.7-answer");
 
 /// Content-type negotiation in the style of RFC 4975 §8.6: CPIM wrapping
 /// and a size limit.
-const WRAPPED_TYPES_OFFER: &str = "v=0\r\n\
-o=alice 2890844526 2890844527 IN IP4 alice.example.com\r\n\
-s= -\r\n\
-c=IN IP4 alice.example.com\r\n\
-t=0 0\r\n\
-m=message 7394 TCP/MSRP *\r\n\
-a=accept-types:message/cpim text/plain text/html\r\n\
-a=accept-wrapped-types:text/plain image/jpeg image/gif image/png\r\n\
-a=max-size:131072\r\n\
-a=path:msrp://alice.example.com:7394/2s93i93idj;tcp\r\n";
+const WRAPPED_TYPES_OFFER: &str = include_str!("../../../../testdata/sdp/wrapped-types-offer");
 
 /// An offer as a SIPp scenario sends it: indented lines, LF only, padding
 /// between and after fields, an audio stream besides MSRP, blank lines.
-const SIPP_OFFER: &str = "
-      v=0
-      o=user1 53655765 2353687637 IN IP4 127.0.0.1
-      s=-
-      c=IN IP4  127.0.0.1   
-      t=0 0
-      m=audio 6000 RTP/AVP 0
-      a=rtpmap:0 PCMU/8000
-      m=message 7654  TCP/MSRP  *  
-      a=accept-types:text/plain message/cpim 
-      a=path:msrp://127.0.0.1:7654/s3ss10n;tcp
-      a=setup:actpass
-      a=sendrecv
-
-";
+const SIPP_OFFER: &str = include_str!("../../../../testdata/sdp/sipp-offer");
 
 fn written(description: &SessionDescription) -> String {
     let mut out = Vec::new();

@@ -1,17 +1,7 @@
 use super::*;
 
 /// RFC 3428 §4, the MESSAGE example.
-const RFC3428_MESSAGE: &[u8] = b"MESSAGE sip:user2@domain.com SIP/2.0\r\n\
-Via: SIP/2.0/TCP user1pc.domain.com;branch=z9hG4bK776sgdkse\r\n\
-Max-Forwards: 70\r\n\
-From: sip:user1@domain.com;tag=49583\r\n\
-To: sip:user2@domain.com\r\n\
-Call-ID: asd88asd77a@1.2.3.4\r\n\
-CSeq: 1 MESSAGE\r\n\
-Content-Type: text/plain\r\n\
-Content-Length: 18\r\n\
-\r\n\
-Watson, come here.";
+const RFC3428_MESSAGE: &[u8] = include_bytes!("../../../../testdata/sip/rfc3428-message");
 
 fn request(message: Message) -> Request {
     match message {
@@ -67,17 +57,7 @@ fn stream_framing_by_content_length() {
 #[test]
 fn compact_forms_folding_and_padding() {
     // sipp pads Content-Length; compact names; a folded Subject.
-    let text = "MESSAGE sip:bob@mail.example.org SIP/2.0\r\n\
-v: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1-0;rport\r\n\
-f: \"Alice \\\"A\\\" Li\" <sip:alice@im.example.test>;tag=1\r\n\
-t: <sip:bob@mail.example.org>\r\n\
-i: 1-1@127.0.0.1\r\n\
-CSeq: 1 MESSAGE\r\n\
-s: lunch\r\n  at noon\r\n\
-c: text/plain\r\n\
-l:   5\r\n\
-\r\n\
-hello";
+    let text = include_str!("../../../../testdata/sip/compact-folded");
     let r = request(parse_datagram(text.as_bytes(), &Limits::default()).unwrap());
     r.validate().unwrap();
     assert_eq!(r.headers.get("Subject"), Some("lunch at noon"));
