@@ -21,7 +21,7 @@ fn main() {
         .and_then(Path::parent)
         .expect("host/gateway sits two levels below the repository");
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    let guest_target_dir = guest_target_dir(&out_dir);
+    let guest_target_dir = interwork_test_plugins::guest_target_dir(&out_dir);
 
     for watched in [
         "wit",
@@ -35,7 +35,11 @@ fn main() {
     }
 
     ensure_guest_target();
-    build_guests(&repo.join("plugins/Cargo.toml"), &guest_target_dir);
+    if let Err(e) =
+        interwork_test_plugins::build_guests(&repo.join("plugins/Cargo.toml"), &guest_target_dir)
+    {
+        panic!("{e}");
+    }
 
     let wasm_dir = guest_target_dir.join(GUEST_TARGET).join("release");
     println!(
@@ -72,55 +76,4 @@ fn ensure_guest_target() {
             "cargo:warning=could not add {GUEST_TARGET}: run `rustup toolchain install` in the repository"
         );
     }
-}
-
-/// `<target>/wasm-guests`, found from `OUT_DIR` =
-/// `<target>/[<triple>/]<profile>/build/<pkg>-<hash>/out`.
-fn guest_target_dir(out_dir: &Path) -> PathBuf {
-    out_dir
-        .ancestors()
-        .find(|p| p.file_name().is_some_and(|n| n == "build"))
-        .and_then(Path::parent)
-        .and_then(Path::parent)
-        .map(|target| target.join("wasm-guests"))
-        .unwrap_or_else(|| out_dir.join("wasm-guests"))
-}
-
-fn build_guests(manifest: &Path, target_dir: &Path) {
-    let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let mut cmd = Command::new(cargo);
-    cmd.arg("build")
-        .arg("--release")
-        .arg("--locked")
-        .arg("--target")
-        .arg(GUEST_TARGET)
-        .arg("--manifest-path")
-        .arg(manifest)
-        .arg("--target-dir")
-        .arg(target_dir);
-    // The host build's flags and wrappers are for the host target (coverage
-    // instrumentation, clippy-driver, sanitizers): keep them away from the
-    // guests. The jobserver (CARGO_MAKEFLAGS) is inherited on purpose, so the
-    // nested build shares the outer build's cores.
-    for var in [
-        "CARGO_ENCODED_RUSTFLAGS",
-        "RUSTFLAGS",
-        "RUSTC_WORKSPACE_WRAPPER",
-        "RUSTC_WRAPPER",
-        "CARGO_TARGET_DIR",
-        "CARGO_BUILD_TARGET",
-        "CARGO_BUILD_RUSTFLAGS",
-        "CARGO_PRIMARY_PACKAGE",
-    ] {
-        cmd.env_remove(var);
-    }
-    let status = cmd
-        .status()
-        .unwrap_or_else(|e| panic!("could not run cargo for {}: {e}", manifest.display()));
-    assert!(
-        status.success(),
-        "building the guest components of {} failed ({status}); is the {GUEST_TARGET} target \
-         installed? `rustup toolchain install` in the repository installs it",
-        manifest.display()
-    );
 }

@@ -6,6 +6,10 @@
 //! builds all three guest workspaces once per test process, for
 //! `wasm32-wasip2`, into the same `wasm-guests` target directory, so what
 //! is fresh costs one `cargo` run that finds nothing to do.
+//!
+//! [`build_guests`] and [`guest_target_dir`] are also what
+//! `host/gateway/build.rs` builds the default plugins with (a
+//! build-dependency), so guests are built one way only.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -51,14 +55,31 @@ pub fn wasm_bytes(name: &str) -> Vec<u8> {
 }
 
 fn build_all() -> Result<PathBuf, String> {
-    let target_dir = PathBuf::from(env!("INTERWORK_GUEST_TARGET_DIR"));
+    let target_dir = guest_target_dir(Path::new(env!("OUT_DIR")));
     for manifest in WORKSPACES {
-        build(&repository().join(manifest), &target_dir)?;
+        build_guests(&repository().join(manifest), &target_dir)?;
     }
     Ok(target_dir.join(GUEST_TARGET).join("release"))
 }
 
-fn build(manifest: &Path, target_dir: &Path) -> Result<(), String> {
+/// `<target>/wasm-guests`, from a build script's `OUT_DIR` =
+/// `<target>/[<triple>/]<profile>/build/<pkg>-<hash>/out`: one guest target
+/// directory for every profile of the host.
+pub fn guest_target_dir(out_dir: &Path) -> PathBuf {
+    out_dir
+        .ancestors()
+        .find(|p| p.file_name().is_some_and(|n| n == "build"))
+        .and_then(Path::parent)
+        .and_then(Path::parent)
+        .map(|target| target.join("wasm-guests"))
+        .unwrap_or_else(|| out_dir.join("wasm-guests"))
+}
+
+/// Builds the guest workspace of `manifest` (release, `--locked`, for
+/// `wasm32-wasip2`) into `target_dir`. The jobserver of an outer cargo
+/// (`CARGO_MAKEFLAGS`) is inherited on purpose, so a nested build from a
+/// build script shares the outer build's cores.
+pub fn build_guests(manifest: &Path, target_dir: &Path) -> Result<(), String> {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let mut cmd = Command::new(cargo);
     cmd.current_dir(repository())
@@ -74,8 +95,8 @@ fn build(manifest: &Path, target_dir: &Path) -> Result<(), String> {
         .arg(manifest)
         .arg("--target-dir")
         .arg(target_dir);
-    // Flags meant for the host build (coverage, sanitizers, wrappers) must
-    // not reach the guests.
+    // Flags meant for the host build (coverage instrumentation,
+    // clippy-driver, sanitizers, wrappers) must not reach the guests.
     for var in [
         "CARGO_ENCODED_RUSTFLAGS",
         "RUSTFLAGS",
@@ -84,6 +105,7 @@ fn build(manifest: &Path, target_dir: &Path) -> Result<(), String> {
         "CARGO_TARGET_DIR",
         "CARGO_BUILD_TARGET",
         "CARGO_BUILD_RUSTFLAGS",
+        "CARGO_PRIMARY_PACKAGE",
     ] {
         cmd.env_remove(var);
     }

@@ -32,17 +32,8 @@ pub struct MsrpOffer {
     pub contact: String,
 }
 
-/// Content the gateway takes over MSRP (`a=accept-types`): CPIM wrapping
-/// anything, or plain text and media directly.
-const ACCEPT_TYPES: &[&str] = &[
-    "message/cpim",
-    "text/plain",
-    "text/*",
-    "image/*",
-    "audio/*",
-    "video/*",
-    "application/*",
-];
+/// Content the gateway takes over MSRP: CPIM (`a=accept-types`) wrapping
+/// any of these (`a=accept-wrapped-types`), or these directly.
 const ACCEPT_WRAPPED_TYPES: &[&str] = &[
     "text/plain",
     "text/*",
@@ -110,7 +101,10 @@ impl MsrpSessionSetup {
             address: self.offer.address.ip(),
             port: self.offer.address.port(),
             path: our_uri.to_string(),
-            accept_types: ACCEPT_TYPES.iter().map(|t| t.to_string()).collect(),
+            accept_types: std::iter::once("message/cpim")
+                .chain(ACCEPT_WRAPPED_TYPES.iter().copied())
+                .map(str::to_string)
+                .collect(),
             accept_wrapped_types: ACCEPT_WRAPPED_TYPES.iter().map(|t| t.to_string()).collect(),
             max_size: Some(self.offer.max_size),
         };

@@ -76,6 +76,14 @@ impl SipEndpoint {
         })
     }
 
+    /// The UDP socket requests go out from, once it serves.
+    fn udp_socket(&self) -> Result<Arc<UdpSocket>, ClientError> {
+        self.udp
+            .get()
+            .cloned()
+            .ok_or_else(|| ClientError::Transport("SIP UDP socket not serving".into()))
+    }
+
     fn via_host(&self, local: SocketAddr) -> SocketAddr {
         if local.ip().is_unspecified() {
             SocketAddr::new(self.advertised, local.port())
@@ -96,10 +104,7 @@ impl SipEndpoint {
         let branch = format!("z9hG4bK{}", crate::ids::token());
         match transport {
             SipTransport::Udp => {
-                let socket =
-                    self.udp.get().cloned().ok_or_else(|| {
-                        ClientError::Transport("SIP UDP socket not serving".into())
-                    })?;
+                let socket = self.udp_socket()?;
                 let local = socket
                     .local_addr()
                     .map_err(|e| ClientError::Transport(e.to_string()))?;
@@ -139,10 +144,7 @@ impl SipEndpoint {
         sip::write(&Message::Request(ack), &mut bytes);
         match transport {
             SipTransport::Udp => {
-                let socket =
-                    self.udp.get().cloned().ok_or_else(|| {
-                        ClientError::Transport("SIP UDP socket not serving".into())
-                    })?;
+                let socket = self.udp_socket()?;
                 socket
                     .send_to(&bytes, dest)
                     .await
