@@ -1,5 +1,5 @@
 //! SIP messages (RFC 3261), sans-IO: parse and write bytes, nothing else.
-//! Sockets, transactions and timers live in `sip_transport`.
+//! Sockets, transactions and timers live in the gateway (`interwork::sip`).
 //!
 //! Why not a crate: rsip 0.4 serialises `202 Accepted` as "201", does not
 //! parse compact header names and has no Content-Length framing. rsipstack
