@@ -12,7 +12,7 @@ use std::env;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-const GUEST_TARGET: &str = "wasm32-wasip2";
+use interwork_test_plugins::GUEST_TARGET;
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -41,7 +41,7 @@ fn main() {
         panic!("{e}");
     }
 
-    let wasm_dir = guest_target_dir.join(GUEST_TARGET).join("release");
+    let wasm_dir = interwork_test_plugins::wasm_dir(&guest_target_dir);
     println!(
         "cargo:rustc-env=INTERWORK_GUEST_WASM_DIR={}",
         wasm_dir.display()

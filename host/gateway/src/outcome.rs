@@ -207,10 +207,9 @@ impl Verdict {
         ))
     }
 
-    /// The SIP answer (RFC 3261 §21), with a `Warning` from `agent`
-    /// carrying the reason.
-    pub fn sip_answer(&self, agent: &str) -> Answer {
-        let (code, phrase) = match self.kind {
+    /// The SIP status code and reason phrase of the kind (RFC 3261 §21).
+    fn sip_status(&self) -> (u16, &'static str) {
+        match self.kind {
             Kind::NotFound => (404, "Not Found"),
             Kind::Invalid => (400, "Bad Request"),
             Kind::Refused => (403, "Forbidden"),
@@ -220,7 +219,13 @@ impl Verdict {
             Kind::Busy => (486, "Busy Here"),
             Kind::Temporary => (480, "Temporarily Unavailable"),
             Kind::Unreachable | Kind::Fault => (503, "Service Unavailable"),
-        };
+        }
+    }
+
+    /// The SIP answer (RFC 3261 §21), with a `Warning` from `agent`
+    /// carrying the reason.
+    pub fn sip_answer(&self, agent: &str) -> Answer {
+        let (code, phrase) = self.sip_status();
         let mut answer = match self.retry_after {
             Some(secs) => Answer::temporary(code, phrase, secs),
             None => Answer::new(code, phrase),
@@ -266,8 +271,8 @@ impl Verdict {
             Kind::Busy | Kind::Temporary | Kind::Unreachable | Kind::Fault => 408,
             Kind::NotFound | Kind::Refused | Kind::Failed => 403,
         };
-        let sip = self.sip_answer("");
-        Status::new(code, Some(&format!("{} {}", sip.code, sip.reason)))
+        let (sip_code, sip_phrase) = self.sip_status();
+        Status::new(code, Some(&format!("{sip_code} {sip_phrase}")))
     }
 }
 

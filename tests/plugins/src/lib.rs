@@ -15,7 +15,23 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-const GUEST_TARGET: &str = "wasm32-wasip2";
+/// The target guest components are built for.
+pub const GUEST_TARGET: &str = "wasm32-wasip2";
+
+/// The served domains and `[plugins.config]` the tests give plugins, as in
+/// `examples/interwork.toml` plus a second IM domain; the example plugin's
+/// company plan is in `corp.*`.
+pub const IM_DOMAINS: &[&str] = &["im.example.test", "im2.example.test"];
+/// The gateway's own mail domain in the tests.
+pub const MAIL_DOMAINS: &[&str] = &["gw.example.test"];
+/// `[plugins.config]` of the tests.
+pub const PLUGIN_CONFIG: &[(&str, &str)] = &[
+    ("corp.domain", "corp.example.test"),
+    (
+        "corp.people",
+        "+15551234567=john.smith, +15557654321=jane.doe",
+    ),
+];
 
 /// The guest workspaces, relative to the repository.
 const WORKSPACES: &[&str] = &[
@@ -59,7 +75,12 @@ fn build_all() -> Result<PathBuf, String> {
     for manifest in WORKSPACES {
         build_guests(&repository().join(manifest), &target_dir)?;
     }
-    Ok(target_dir.join(GUEST_TARGET).join("release"))
+    Ok(wasm_dir(&target_dir))
+}
+
+/// Where the components of a guest target directory are.
+pub fn wasm_dir(target_dir: &Path) -> PathBuf {
+    target_dir.join(GUEST_TARGET).join("release")
 }
 
 /// `<target>/wasm-guests`, from a build script's `OUT_DIR` =

@@ -11,7 +11,7 @@ use interwork_plugin_host::Plugins;
 use interwork_plugin_host::bindings::mapping::Role;
 
 use crate::clock::now;
-use crate::im::outgoing::{Delivered, ImComposer, ImSender, PlannedIm, fits_pager};
+use crate::im::outgoing::{Delivered, ImComposer, ImSender, PlannedIm};
 use crate::mail::incoming;
 use crate::outcome::{About, Kind, Verdict};
 use crate::smtp::server::{MailSink, RecipientCheck, Reply, Transaction};
@@ -84,11 +84,7 @@ impl EmailToIm {
             Ok(planned) => planned,
             Err(verdict) => return verdict.smtp_reply(),
         };
-        let mode = if fits_pager(&planned) {
-            "pager"
-        } else {
-            "large"
-        };
+        let mode = if planned.pager { "pager" } else { "large" };
         let reply = match self.sender.deliver(&self.composer, planned).await {
             Ok(Delivered::Pager(code, reason)) => {
                 Reply::new(250, "2.0.0", format!("Delivered as IM ({code} {reason})"))

@@ -44,6 +44,8 @@ pub struct PlannedIm {
     pub next_hop: SocketAddr,
     /// How to reach it.
     pub transport: SipTransport,
+    /// Whether it goes in pager mode (S6 size rule), decided once.
+    pub pager: bool,
 }
 
 /// Writes IMs as SIP requests and routes them, without the network.
@@ -108,6 +110,7 @@ impl ImComposer {
         })?;
         let request = self.message_request(im, sender, recipient)?;
         Ok(PlannedIm {
+            pager: fits_pager(&request),
             request,
             next_hop: route.next_hop,
             transport: route.transport,
@@ -213,7 +216,7 @@ impl ImComposer {
             sip::write(&Message::Request(request.clone()), &mut bytes);
             bytes
         };
-        if fits_pager(plan) {
+        if plan.pager {
             return vec![("SIP MESSAGE (pager mode)".into(), write_sip(&plan.request))];
         }
         let Ok((our_uri, offer)) = self.msrp_offer() else {
@@ -244,11 +247,11 @@ impl ImComposer {
     }
 }
 
-/// Whether a planned MESSAGE goes in pager mode (S6 size rule on the
-/// whole request, counting the Via the SIP endpoint adds).
-pub fn fits_pager(plan: &PlannedIm) -> bool {
+/// Whether a MESSAGE goes in pager mode (S6 size rule on the whole
+/// request, counting the Via the SIP endpoint adds).
+fn fits_pager(request: &Request) -> bool {
     let mut bytes = Vec::new();
-    sip::write(&Message::Request(plan.request.clone()), &mut bytes);
+    sip::write(&Message::Request(request.clone()), &mut bytes);
     bytes.len() + VIA_ALLOWANCE <= PAGER_LIMIT
 }
 
@@ -290,7 +293,7 @@ impl ImSender {
         composer: &ImComposer,
         plan: PlannedIm,
     ) -> Result<Delivered, Verdict> {
-        if !fits_pager(&plan) {
+        if !plan.pager {
             return self.deliver_large(composer, plan).await;
         }
         let mut request = plan.request;

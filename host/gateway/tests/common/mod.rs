@@ -6,6 +6,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use interwork_test_plugins::{IM_DOMAINS, MAIL_DOMAINS, PLUGIN_CONFIG};
+
 use interwork::directory::Directory;
 use interwork_plugin_host::{CallLimits, HostContext, PluginEngine};
 
@@ -17,18 +19,12 @@ pub fn cache_dir() -> PathBuf {
 /// Served domains as in `examples/interwork.toml`.
 pub fn context(directory: Directory) -> HostContext {
     HostContext {
-        im_domains: vec!["im.example.test".into(), "im2.example.test".into()],
-        mail_domains: vec!["gw.example.test".into()],
-        plugin_config: [
-            ("corp.domain", "corp.example.test"),
-            (
-                "corp.people",
-                "+15551234567=john.smith, +15557654321=jane.doe",
-            ),
-        ]
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect(),
+        im_domains: IM_DOMAINS.iter().map(|d| d.to_string()).collect(),
+        mail_domains: MAIL_DOMAINS.iter().map(|d| d.to_string()).collect(),
+        plugin_config: PLUGIN_CONFIG
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
         directory: Arc::new(directory),
     }
 }
