@@ -141,6 +141,7 @@ impl NameAddr {
             if uri.is_empty() {
                 return Err(bad());
             }
+            super::Uri::parse(uri)?;
             Ok(Self {
                 display: (!display.is_empty()).then_some(display),
                 uri: uri.to_string(),
@@ -154,6 +155,7 @@ impl NameAddr {
             if uri.is_empty() || !uri.contains(':') || uri.contains(char::is_whitespace) {
                 return Err(bad());
             }
+            super::Uri::parse(uri)?;
             Ok(Self {
                 display: None,
                 uri: uri.to_string(),

@@ -12,11 +12,13 @@
 mod header;
 mod message;
 mod parse;
+mod uri;
 mod write;
 
 pub use header::{CSeq, NameAddr, Via, canonical_name};
 pub use message::{Headers, Message, Method, Request, Response};
 pub use parse::{Limits, SipError, parse_datagram, parse_stream};
+pub use uri::{Uri, unescape};
 pub use write::write;
 
 #[cfg(test)]

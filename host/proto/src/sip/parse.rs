@@ -24,6 +24,13 @@ pub enum SipError {
     /// Content-Length is not a number.
     #[error("Invalid Content-Length {0:?}")]
     ContentLength(String),
+    /// A Request-URI or a header's URI that is not one (the text says why).
+    #[error("Invalid URI {0}")]
+    Uri(String),
+    /// A control character in a header line (RFC 3261 §25.1 allows none
+    /// but HTAB).
+    #[error("Control character in header {0:?}")]
+    Control(String),
     /// The datagram ends before the declared body does.
     #[error("Body is {got} bytes but Content-Length says {declared}")]
     ShortBody {
@@ -170,9 +177,10 @@ fn parse_start(line: &str) -> Result<StartLine, SipError> {
     else {
         return Err(bad());
     };
-    if !is_token(method) || !uri.contains(':') || version != "SIP/2.0" {
+    if !is_token(method) || uri.is_empty() || version != "SIP/2.0" {
         return Err(bad());
     }
+    super::Uri::parse(uri)?;
     Ok(StartLine::Request {
         method: Method::parse(method),
         uri: uri.to_string(),
@@ -181,6 +189,13 @@ fn parse_start(line: &str) -> Result<StartLine, SipError> {
 
 fn parse_head(head: &[u8], limits: &Limits) -> Result<(StartLine, Headers), SipError> {
     let text = std::str::from_utf8(head).map_err(|_| SipError::Encoding)?;
+    if let Some(line) = text
+        .split("\r\n")
+        .find(|line| line.chars().any(|c| c.is_control() && c != '\t'))
+    {
+        let name = line.split(':').next().unwrap_or_default();
+        return Err(SipError::Control(name.escape_debug().to_string()));
+    }
     let mut lines = text.split("\r\n");
     let start = parse_start(lines.next().unwrap_or_default())?;
     let mut headers: Vec<(String, String)> = Vec::new();
@@ -218,13 +233,22 @@ fn parse_head(head: &[u8], limits: &Limits) -> Result<(StartLine, Headers), SipE
 }
 
 fn content_length(headers: &Headers) -> Result<Option<usize>, SipError> {
-    let values = headers.get_all("Content-Length");
-    let Some(first) = values.first() else {
+    // Raw values, not list items: an empty value is an error, not absent.
+    let mut values = headers
+        .0
+        .iter()
+        .filter(|(name, _)| name == "Content-Length")
+        .map(|(_, value)| value.as_str());
+    let Some(first) = values.next() else {
         return Ok(None);
     };
     // Two different lengths would make the framing ambiguous.
-    if values.iter().any(|v| v != first) {
-        return Err(SipError::ContentLength(values.join(", ")));
+    if let Some(other) = values.find(|v| *v != first) {
+        return Err(SipError::ContentLength(format!("{first}, {other}")));
+    }
+    // 1*DIGIT (§20.14): `+5` or ` ` would be read differently by a peer.
+    if first.is_empty() || first.len() > 10 || !first.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(SipError::ContentLength(first.to_string()));
     }
     first
         .parse()
@@ -256,10 +280,20 @@ impl Request {
     pub fn validate(&self) -> Result<(), SipError> {
         let via = self.headers.get("Via").ok_or(SipError::Missing("Via"))?;
         Via::parse(via)?;
-        let from = self.headers.get("From").ok_or(SipError::Missing("From"))?;
-        NameAddr::parse(from)?;
-        let to = self.headers.get("To").ok_or(SipError::Missing("To"))?;
-        NameAddr::parse(to)?;
+        self.headers.get("From").ok_or(SipError::Missing("From"))?;
+        self.headers.get("To").ok_or(SipError::Missing("To"))?;
+        // The identities the gateway turns into mail addresses: their user
+        // parts must not decode to controls (`%0D%0A` would become a
+        // header break in the mail).
+        for name in ["From", "To", "P-Asserted-Identity"] {
+            for value in self.headers.get_all(name) {
+                let addr = NameAddr::parse(value)?;
+                let uri = super::Uri::parse(&addr.uri)?;
+                if uri.user.is_some_and(|user| super::unescape(user).is_none()) {
+                    return Err(SipError::Header(name, value.to_string()));
+                }
+            }
+        }
         if self.headers.get("Call-ID").is_none_or(str::is_empty) {
             return Err(SipError::Missing("Call-ID"));
         }
@@ -272,11 +306,36 @@ impl Request {
                 method: self.method.to_string(),
             });
         }
+        // Fields that occur once (§20): two that differ leave it open which
+        // one a proxy on the path believes.
+        for name in [
+            "Max-Forwards",
+            "Call-ID",
+            "CSeq",
+            "From",
+            "To",
+            "Content-Type",
+        ] {
+            let mut values = self.headers.0.iter().filter(|(n, _)| n == name);
+            if let (Some(first), Some(_)) = (values.next(), values.next()) {
+                return Err(SipError::Header(name, format!("{} (twice)", first.1)));
+            }
+        }
         if let Some(mf) = self.headers.get("Max-Forwards") {
-            mf.parse::<u8>()
-                .map_err(|_| SipError::Header("Max-Forwards", mf.to_string()))?;
+            self.max_forwards()
+                .ok_or_else(|| SipError::Header("Max-Forwards", mf.to_string()))?;
         }
         Ok(())
+    }
+
+    /// Max-Forwards (RFC 3261 §20.22: 1*DIGIT; values up to 255 are
+    /// meaningful), `None` when absent or not a number.
+    pub fn max_forwards(&self) -> Option<u8> {
+        let value = self.headers.get("Max-Forwards")?;
+        if value.is_empty() || !value.bytes().all(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        value.parse().ok()
     }
 
     /// The first (topmost) Via.

@@ -307,3 +307,156 @@ fn folding_round_trips() {
         );
     }
 }
+
+/// A MESSAGE to `uri` with `line` among its headers (and a Content-Length
+/// of 11 unless `line` has one).
+fn malformed(uri: &str, line: &str) -> Vec<u8> {
+    let line = if line.contains("Content-Length") {
+        line.to_string()
+    } else {
+        format!("{line}\r\nContent-Length: 11")
+    };
+    format!(
+        "MESSAGE {uri} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bKm1\r\n\
+         From: <sip:alice@im.example.test>;tag=a1\r\n\
+         To: <sip:bob@mail.example.test>\r\n\
+         Call-ID: m1@192.0.2.1\r\n\
+         CSeq: 1 MESSAGE\r\n\
+         Content-Type: text/plain\r\n\
+         {line}\r\n\
+         \r\n\
+         hello world"
+    )
+    .into_bytes()
+}
+
+/// Parses as a datagram and as a stream frame, then validates: the error,
+/// if any of the steps refuses it.
+fn refusal(bytes: &[u8]) -> Option<SipError> {
+    let limits = Limits::default();
+    let datagram = parse_datagram(bytes, &limits).and_then(|m| match m {
+        Message::Request(r) => r.validate(),
+        Message::Response(_) => Ok(()),
+    });
+    let stream = match parse_stream(bytes, &limits) {
+        Ok(Some((Message::Request(r), _))) => r.validate(),
+        Ok(_) => Ok(()),
+        Err(e) => Err(e),
+    };
+    datagram.err().or(stream.err())
+}
+
+#[test]
+fn what_was_accepted_before_is_a_400_now() {
+    const URI: &str = "sip:bob@mail.example.test";
+    for (uri, line, wanted) in [
+        // The body would be cut to 5 bytes here and read whole elsewhere.
+        (URI, "Content-Length: +5", "Content-Length"),
+        (URI, "Content-Length: ", "Content-Length"),
+        (URI, "Content-Length: 0x5", "Content-Length"),
+        (
+            URI,
+            "Content-Length: 5\r\nContent-Length: 11",
+            "Content-Length",
+        ),
+        (URI, "Max-Forwards: -1", "Max-Forwards"),
+        (URI, "Max-Forwards: abc", "Max-Forwards"),
+        (URI, "Max-Forwards: +7", "Max-Forwards"),
+        (URI, "Max-Forwards: 256", "Max-Forwards"),
+        (URI, "Max-Forwards: 70\r\nMax-Forwards: 1", "Max-Forwards"),
+        (URI, "Subject: a\0b", "Control"),
+        (URI, "Subject: bell\x07", "Control"),
+        ("<sip:bob@mail.example.test>", "Content-Length: 11", "URI"),
+        (
+            "sip:bob@mail.example.test:99999",
+            "Content-Length: 11",
+            "port",
+        ),
+        (
+            "sip:bob@mail.example.test:0x50",
+            "Content-Length: 11",
+            "port",
+        ),
+        (
+            "sip:bob@mail.example.test;;;==;",
+            "Content-Length: 11",
+            "parameter",
+        ),
+        (
+            "sip:bob@mail.example.test;=x",
+            "Content-Length: 11",
+            "parameter",
+        ),
+        ("sip:@mail.example.test", "Content-Length: 11", "user"),
+        ("sip:bob@", "Content-Length: 11", "host"),
+        (
+            "sip:bob@exa mple.test",
+            "Content-Length: 11",
+            "Bad start line",
+        ),
+        ("sip:bob@ex_ample.test", "Content-Length: 11", "host"),
+        ("sip:bob@[::1", "Content-Length: 11", "IPv6"),
+        ("sip:b%zzob@mail.example.test", "Content-Length: 11", "user"),
+        ("sip:bob\"@mail.example.test", "Content-Length: 11", "user"),
+        ("tel:xyz", "Content-Length: 11", "telephone"),
+        ("tel:+1234;;", "Content-Length: 11", "parameter"),
+        ("im:bob<@x", "Content-Length: 11", "RFC 3986"),
+        (
+            URI,
+            "Content-Length: 11\r\nP-Asserted-Identity: <sip:x@im.example.test:70000>",
+            "port",
+        ),
+        (
+            URI,
+            "Content-Length: 11\r\nP-Asserted-Identity: <sip:x%0D%0ABcc:%20y@im.example.test>",
+            "P-Asserted-Identity",
+        ),
+    ] {
+        let bytes = malformed(uri, line);
+        let Some(error) = refusal(&bytes) else {
+            panic!("accepted: {uri} / {line:?}");
+        };
+        let text = error.to_string();
+        assert!(text.contains(wanted), "{uri} / {line:?}: {text}");
+    }
+}
+
+#[test]
+fn uris_as_peers_write_them_pass() {
+    for uri in [
+        "sip:bob@mail.example.test",
+        "sip:bob@mail.example.test:5060;transport=tcp;lr",
+        "sips:alice:secret@im.example.test",
+        "sip:+8613812345678;phone-context=+86@im.example.test;user=phone",
+        "sip:%61lice@im.example.test",
+        "sip:127.0.0.1:24070;lr;ftag=abc;r2=on",
+        "sip:[2001:db8::1]:5060",
+        "sip:[::1]",
+        "sip:interwork@127.0.0.1",
+        "sip:bob@mail.example.test?subject=hi&priority=urgent",
+        "sip:user;par=u%40example.net@example.com",
+        "tel:+1-201-555-0123",
+        "tel:7042;phone-context=example.com",
+        "im:alice@im.example.test",
+        "sip:gw.example.test.",
+    ] {
+        Uri::parse(uri).unwrap_or_else(|e| panic!("{uri}: {e}"));
+    }
+    let uri = Uri::parse("sip:Bob@Mail.Example.test:5070;lr").unwrap();
+    assert_eq!(
+        (uri.user, uri.host, uri.port),
+        (Some("Bob"), Some("Mail.Example.test"), Some(5070))
+    );
+    assert_eq!(uri.params, vec![("lr", None)]);
+}
+
+#[test]
+fn escapes_that_decode_to_controls_are_refused() {
+    assert_eq!(unescape("al%69ce").as_deref(), Some("alice"));
+    assert_eq!(unescape("%E4%BD%A0").as_deref(), Some("你"));
+    assert_eq!(unescape("bob%0D%0ABcc:%20x"), None);
+    assert_eq!(unescape("nul%00"), None);
+    assert_eq!(unescape("half%E4"), None);
+    assert_eq!(unescape("bad%zz"), None);
+}
