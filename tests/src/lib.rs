@@ -4,6 +4,7 @@
 
 use std::io::{BufRead, BufReader};
 
+pub mod flood;
 pub mod peers;
 
 use nix::sys::signal::Signal;
@@ -190,6 +191,26 @@ impl Gateway {
             "no log line with {needle:?} within {timeout:?}; log so far:\n{}",
             self.log.join("\n")
         );
+    }
+
+    /// Whether a log line containing `needle` has come, without waiting.
+    pub fn has_logged(&mut self, needle: &str) -> bool {
+        while let Ok(line) = self.lines.try_recv() {
+            self.log.push(line);
+        }
+        self.log.iter().any(|l| l.contains(needle))
+    }
+
+    /// The gateway's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// How many descriptors the gateway holds open now (`/proc/PID/fd`).
+    pub fn open_descriptors(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.child.id()))
+            .expect("/proc/PID/fd of the gateway")
+            .count()
     }
 
     /// Sends a signal to the gateway.

@@ -309,7 +309,7 @@ fn convert_email_to_im(
         return Ok(ExitCode::from(1));
     }
     let composer = ImComposer::new(config);
-    let plan = match email_to_im::plan(&plugins, &composer, &tx) {
+    let plan = match email_to_im::plan(&plugins, &composer, &tx, config.limits.mail_hop_limit) {
         Ok(plan) => plan,
         Err(verdict) => {
             eprintln!("interwork: DATA would be answered {}", verdict.smtp_reply());

@@ -22,6 +22,8 @@ pub mod flows;
 pub mod framed;
 pub mod ids;
 pub mod im;
+pub mod listen;
+pub mod loops;
 pub mod mail;
 pub mod msrp;
 pub mod outcome;

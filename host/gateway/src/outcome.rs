@@ -53,6 +53,10 @@ pub enum Kind {
     /// The gateway itself failed (a plugin trapped, a task died); nothing is
     /// lost because the sender is told to retry.
     Fault,
+    /// The message came back to the gateway that made it (a loop).
+    Looped,
+    /// The message has used up its hops (Max-Forwards, `Received:` count).
+    TooManyHops,
 }
 
 /// What a verdict is about: it picks the enhanced status code within a kind.
@@ -192,6 +196,8 @@ impl Verdict {
             413 | 513 => Kind::TooLarge,
             415 | 488 => Kind::Unsupported,
             486 | 600 => Kind::Busy,
+            482 => Kind::Looped,
+            483 => Kind::TooManyHops,
             408 | 480 | 500..=599 => Kind::Temporary,
             400..=499 | 606 => Kind::Failed,
             _ => Kind::Temporary,
@@ -219,6 +225,8 @@ impl Verdict {
             Kind::Busy => (486, "Busy Here"),
             Kind::Temporary => (480, "Temporarily Unavailable"),
             Kind::Unreachable | Kind::Fault => (503, "Service Unavailable"),
+            Kind::Looped => (482, "Loop Detected"),
+            Kind::TooManyHops => (483, "Too Many Hops"),
         }
     }
 
@@ -257,6 +265,8 @@ impl Verdict {
             (Kind::Temporary, _) => (451, "4.3.0"),
             (Kind::Unreachable, _) => (451, "4.4.1"),
             (Kind::Fault, _) => (451, "4.3.0"),
+            // RFC 3463: X.4.6 routing loop detected.
+            (Kind::Looped | Kind::TooManyHops, _) => (554, "5.4.6"),
         };
         Reply::new(code, enhanced, self.reason.clone())
     }
@@ -270,6 +280,7 @@ impl Verdict {
             Kind::Unsupported => 415,
             Kind::Busy | Kind::Temporary | Kind::Unreachable | Kind::Fault => 408,
             Kind::NotFound | Kind::Refused | Kind::Failed => 403,
+            Kind::Looped | Kind::TooManyHops => 403,
         };
         let (sip_code, sip_phrase) = self.sip_status();
         Status::new(code, Some(&format!("{sip_code} {sip_phrase}")))

@@ -17,6 +17,7 @@ use crate::config::{Config, ConfigSource};
 use crate::flows::email_to_im::{EmailToIm, RecipientPolicy};
 use crate::flows::im_to_email::{ImToEmail, MsrpIn, SipIn};
 use crate::im::outgoing::{ImComposer, ImSender};
+use crate::listen::{self, ConnectionLimits, Gate};
 use crate::msrp::{MsrpServer, Sessions};
 use crate::plugins;
 use crate::shutdown::{self, Shutdown};
@@ -97,6 +98,7 @@ async fn start_listeners(
         plugins.clone(),
         ImComposer::with_msrp_address(config, msrp_address),
         ImSender::new(endpoint.clone(), contact),
+        config.limits.mail_hop_limit,
     ));
     let smtp = SmtpServer::new(
         Capabilities {
@@ -106,7 +108,6 @@ async fn start_listeners(
         },
         Arc::new(RecipientPolicy(plugins)),
         Arc::new(email_to_im),
-        config.smtp.max_sessions,
         match (&config.smtp.tls_certificate, &config.smtp.tls_private_key) {
             (Some(certificate), Some(key)) => Some(tls_acceptor(certificate, key)?),
             _ => None,
@@ -114,6 +115,7 @@ async fn start_listeners(
         Timeouts {
             command: Duration::from_secs(config.smtp.command_timeout_secs),
             data: Duration::from_secs(config.smtp.data_timeout_secs),
+            tls_handshake: Duration::from_secs(config.smtp.tls_handshake_timeout_secs),
         },
     );
     let smtp_listener = TcpListener::bind(config.smtp.listen)
@@ -125,39 +127,80 @@ async fn start_listeners(
         config.limits.msrp_message_max_bytes,
         Duration::from_secs(config.msrp.idle_timeout_secs),
     );
-    tracing::info!(udp = %udp.local_addr()?, tcp = %tcp.local_addr()?, "SIP listening");
-    tracing::info!(listen = %msrp_listener.local_addr()?, advertised = %msrp_address, "MSRP listening");
-    tracing::info!(listen = %smtp_listener.local_addr()?, "SMTP listening");
-    let serve = |name: &'static str, result: std::io::Result<()>| {
-        if let Err(e) = result {
-            tracing::error!("{name} listener failed: {e}");
-        }
-    };
+    let sip_gate = Gate::new(
+        "SIP TCP",
+        tcp,
+        ConnectionLimits {
+            total: config.sip.tcp_max_connections,
+            per_source: config.sip.tcp_max_connections_per_source,
+        },
+    )
+    .allow_only(config.sip.trusted_peers.clone());
+    let msrp_gate = Gate::new(
+        "MSRP",
+        msrp_listener,
+        ConnectionLimits {
+            total: config.msrp.max_connections,
+            per_source: config.msrp.max_connections_per_source,
+        },
+    );
+    let smtp_gate = Gate::new(
+        "SMTP",
+        smtp_listener,
+        ConnectionLimits {
+            total: config.smtp.max_sessions,
+            per_source: config.smtp.max_sessions_per_client,
+        },
+    );
+    tracing::info!(udp = %udp.local_addr()?, tcp = %sip_gate.local_addr()?, "SIP listening");
+    tracing::info!(listen = %msrp_gate.local_addr()?, advertised = %msrp_address, "MSRP listening");
+    tracing::info!(listen = %smtp_gate.local_addr()?, "SMTP listening");
+    let sip_idle = Duration::from_secs(config.sip.tcp_idle_timeout_secs);
     let tasks = vec![
-        tokio::spawn({
-            let (endpoint, shutdown) = (endpoint.clone(), shutdown.clone());
-            async move { serve("SIP UDP", endpoint.serve_udp(udp, shutdown).await) }
-        }),
-        tokio::spawn({
-            let shutdown = shutdown.clone();
-            async move { serve("SIP TCP", endpoint.serve_tcp(tcp, shutdown).await) }
-        }),
-        tokio::spawn({
-            let shutdown = shutdown.clone();
-            async move { serve("MSRP", msrp.serve(msrp_listener, shutdown).await) }
-        }),
-        tokio::spawn({
-            let shutdown = shutdown.clone();
-            async move { serve("SMTP", smtp.serve(smtp_listener, shutdown).await) }
-        }),
+        tokio::spawn(endpoint.clone().serve_udp(udp, shutdown.clone())),
+        tokio::spawn(endpoint.serve_tcp(sip_gate, sip_idle, shutdown.clone())),
+        tokio::spawn(msrp.serve(msrp_gate, shutdown.clone())),
+        tokio::spawn(smtp.serve(smtp_gate, shutdown.clone())),
     ];
     Ok(tasks)
+}
+
+/// Descriptors kept for what is not a listener's connection: outgoing SMTP
+/// and SIP connections, plugin and directory files, the runtime.
+const DESCRIPTORS_OF_OUR_OWN: u64 = 256;
+
+/// Raises the open-files limit and says whether the connection limits fit
+/// in it: past it `accept()` fails (EMFILE) until descriptors come back.
+fn check_open_files(config: &Config) {
+    let limit = match listen::raise_open_files_limit() {
+        Ok(limit) => limit,
+        Err(e) => {
+            tracing::warn!("cannot raise the open-files limit: {e}");
+            return;
+        }
+    };
+    let connections = (config.sip.tcp_max_connections
+        + config.msrp.max_connections
+        + config.smtp.max_sessions) as u64;
+    let needed = connections + DESCRIPTORS_OF_OUR_OWN;
+    if needed > limit {
+        tracing::warn!(
+            open_files = limit,
+            needed,
+            "the connection limits (sip.tcp_max_connections + msrp.max_connections + \
+             smtp.max_sessions) do not fit the open-files limit; past it new connections \
+             wait until descriptors are free"
+        );
+    } else {
+        tracing::info!(open_files = limit, connections, "open-files limit");
+    }
 }
 
 /// Runs the gateway until SIGINT or SIGTERM.
 pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     tracing::info!(config = %source, "interwork {} starting", env!("CARGO_PKG_VERSION"));
     let started = std::time::Instant::now();
+    check_open_files(&config);
     let plugins = tokio::task::spawn_blocking({
         let config = config.clone();
         move || plugins::start(&config)

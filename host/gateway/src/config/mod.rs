@@ -87,8 +87,16 @@ pub struct SipConfig {
     pub udp_listen: SocketAddr,
     /// SIP over TCP.
     pub tcp_listen: SocketAddr,
-    /// The IM systems' addresses: requests from anyone else are refused 403.
+    /// The IM systems' addresses: requests from anyone else are refused
+    /// 403 over UDP; their TCP connections are closed at accept.
     pub trusted_peers: Vec<std::net::IpAddr>,
+    /// SIP TCP connections open at once; past this, new ones are closed.
+    pub tcp_max_connections: usize,
+    /// SIP TCP connections open at once from one address.
+    pub tcp_max_connections_per_source: usize,
+    /// A SIP TCP connection that carries nothing for this long is closed
+    /// (RFC 5923 §9 leaves it to the server; CRLF keep-alives count).
+    pub tcp_idle_timeout_secs: u64,
 }
 
 impl Default for SipConfig {
@@ -97,6 +105,9 @@ impl Default for SipConfig {
             udp_listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
             tcp_listen: SocketAddr::from(([0, 0, 0, 0], 5060)),
             trusted_peers: vec![std::net::IpAddr::from([127, 0, 0, 1])],
+            tcp_max_connections: 1000,
+            tcp_max_connections_per_source: 100,
+            tcp_idle_timeout_secs: 60,
         }
     }
 }
@@ -113,6 +124,10 @@ pub struct MsrpConfig {
     pub advertise: Option<std::net::IpAddr>,
     /// An MSRP connection silent this long is closed.
     pub idle_timeout_secs: u64,
+    /// MSRP connections open at once; past this, new ones are closed.
+    pub max_connections: usize,
+    /// MSRP connections open at once from one address.
+    pub max_connections_per_source: usize,
 }
 
 impl Default for MsrpConfig {
@@ -121,6 +136,8 @@ impl Default for MsrpConfig {
             listen: SocketAddr::from(([0, 0, 0, 0], 2855)),
             advertise: None,
             idle_timeout_secs: 60,
+            max_connections: 1000,
+            max_connections_per_source: 32,
         }
     }
 }
@@ -152,6 +169,12 @@ pub struct SmtpConfig {
     pub delivery_deadline_secs: u64,
     /// SMTP sessions at once; past this, `421`.
     pub max_sessions: usize,
+    /// SMTP sessions at once from one client address (Postfix's
+    /// `smtpd_client_connection_count_limit`); past this, `421`.
+    pub max_sessions_per_client: usize,
+    /// How long a client that asked for STARTTLS has to finish the TLS
+    /// handshake.
+    pub tls_handshake_timeout_secs: u64,
     /// RFC 5321 §4.5.3.2.7: how long the server waits for a command.
     pub command_timeout_secs: u64,
     /// RFC 5321 §4.5.3.2.6: how long it waits for the next data block.
@@ -172,6 +195,8 @@ impl Default for SmtpConfig {
             smarthost: None,
             delivery_deadline_secs: 20,
             max_sessions: 100,
+            max_sessions_per_client: 50,
+            tls_handshake_timeout_secs: 10,
             command_timeout_secs: 300,
             data_timeout_secs: 600,
             tls_certificate: None,
@@ -244,6 +269,9 @@ pub struct Limits {
     pub mail_max_bytes: usize,
     /// Largest message reassembled from MSRP chunks.
     pub msrp_message_max_bytes: usize,
+    /// Most `Received:` fields a mail may carry (RFC 5321 §6.3); past it,
+    /// `554 5.4.6` (a mail loop).
+    pub mail_hop_limit: usize,
 }
 
 impl Default for Limits {
@@ -254,6 +282,7 @@ impl Default for Limits {
             sip_message_max_bytes: 65536,
             mail_max_bytes: 25 * 1024 * 1024,
             msrp_message_max_bytes: 25 * 1024 * 1024,
+            mail_hop_limit: 25,
         }
     }
 }

@@ -80,6 +80,37 @@ fn bad_values_name_their_key() {
             "mapping = \"../x.wasm\"",
             "plugins.mapping",
         ),
+        // Loops that a configuration alone makes (issue 8).
+        (
+            "next_hop = \"127.0.0.1:5070\"",
+            "next_hop = \"127.0.0.1:5060\"",
+            "im_domains[0].next_hop",
+        ),
+        (
+            "mail_domains = [\"gw.example.test\"]",
+            "mail_domains = [\"gw.example.test\", \"IM.example.test\"]",
+            "im_domains[0].domain",
+        ),
+        (
+            "max_sessions_per_client = 50",
+            "max_sessions_per_client = 500",
+            "smtp.max_sessions_per_client",
+        ),
+        (
+            "tcp_max_connections_per_source = 100",
+            "tcp_max_connections_per_source = 0",
+            "sip.tcp_max_connections_per_source",
+        ),
+        (
+            "tls_handshake_timeout_secs = 10",
+            "tls_handshake_timeout_secs = 0",
+            "smtp.tls_handshake_timeout_secs",
+        ),
+        (
+            "mail_hop_limit = 25",
+            "mail_hop_limit = 0",
+            "limits.mail_hop_limit",
+        ),
     ] {
         assert!(EMBEDDED_DEFAULT.contains(from), "{from}");
         let text = EMBEDDED_DEFAULT.replace(from, to);

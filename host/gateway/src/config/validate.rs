@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 
-use super::Config;
+use super::{Config, SipTransport};
 
 /// Why a configuration was refused.
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +89,38 @@ impl Config {
             if !im_seen.insert(im.domain.to_ascii_lowercase()) {
                 return Err(invalid(key, format!("{} is listed twice", im.domain)));
             }
+            if seen.contains(&im.domain.to_ascii_lowercase()) {
+                return Err(invalid(
+                    key,
+                    format!(
+                        "{} is also in gateway.mail_domains: its addresses would be both IM \
+                         users and provisioned mail addresses, and mail to them would come \
+                         back as IM",
+                        im.domain
+                    ),
+                ));
+            }
+            let own = [
+                (self.sip.udp_listen, SipTransport::Udp),
+                (self.sip.tcp_listen, SipTransport::Tcp),
+            ];
+            let to_itself = own.iter().any(|(listen, transport)| {
+                *transport == im.transport
+                    && listen.port() == im.next_hop.port()
+                    && (listen.ip() == im.next_hop.ip()
+                        || (listen.ip().is_unspecified()
+                            && (im.next_hop.ip().is_loopback()
+                                || im.next_hop.ip().is_unspecified())))
+            });
+            if to_itself {
+                return Err(invalid(
+                    format!("im_domains[{i}].next_hop"),
+                    format!(
+                        "{} is the gateway's own SIP listener: every IM would loop back",
+                        im.next_hop
+                    ),
+                ));
+            }
         }
         if let Some(host) = &self.smtp.smarthost {
             let ok = host
@@ -113,13 +145,42 @@ impl Config {
         for (key, value) in [
             ("smtp.command_timeout_secs", self.smtp.command_timeout_secs),
             ("smtp.data_timeout_secs", self.smtp.data_timeout_secs),
+            (
+                "smtp.tls_handshake_timeout_secs",
+                self.smtp.tls_handshake_timeout_secs,
+            ),
+            ("sip.tcp_idle_timeout_secs", self.sip.tcp_idle_timeout_secs),
         ] {
             if !(1..=3600).contains(&value) {
                 return Err(invalid(key, "must be from 1 to 3600"));
             }
         }
-        if !(1..=100_000).contains(&self.smtp.max_sessions) {
-            return Err(invalid("smtp.max_sessions", "must be from 1 to 100000"));
+        for (total_key, total, each_key, each) in [
+            (
+                "smtp.max_sessions",
+                self.smtp.max_sessions,
+                "smtp.max_sessions_per_client",
+                self.smtp.max_sessions_per_client,
+            ),
+            (
+                "sip.tcp_max_connections",
+                self.sip.tcp_max_connections,
+                "sip.tcp_max_connections_per_source",
+                self.sip.tcp_max_connections_per_source,
+            ),
+            (
+                "msrp.max_connections",
+                self.msrp.max_connections,
+                "msrp.max_connections_per_source",
+                self.msrp.max_connections_per_source,
+            ),
+        ] {
+            if !(1..=100_000).contains(&total) {
+                return Err(invalid(total_key, "must be from 1 to 100000"));
+            }
+            if !(1..=total).contains(&each) {
+                return Err(invalid(each_key, format!("must be from 1 to {total_key}")));
+            }
         }
         if self.smtp.delivery_port == 0 {
             return Err(invalid("smtp.delivery_port", "must not be 0"));
@@ -139,6 +200,9 @@ impl Config {
                 "limits.plugin_memory_mib",
                 "must be from 1 to 4096",
             ));
+        }
+        if !(1..=1000).contains(&limits.mail_hop_limit) {
+            return Err(invalid("limits.mail_hop_limit", "must be from 1 to 1000"));
         }
         if !(1..=60_000).contains(&limits.plugin_time_ms) {
             return Err(invalid("limits.plugin_time_ms", "must be from 1 to 60000"));

@@ -12,19 +12,25 @@ use interwork_plugin_host::bindings::mapping::Role;
 
 use crate::clock::now;
 use crate::im::outgoing::{Delivered, ImComposer, ImSender, PlannedIm};
+use crate::loops;
 use crate::mail::incoming;
 use crate::outcome::{About, Kind, Verdict};
 use crate::smtp::server::{MailSink, RecipientCheck, Reply, Transaction};
 
 /// Receive → map → convert, without the network: the SIP request an
-/// accepted mail becomes, and where it goes. Blocking (plugin calls).
+/// accepted mail becomes, and where it goes; refused when it went through
+/// more than `hop_limit` hops or is automatic (loops). Blocking (plugin
+/// calls).
 pub fn plan(
     plugins: &Plugins,
     composer: &ImComposer,
     tx: &Transaction,
+    hop_limit: usize,
 ) -> Result<PlannedIm, Verdict> {
     let mail = incoming::parse(&tx.data, &tx.mail_from, &tx.rcpt_to, now())
         .map_err(|e| Verdict::new(Kind::Invalid, About::Content, e.to_string()))?;
+    let hops = loops::check_mail_hops(&mail, hop_limit)?;
+    loops::refuse_automatic(&tx.mail_from, &mail)?;
     let set = plugins.current();
     let engine = plugins.engine();
     let rcpt = tx
@@ -52,7 +58,9 @@ pub fn plan(
         .conversion
         .email_to_im(engine, &mail, &sender, &recipient)
         .map_err(|e| Verdict::of_plugin(e, About::Content))?;
-    composer.plan(&im, &sender, &recipient)
+    let mut planned = composer.plan(&im, &sender, &recipient)?;
+    loops::mark_im(&mut planned.request, hops, composer.hostname());
+    Ok(planned)
 }
 
 /// The e-mail → IM direction.
@@ -60,26 +68,35 @@ pub struct EmailToIm {
     plugins: Arc<Plugins>,
     composer: ImComposer,
     sender: ImSender,
+    hop_limit: usize,
 }
 
 impl EmailToIm {
-    /// The direction with its plugins, how it writes IMs and how it sends
-    /// them.
-    pub fn new(plugins: Arc<Plugins>, composer: ImComposer, sender: ImSender) -> Self {
+    /// The direction with its plugins, how it writes IMs, how it sends
+    /// them, and the most `Received:` fields a mail may have.
+    pub fn new(
+        plugins: Arc<Plugins>,
+        composer: ImComposer,
+        sender: ImSender,
+        hop_limit: usize,
+    ) -> Self {
         Self {
             plugins,
             composer,
             sender,
+            hop_limit,
         }
     }
 
     /// Delivers one accepted mail as an IM; the reply goes to DATA.
     pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
         let this = self.clone();
-        let planned = tokio::task::spawn_blocking(move || plan(&this.plugins, &this.composer, &tx))
-            .await
-            .map_err(|e| Verdict::fault(&format!("plugin task failed: {e}")))
-            .and_then(|planned| planned);
+        let planned = tokio::task::spawn_blocking(move || {
+            plan(&this.plugins, &this.composer, &tx, this.hop_limit)
+        })
+        .await
+        .map_err(|e| Verdict::fault(&format!("plugin task failed: {e}")))
+        .and_then(|planned| planned);
         let planned = match planned {
             Ok(planned) => planned,
             Err(verdict) => return verdict.smtp_reply(),

@@ -11,10 +11,11 @@ use std::sync::Arc;
 use interwork_plugin_host::Plugins;
 use interwork_plugin_host::bindings::mapping::Role;
 use interwork_plugin_host::bindings::types::ImMessage;
-use interwork_proto::sip::{Method, Request, Response};
+use interwork_proto::sip::{Method, Request, Response, Uri};
 
 use crate::clock::now;
 use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message};
+use crate::loops;
 use crate::mail::{self, OutgoingMail};
 use crate::msrp::{MessageSink, Session};
 use crate::outcome::{About, Kind, Verdict};
@@ -56,8 +57,14 @@ pub fn mail_of_im(
         .conversion
         .im_to_email(engine, im, &from.value, &to.value)
         .map_err(|e| Verdict::of_plugin(e, About::Content))?;
-    mail::build(&email, hostname, now())
-        .map_err(|e| Verdict::new(Kind::Failed, About::Content, e.to_string()))
+    let im_domain = Uri::parse(&im.sender)
+        .ok()
+        .and_then(|uri| uri.host)
+        .unwrap_or_default();
+    // What the plugin wrote cannot be written as a mail: the IM (through
+    // the plugin's conversion) is at fault, not the gateway.
+    mail::build(&email, hostname, im_domain, now())
+        .map_err(|e| Verdict::new(Kind::Invalid, About::Content, e.to_string()))
 }
 
 impl ImToEmail {
@@ -131,6 +138,14 @@ pub struct SipIn {
 
 impl SipIn {
     async fn answer(&self, request: Request) -> Response {
+        let carries_an_im = matches!(request.method, Method::Message | Method::Invite);
+        if let Err(verdict) = loops::check_im(&request, self.pager.hostname())
+            && carries_an_im
+        {
+            return verdict
+                .sip_answer(self.pager.hostname())
+                .into_response(&request);
+        }
         let answer = match request.method {
             Method::Message => {
                 let delivered = match im_of_message(&request, now()) {

@@ -57,6 +57,11 @@ pub struct ImComposer {
 }
 
 impl ImComposer {
+    /// The gateway's host name, as the composer writes it.
+    pub fn hostname(&self) -> &str {
+        &self.hostname
+    }
+
     /// The composer of a configuration, its MSRP listener at the
     /// configured address.
     pub fn new(config: &Config) -> Self {

@@ -66,7 +66,7 @@ const ADDRESS_HEADERS: &[&str] = &[
 
 /// Headers the host writes itself; a plugin's values for them are dropped.
 fn host_owned(name: &str) -> bool {
-    ["Date", "Message-ID", "MIME-Version", "Bcc"]
+    ["Date", "Message-ID", "MIME-Version", "Bcc", "Received"]
         .iter()
         .any(|h| h.eq_ignore_ascii_case(name))
         || name.to_ascii_lowercase().starts_with("content-")
@@ -180,10 +180,23 @@ fn new_message_id(hostname: &str, now: &Timestamp) -> String {
     format!("{:x}.{}@{hostname}", now.unix_seconds, crate::ids::token())
 }
 
-/// Writes the mail a conversion plugin returned.
+/// The gateway's trace field (RFC 5321 §4.4) on a mail it made from an IM
+/// that came from `from` (the IM system's domain): a mail that loops back
+/// to a mail system is counted like any other hop.
+fn received(from: &str, hostname: &str, message_id: &str, now: &Timestamp) -> String {
+    let from = if from.is_empty() { "unknown" } else { from };
+    format!(
+        "from {from} by {hostname} with SIP id <{message_id}>; {}",
+        rfc5322_date(now, now)
+    )
+}
+
+/// Writes the mail a conversion plugin returned for an IM from the IM
+/// system of `im_domain`.
 pub fn build(
     mail: &EmailMessage,
     hostname: &str,
+    im_domain: &str,
     now: Timestamp,
 ) -> Result<OutgoingMail, MailError> {
     if mail.envelope_to.is_empty() {
@@ -191,7 +204,9 @@ pub fn build(
     }
     let message_id = new_message_id(hostname, &now);
     let date = mail.date.unwrap_or(now);
+    let trace = received(one_line(im_domain).as_ref(), hostname, &message_id, &now);
     let mut builder = MessageBuilder::new()
+        .header("Received", HeaderType::Raw(Raw::new(trace)))
         .header("Date", HeaderType::Raw(Raw::new(rfc5322_date(&date, &now))))
         .message_id(message_id.clone());
     for header in &mail.headers {

@@ -12,11 +12,12 @@ use interwork_proto::msrp::{
     self, ByteRange, FailureReport, Frame, Method, Progress, Reassembler, Request, Response, Status,
 };
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 
 use super::{Session, Sessions};
 use crate::framed::{FrameError, FramedReader, MsrpStream};
+use crate::listen::{Arrival, Gate};
 use crate::outcome::Verdict;
 use crate::shutdown::Shutdown;
 
@@ -67,29 +68,31 @@ impl MsrpServer {
         })
     }
 
-    /// Accepts connections until `shutdown` or a listener failure.
-    /// Sessions whose peer never sent BYE are ended by the same loop, so
-    /// that even sessions no connection ever used are forgotten.
-    pub async fn serve(
-        self: Arc<Self>,
-        listener: TcpListener,
-        mut shutdown: Shutdown,
-    ) -> std::io::Result<()> {
+    /// Serves the connections `gate` lets in until `shutdown`; those past
+    /// its limits are closed at once. Sessions whose peer never sent BYE
+    /// are ended by the same loop, so that even sessions no connection
+    /// ever used are forgotten.
+    pub async fn serve(self: Arc<Self>, mut gate: Gate, mut shutdown: Shutdown) {
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
         loop {
-            let (stream, peer) = tokio::select! {
-                accepted = listener.accept() => accepted?,
-                () = shutdown.signalled() => return Ok(()),
+            let arrival = tokio::select! {
+                arrival = gate.next() => arrival,
+                () = shutdown.signalled() => return,
                 _ = sweep.tick() => {
                     self.sessions.expire(SESSION_LIFETIME, Instant::now());
                     continue;
                 }
+            };
+            let Arrival::Admitted { stream, peer, slot } = arrival else {
+                // MSRP has no greeting to refuse with: closing is the answer.
+                continue;
             };
             let server = self.clone();
             tokio::spawn(async move {
                 if let Err(e) = server.serve_connection(stream).await {
                     tracing::info!(%peer, "MSRP connection ended: {e}");
                 }
+                drop(slot);
             });
         }
     }

@@ -243,6 +243,8 @@ fn im_system_responses_become_verdicts() {
         (488, Kind::Unsupported),
         (486, Kind::Busy),
         (600, Kind::Busy),
+        (482, Kind::Looped),
+        (483, Kind::TooManyHops),
         (408, Kind::Temporary),
         (480, Kind::Temporary),
         (503, Kind::Temporary),

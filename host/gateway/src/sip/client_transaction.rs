@@ -12,7 +12,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
-use crate::framed::{FramedReader, SipStream};
+use crate::framed::{FramedReader, SipFrame, SipStream};
 
 const T1: Duration = Duration::from_millis(500);
 const T2: Duration = Duration::from_secs(4);
@@ -133,7 +133,9 @@ pub async fn send_tcp(
         let mut frames = FramedReader::new(reader, SipStream(*limits), 8192);
         loop {
             match frames.read_frame().await {
-                Ok(Some(Message::Response(response))) if response.code >= 200 => {
+                Ok(Some(SipFrame::Message(Message::Response(response))))
+                    if response.code >= 200 =>
+                {
                     return Ok(response);
                 }
                 Ok(Some(_)) => {}

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 
 use interwork_proto::sip::{self, Headers, Message, Method, Request, Response, SipError};
 use tokio::io::AsyncWriteExt;
-use tokio::net::{TcpListener, TcpStream, UdpSocket};
+use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
 use super::SipSender;
@@ -20,7 +20,8 @@ use super::dialog::ack_of;
 use super::transaction::{Begin, TransactionKey, Transactions};
 use crate::BoxFuture;
 use crate::config::SipTransport;
-use crate::framed::{FrameError, FramedReader, SipStream};
+use crate::framed::{FrameError, FramedReader, SipFrame, SipStream};
+use crate::listen::{Arrival, Gate};
 use crate::shutdown::Shutdown;
 
 /// What answers new requests.
@@ -52,8 +53,6 @@ pub struct SipEndpoint {
 /// Largest UDP datagram read; longer ones are truncated by the kernel and
 /// then refused for their Content-Length.
 const MAX_DATAGRAM: usize = 65_535;
-/// A TCP connection with nothing to say for this long is closed.
-const TCP_IDLE: Duration = Duration::from_secs(300);
 
 impl SipEndpoint {
     /// An endpoint that hands new requests to `handler`, takes requests only
@@ -163,20 +162,26 @@ impl SipEndpoint {
         }
     }
 
-    /// Serves a UDP socket until `shutdown` or a socket failure.
-    pub async fn serve_udp(
-        self: Arc<Self>,
-        socket: UdpSocket,
-        mut shutdown: Shutdown,
-    ) -> std::io::Result<()> {
+    /// Serves a UDP socket until `shutdown`. A failed receive (an ICMP
+    /// error reported on the socket, a memory shortage) is logged and the
+    /// socket read again: no datagram can end the listener.
+    pub async fn serve_udp(self: Arc<Self>, socket: UdpSocket, mut shutdown: Shutdown) {
         let socket = Arc::new(socket);
         let _ = self.udp.set(socket.clone());
         let mut buf = vec![0u8; MAX_DATAGRAM];
         let mut last_sweep = Instant::now();
         loop {
-            let (len, source) = tokio::select! {
-                received = socket.recv_from(&mut buf) => received?,
-                () = shutdown.signalled() => return Ok(()),
+            let received = tokio::select! {
+                received = socket.recv_from(&mut buf) => received,
+                () = shutdown.signalled() => return,
+            };
+            let (len, source) = match received {
+                Ok(received) => received,
+                Err(e) => {
+                    tracing::warn!("SIP UDP receive failed: {e}");
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
             };
             let datagram = buf[..len].to_vec();
             if last_sweep.elapsed() > Duration::from_secs(1) {
@@ -200,22 +205,31 @@ impl SipEndpoint {
         }
     }
 
-    /// Accepts TCP connections until `shutdown` or a listener failure.
+    /// Serves the TCP connections `gate` lets in until `shutdown`; those
+    /// past its limits, or from an address that is not a trusted peer, are
+    /// closed at once. A connection that carries nothing for `idle` is
+    /// closed.
     pub async fn serve_tcp(
         self: Arc<Self>,
-        listener: TcpListener,
+        mut gate: Gate,
+        idle: Duration,
         mut shutdown: Shutdown,
-    ) -> std::io::Result<()> {
+    ) {
         loop {
-            let (stream, source) = tokio::select! {
-                accepted = listener.accept() => accepted?,
-                () = shutdown.signalled() => return Ok(()),
+            let arrival = tokio::select! {
+                arrival = gate.next() => arrival,
+                () = shutdown.signalled() => return,
+            };
+            // No SIP answer to a connection: closing it is the refusal.
+            let Arrival::Admitted { stream, peer, slot } = arrival else {
+                continue;
             };
             let server = self.clone();
             tokio::spawn(async move {
-                if let Err(e) = server.serve_connection(stream, source).await {
-                    tracing::debug!(%source, "SIP TCP connection ended: {e}");
+                if let Err(e) = server.serve_connection(stream, peer, idle).await {
+                    tracing::debug!(%peer, "SIP TCP connection ended: {e}");
                 }
+                drop(slot);
             });
         }
     }
@@ -224,6 +238,7 @@ impl SipEndpoint {
         self: Arc<Self>,
         stream: TcpStream,
         source: SocketAddr,
+        idle: Duration,
     ) -> std::io::Result<()> {
         let (reader, mut writer) = stream.into_split();
         let (tx, mut rx) = mpsc::channel::<Vec<u8>>(64);
@@ -236,9 +251,18 @@ impl SipEndpoint {
         });
         let mut frames = FramedReader::new(reader, SipStream(self.limits), 16 * 1024);
         loop {
-            let message = match tokio::time::timeout(TCP_IDLE, frames.read_frame()).await {
-                Err(_) | Ok(Ok(None)) => break,
-                Ok(Ok(Some(message))) => message,
+            let message = match tokio::time::timeout(idle, frames.read_frame()).await {
+                Err(_) => {
+                    tracing::debug!(%source, "SIP TCP connection idle; closed");
+                    break;
+                }
+                Ok(Ok(None)) => break,
+                Ok(Ok(Some(SipFrame::Ping))) => {
+                    // RFC 5626 §3.5.1: the pong is one CRLF.
+                    let _ = tx.send(b"\r\n".to_vec()).await;
+                    continue;
+                }
+                Ok(Ok(Some(SipFrame::Message(message)))) => message,
                 Ok(Err(FrameError::Parse(e))) => {
                     // The stream cannot be re-synchronised after a framing
                     // error: answer if possible, then close.

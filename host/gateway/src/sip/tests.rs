@@ -13,7 +13,13 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream, UdpSocket};
 
 use super::{RequestHandler, SipEndpoint};
+use crate::listen::{ConnectionLimits, Gate};
 use crate::shutdown;
+
+const LIMITS: ConnectionLimits = ConnectionLimits {
+    total: 10,
+    per_source: 10,
+};
 
 /// Answers 202 and counts the requests it saw.
 #[derive(Default)]
@@ -72,7 +78,10 @@ async fn listeners_check_the_peer_absorb_retransmissions_and_stop_when_told() {
     let (udp_at, tcp_at) = (udp.local_addr().unwrap(), tcp.local_addr().unwrap());
     let (stop, stopped) = shutdown::channel();
     let serving_udp = tokio::spawn(endpoint.clone().serve_udp(udp, stopped.clone()));
-    let serving_tcp = tokio::spawn(endpoint.serve_tcp(tcp, stopped));
+    let trusted = vec!["127.0.0.1".parse().unwrap()];
+    let gate = Gate::new("SIP TCP", tcp, LIMITS).allow_only(trusted);
+    let idle = Duration::from_millis(300);
+    let serving_tcp = tokio::spawn(endpoint.serve_tcp(gate, idle, stopped));
 
     // UDP: trusted peer answered by the handler, its retransmission by the
     // transaction layer; an untrusted address refused before the handler.
@@ -109,12 +118,40 @@ async fn listeners_check_the_peer_absorb_retransmissions_and_stop_when_told() {
     );
     assert_eq!(handler.0.load(Ordering::SeqCst), 3);
 
+    // A keep-alive ping gets its pong (RFC 5626 §3.5.1) and keeps the
+    // connection open past the idle time; silence then closes it.
+    for _ in 0..3 {
+        tokio::time::sleep(idle / 2).await;
+        stream.write_all(b"\r\n\r\n").await.unwrap();
+        let n = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut buf))
+            .await
+            .expect("pong")
+            .unwrap();
+        assert_eq!(&buf[..n], b"\r\n");
+    }
+    let closed = tokio::time::timeout(idle * 4, stream.read(&mut buf)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0))),
+        "idle connection kept: {closed:?}"
+    );
+
+    // An untrusted address is closed at accept: no answer, no handler.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.2:0".parse().unwrap()).unwrap();
+    let mut stranger = socket.connect(tcp_at).await.unwrap();
+    let _ = stranger.write_all(&message("t3", "TCP")).await;
+    let read = tokio::time::timeout(Duration::from_secs(5), stranger.read(&mut buf)).await;
+    assert!(
+        matches!(read, Ok(Ok(0)) | Ok(Err(_))),
+        "untrusted TCP peer answered: {read:?}"
+    );
+    assert_eq!(handler.0.load(Ordering::SeqCst), 3);
+
     stop.trigger();
     for serving in [serving_udp, serving_tcp] {
         tokio::time::timeout(Duration::from_secs(5), serving)
             .await
             .expect("stopped on shutdown")
-            .unwrap()
             .unwrap();
     }
 }

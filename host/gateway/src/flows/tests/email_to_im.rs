@@ -122,6 +122,7 @@ impl Client {
             plugins.clone(),
             ImComposer::with_msrp_address(&config, "127.0.0.1:2855".parse().unwrap()),
             ImSender::new(ims, "<sip:interwork@127.0.0.1:5060>".into()),
+            config.limits.mail_hop_limit,
         ));
         let session = SmtpSession::new(Capabilities {
             hostname: "gw.example.test".into(),

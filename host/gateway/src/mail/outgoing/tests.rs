@@ -57,7 +57,7 @@ fn a_text_mail_has_every_header_of_s5() {
         ],
         vec![text_part("你好 Bob")],
     );
-    let out = build(&mail, "gw.example.test", NOW).unwrap();
+    let out = build(&mail, "gw.example.test", "im.example.test", NOW).unwrap();
     let lines = head_lines(&out.bytes);
     assert!(
         lines.contains(&"Date: Sat, 28 Nov 2026 21:52:27 +0800".to_string()),
@@ -113,7 +113,7 @@ fn values_from_the_im_side_never_make_header_lines() {
         ],
         vec![text_part("real body")],
     );
-    let out = build(&mail, "gw.example.test", NOW).unwrap();
+    let out = build(&mail, "gw.example.test", "im.example.test", NOW).unwrap();
     let lines = head_lines(&out.bytes);
     assert!(!lines.iter().any(|l| l.starts_with("Bcc:")), "{lines:?}");
     let text = String::from_utf8_lossy(&out.bytes);
@@ -121,12 +121,12 @@ fn values_from_the_im_side_never_make_header_lines() {
     // A bad name is refused outright.
     let bad = email(vec![header("X-Evil\r\nBcc", "x")], vec![text_part("x")]);
     assert!(matches!(
-        build(&bad, "gw.example.test", NOW),
+        build(&bad, "gw.example.test", "im.example.test", NOW),
         Err(MailError::HeaderName(_))
     ));
     let bad = email(vec![header("To", "not an address")], vec![text_part("x")]);
     assert!(matches!(
-        build(&bad, "gw.example.test", NOW),
+        build(&bad, "gw.example.test", "im.example.test", NOW),
         Err(MailError::Address { .. })
     ));
 }
@@ -142,7 +142,7 @@ fn host_owned_headers_are_the_hosts() {
         ],
         vec![text_part("x")],
     );
-    let out = build(&mail, "gw.example.test", NOW).unwrap();
+    let out = build(&mail, "gw.example.test", "im.example.test", NOW).unwrap();
     let lines = head_lines(&out.bytes);
     assert_eq!(
         lines
@@ -170,14 +170,14 @@ fn other_content_becomes_a_mime_part() {
             body: png.clone(),
         }],
     );
-    let out = build(&mail, "gw.example.test", NOW).unwrap();
+    let out = build(&mail, "gw.example.test", "im.example.test", NOW).unwrap();
     let text = String::from_utf8_lossy(&out.bytes).to_ascii_lowercase();
     assert!(text.contains("content-type: image/png"), "{text}");
     assert!(text.contains("content-transfer-encoding: base64"), "{text}");
     // Without a date of its own, the mail is dated now.
     let mut undated = mail.clone();
     undated.date = None;
-    let out = build(&undated, "gw.example.test", NOW).unwrap();
+    let out = build(&undated, "gw.example.test", "im.example.test", NOW).unwrap();
     let lines = head_lines(&out.bytes);
     assert!(
         lines.contains(&"Date: Sat, 28 Nov 2026 13:52:30 +0000".to_string()),

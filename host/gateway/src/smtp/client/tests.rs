@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use super::*;
 use crate::config::{Config, EMBEDDED_DEFAULT};
+use crate::listen::{ConnectionLimits, Gate};
 use crate::shutdown;
 use crate::smtp::server::{
     Capabilities, MailSink, RecipientCheck, Reply, SmtpServer, Timeouts, Transaction,
@@ -100,15 +101,23 @@ async fn the_next_mx_takes_the_mail_when_the_preferred_one_is_down() {
         },
         mailbox.clone(),
         Arc::new(Keep(mailbox.clone())),
-        10,
         None,
         Timeouts {
             command: Duration::from_secs(10),
             data: Duration::from_secs(10),
+            tls_handshake: Duration::from_secs(10),
+        },
+    );
+    let gate = Gate::new(
+        "SMTP",
+        listener,
+        ConnectionLimits {
+            total: 10,
+            per_source: 10,
         },
     );
     let (stop, stopped) = shutdown::channel();
-    let serving = tokio::spawn(server.serve(listener, stopped));
+    let serving = tokio::spawn(server.serve(gate, stopped));
 
     let mut config = Config::parse(EMBEDDED_DEFAULT, Path::new("/nonexistent")).unwrap();
     config.smtp.delivery_port = port;
@@ -166,7 +175,7 @@ async fn the_next_mx_takes_the_mail_when_the_preferred_one_is_down() {
 
     // Stopped by its shutdown argument, not aborted.
     stop.trigger();
-    serving.await.unwrap().unwrap();
+    serving.await.unwrap();
     // With no server left, every MX is unreachable: a temporary failure.
     match deliverer.deliver(&mail("carol@mail.example.test")).await {
         DeliveryOutcome::Temporary(f) => {

@@ -1,5 +1,6 @@
 //! The SMTP listener: one task per connection drives an `SmtpSession`,
-//! with RFC 5321 §4.5.3.2 timeouts and a cap on concurrent sessions.
+//! with RFC 5321 §4.5.3.2 timeouts, a TLS handshake deadline, and the
+//! session limits of its [`Gate`].
 
 use std::future::Future;
 use std::pin::Pin;
@@ -7,11 +8,11 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Semaphore;
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::{Capabilities, Output, RecipientCheck, Reply, SmtpSession, Transaction};
+use crate::listen::{Arrival, Gate, Refusal, answer_and_drop};
 use crate::shutdown::Shutdown;
 
 /// Where accepted mail goes: the e-mail → IM direction.
@@ -27,6 +28,8 @@ pub struct Timeouts {
     pub command: Duration,
     /// For the next data block inside DATA (§4.5.3.2.6).
     pub data: Duration,
+    /// For the TLS handshake after STARTTLS.
+    pub tls_handshake: Duration,
 }
 
 /// The SMTP server of the gateway.
@@ -34,7 +37,6 @@ pub struct SmtpServer {
     caps: Capabilities,
     check: Arc<dyn RecipientCheck + Send + Sync>,
     sink: Arc<dyn MailSink>,
-    sessions: Arc<Semaphore>,
     tls: Option<TlsAcceptor>,
     timeouts: Timeouts,
 }
@@ -71,12 +73,11 @@ pub fn tls_acceptor(
 
 impl SmtpServer {
     /// A server offering `caps`, checking recipients with `check`, handing
-    /// mail to `sink`, with at most `max_sessions` at once.
+    /// mail to `sink`.
     pub fn new(
         caps: Capabilities,
         check: Arc<dyn RecipientCheck + Send + Sync>,
         sink: Arc<dyn MailSink>,
-        max_sessions: usize,
         tls: Option<TlsAcceptor>,
         timeouts: Timeouts,
     ) -> Arc<Self> {
@@ -87,39 +88,43 @@ impl SmtpServer {
             },
             check,
             sink,
-            sessions: Arc::new(Semaphore::new(max_sessions)),
             tls,
             timeouts,
         })
     }
 
-    /// Accepts connections until `shutdown` or a listener failure.
-    pub async fn serve(
-        self: Arc<Self>,
-        listener: TcpListener,
-        mut shutdown: Shutdown,
-    ) -> std::io::Result<()> {
+    /// Serves the connections `gate` lets in until `shutdown`; those past
+    /// its limits get `421` and are closed at once (RFC 5321 §3.8).
+    pub async fn serve(self: Arc<Self>, mut gate: Gate, mut shutdown: Shutdown) {
         loop {
-            let (mut stream, peer) = tokio::select! {
-                accepted = listener.accept() => accepted?,
-                () = shutdown.signalled() => return Ok(()),
+            let arrival = tokio::select! {
+                arrival = gate.next() => arrival,
+                () = shutdown.signalled() => return,
             };
-            let Ok(permit) = self.sessions.clone().try_acquire_owned() else {
-                // RFC 5321 §3.8: 421 and close when too busy.
-                let bytes =
-                    Reply::new(421, "4.3.2", "Too many sessions, try again later").to_bytes();
-                tokio::spawn(async move {
-                    let _ = stream.write_all(&bytes).await;
-                });
-                continue;
-            };
-            let server = self.clone();
-            tokio::spawn(async move {
-                if let Err(e) = server.serve_connection(stream).await {
-                    tracing::debug!(%peer, "SMTP session ended: {e}");
+            match arrival {
+                Arrival::Refused { stream, why, .. } => {
+                    let reply = match why {
+                        Refusal::Total => {
+                            Reply::new(421, "4.3.2", "Too many sessions, try again later")
+                        }
+                        Refusal::PerSource | Refusal::Untrusted => Reply::new(
+                            421,
+                            "4.7.0",
+                            "Too many connections from your address, try again later",
+                        ),
+                    };
+                    answer_and_drop(stream, &reply.to_bytes());
                 }
-                drop(permit);
-            });
+                Arrival::Admitted { stream, peer, slot } => {
+                    let server = self.clone();
+                    tokio::spawn(async move {
+                        if let Err(e) = server.serve_connection(stream).await {
+                            tracing::debug!(%peer, "SMTP session ended: {e}");
+                        }
+                        drop(slot);
+                    });
+                }
+            }
         }
     }
 
@@ -132,7 +137,17 @@ impl SmtpServer {
                 let Some(acceptor) = self.tls.clone() else {
                     return Ok(());
                 };
-                let mut tls = acceptor.accept(stream).await?;
+                // A client that asked for TLS and then stays silent would
+                // hold its slot for good: the handshake has a deadline.
+                let handshake = self.timeouts.tls_handshake;
+                let mut tls = tokio::time::timeout(handshake, acceptor.accept(stream))
+                    .await
+                    .map_err(|_| {
+                        std::io::Error::new(
+                            std::io::ErrorKind::TimedOut,
+                            format!("TLS handshake not done in {} s", handshake.as_secs()),
+                        )
+                    })??;
                 // The session refuses a second STARTTLS itself.
                 self.drive(&mut session, &mut tls).await.map(drop)
             }
