@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 
 pub mod flood;
+pub mod kamailio;
 pub mod peers;
 
 use nix::sys::signal::Signal;

@@ -68,6 +68,15 @@ fn a_text_mail_has_every_header_of_s5() {
         "{lines:?}"
     );
     assert!(out.message_id.ends_with("@gw.example.test"));
+    // Our trace field comes first (RFC 5321 §4.4): a mail that comes back
+    // through a mail system counts this hop.
+    let unfolded = String::from_utf8_lossy(&out.bytes).replace("\r\n ", " ");
+    let trace = format!(
+        "Received: from im.example.test by gw.example.test with SIP id <{}>; {}\r\n",
+        out.message_id,
+        rfc5322_date(&NOW, &NOW)
+    );
+    assert!(unfolded.starts_with(&trace), "{unfolded}");
     assert!(
         lines.contains(&"From: <alice@im.example.test>".to_string()),
         "{lines:?}"
