@@ -237,6 +237,16 @@ Content-Length: 0
     /// `msrp_path` (`a=setup:passive`: the gateway connects), takes the ACK,
     /// and answers the BYE.
     pub fn start_msrp(msrp_path: &str, msrp_port: u16) -> Self {
+        Self::msrp_scenario(msrp_path, msrp_port, "")
+    }
+
+    /// The same behind a record-routing proxy: the 200 copies the
+    /// INVITE's Record-Route (RFC 3261 §12.1.1), as a UAS must.
+    pub fn start_msrp_behind_proxy(msrp_path: &str, msrp_port: u16) -> Self {
+        Self::msrp_scenario(msrp_path, msrp_port, "[last_Record-Route:]\n")
+    }
+
+    fn msrp_scenario(msrp_path: &str, msrp_port: u16, record_route: &str) -> Self {
         Self::with_scenario(&format!(
             r#"<?xml version="1.0" encoding="UTF-8" ?>
 <scenario name="uas-msrp">
@@ -248,7 +258,7 @@ SIP/2.0 200 OK
 [last_To:];tag=[pid]SIPpTag01[call_number]
 [last_Call-ID:]
 [last_CSeq:]
-Contact: <sip:im@127.0.0.1:[local_port]>
+{record_route}Contact: <sip:im@127.0.0.1:[local_port]>
 Content-Type: application/sdp
 Content-Length: [len]
 

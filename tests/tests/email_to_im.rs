@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
+use interwork_e2e::kamailio::Kamailio;
 use interwork_e2e::peers::{self, SippUas};
 use interwork_e2e::{Gateway, Ports, Scratch};
 
@@ -299,6 +300,64 @@ fn large_mails_go_as_invite_and_msrp_chunks() {
         assert!(log.contains("a=setup:active"), "{log}");
         assert!(log.contains("BYE sip:im@127.0.0.1"), "{log}");
     }
+}
+
+#[test]
+fn a_large_mail_dialog_goes_through_a_record_routing_proxy() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let msrp_port = listener.local_addr().unwrap().port();
+    let path = format!("msrp://127.0.0.1:{msrp_port}/proxied;tcp");
+    let receiver = msrp_receiver(listener);
+    let uas = SippUas::start_msrp_behind_proxy(&path, msrp_port);
+    let kamailio = Kamailio::start(&[("im.example.test", uas.port)]);
+    let w = world(kamailio.port);
+    let body = "through the proxy\n".repeat(200);
+    let body_file = w._scratch.path().join("body.txt");
+    std::fs::write(&body_file, &body).unwrap();
+    let body_arg = format!("@{}", body_file.display());
+    let (ok, transcript) = peers::swaks(
+        w.ports.smtp,
+        &[
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+            "--body",
+            &body_arg,
+        ],
+    );
+    assert!(ok, "{transcript}");
+    assert!(
+        transcript.contains("Delivered as IM (MSRP)"),
+        "{transcript}"
+    );
+    let (message, _) = receiver.join().unwrap();
+    assert!(String::from_utf8_lossy(&message).contains("through the proxy"));
+    let contact = format!("sip:im@127.0.0.1:{}", uas.port);
+    let (sipp_ok, log) = uas.finish();
+    assert!(sipp_ok, "the IM side never got its BYE:\n{log}");
+    // ACK and BYE went through the proxy, loose-routed (RFC 3261 §12.2.1.1),
+    // to the UAS's Contact; Kamailio found a route for each.
+    let relayed = kamailio.relayed();
+    for method in ["INVITE", "ACK", "BYE"] {
+        assert!(
+            relayed.iter().any(|r| r.starts_with(method)),
+            "{method} did not cross the proxy: {relayed:#?}"
+        );
+    }
+    assert!(
+        relayed
+            .iter()
+            .any(|r| r.starts_with(&format!("BYE {contact}"))),
+        "{relayed:#?}"
+    );
+    let noroute: Vec<String> = kamailio
+        .log()
+        .into_iter()
+        .filter(|l| l.contains("NOROUTE"))
+        .collect();
+    assert!(noroute.is_empty(), "{noroute:#?}");
+    assert!(log.contains("Route: <sip:127.0.0.1:"), "{log}");
 }
 
 #[test]

@@ -18,7 +18,7 @@ use interwork_proto::{dates, imdn};
 use crate::config::{Config, SipTransport};
 use crate::outcome::{About, Kind, Verdict};
 use crate::sip::SipSender;
-use crate::sip::dialog::{bye_of, invite_of};
+use crate::sip::dialog::{Dialog, bye_of, invite_of};
 
 /// RFC 3428 §8: a MESSAGE request, not its body, must fit 1300 bytes for
 /// pager mode; the patent's "content ≤ 1300 bytes" is read as this rule.
@@ -324,13 +324,17 @@ impl ImSender {
             .sip
             .send_request(&mut invite, plan.next_hop, plan.transport, self.timer_f)
             .await;
-        if let Ok(r) = &response
-            && let Err(e) = self
-                .sip
-                .send_ack(&invite, r, plan.next_hop, plan.transport)
-                .await
-        {
-            tracing::warn!("ACK not sent: {e}");
+        if let Ok(r) = &response {
+            // A 2xx ACK goes within the dialog: through the proxies that
+            // record-routed it (RFC 3261 §13.2.2.4).
+            let hop = if (200..300).contains(&r.code) {
+                Dialog::of_answer(&invite, r).first_hop(plan.next_hop)
+            } else {
+                plan.next_hop
+            };
+            if let Err(e) = self.sip.send_ack(&invite, r, hop, plan.transport).await {
+                tracing::warn!("ACK not sent: {e}");
+            }
         }
         let answer = Verdict::of_im_response(&response)?;
         let sent = self
@@ -338,12 +342,23 @@ impl ImSender {
             .await;
         // End the session whatever happened (S6: "then end the session").
         let mut bye = bye_of(&invite, answer);
-        if let Err(e) = self
+        let hop = Dialog::of_answer(&invite, answer).first_hop(plan.next_hop);
+        let call_id = invite
+            .headers
+            .get("Call-ID")
+            .unwrap_or_default()
+            .to_string();
+        match self
             .sip
-            .send_request(&mut bye, plan.next_hop, plan.transport, self.timer_f)
+            .send_request(&mut bye, hop, plan.transport, self.timer_f)
             .await
         {
-            tracing::warn!("BYE not answered: {e}");
+            Ok(r) if (200..300).contains(&r.code) => {}
+            // The far end may keep the session open: say so.
+            Ok(r) => {
+                tracing::warn!(%call_id, code = r.code, "BYE refused: {} {}", r.code, r.reason)
+            }
+            Err(e) => tracing::warn!(%call_id, "BYE not answered: {e}"),
         }
         sent.map(|()| Delivered::Large)
     }

@@ -177,9 +177,14 @@ impl Response {
     /// (not on 100, §8.2.6.2).
     pub fn to(request: &Request, code: u16, reason: &str, to_tag: &str) -> Self {
         let mut headers = Headers::default();
+        // RFC 3261 §12.1.1: a UAS copies the Record-Route of a request that
+        // makes a dialog into its answers that make it (101–299), so that
+        // the peer's ACK and BYE go through the proxies that asked to stay.
+        let makes_dialog = request.method == Method::Invite && (101..300).contains(&code);
         for (name, value) in &request.headers.0 {
             match name.as_str() {
                 "Via" | "From" | "Call-ID" | "CSeq" => headers.push(name.clone(), value.clone()),
+                "Record-Route" if makes_dialog => headers.push(name.clone(), value.clone()),
                 "To" => {
                     let has_tag =
                         super::NameAddr::parse(value).is_ok_and(|to| to.param("tag").is_some());
