@@ -32,3 +32,22 @@ pub fn normalised(message: &Message) -> Message {
         .push(("Content-Length".to_owned(), body_len.to_string()));
     message
 }
+
+/// "Accepted ⇒ re-serialises to an equivalent message": a request the
+/// gateway would serve (it parses and validates) is served the same way
+/// once written and parsed again: it validates again. A parser that let
+/// through what its own writer turns into something else (`Content-Length:
+/// +5`, a NUL, a bad URI) would answer 202 to a message the next hop reads
+/// differently.
+pub(crate) fn still_accepted(first: &Message, second: &Message, wire: &[u8]) {
+    if let (Message::Request(first), Message::Request(second)) = (first, second)
+        && first.validate().is_ok()
+    {
+        if let Err(e) = second.validate() {
+            panic!(
+                "accepted, written, and then refused: {e}\nwritten: {:?}",
+                String::from_utf8_lossy(wire)
+            );
+        }
+    }
+}

@@ -3,11 +3,12 @@
 //! Checks: no panic (parser, `Request::validate`, header accessors); and
 //! whatever parses survives `write` and a second parse. `write` normalises
 //! on purpose, so the second parse is compared with the first one put in
-//! the writer's normal form (see `normalised`), never byte for byte.
+//! the writer's normal form (see `normalised`), never byte for byte; a
+//! request that validated validates again (`still_accepted`).
 
 use interwork_proto::sip::{Limits, Message, canonical_name, parse_datagram, write};
 
-use crate::sip_common::{normalised, roomy};
+use crate::sip_common::{normalised, roomy, still_accepted};
 
 /// Exercises the read-only API a handler uses on a parsed message.
 fn poke(message: &Message) {
@@ -45,4 +46,5 @@ pub fn run(data: &[u8]) {
         "parse(write(parse(x))) differs from parse(x)\nwritten: {:?}",
         String::from_utf8_lossy(&wire)
     );
+    still_accepted(&first, &second, &wire);
 }

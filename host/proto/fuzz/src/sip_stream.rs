@@ -9,7 +9,7 @@
 
 use interwork_proto::sip::{Limits, Message, parse_stream, write};
 
-use crate::sip_common::{normalised, roomy};
+use crate::sip_common::{normalised, roomy, still_accepted};
 
 /// At most this many messages per input, to keep each run short.
 const MAX_MESSAGES: usize = 16;
@@ -31,6 +31,7 @@ fn check_round_trip(first: &Message) {
                 "parse(write(parse(x))) differs from parse(x)\nwritten: {:?}",
                 String::from_utf8_lossy(&wire)
             );
+            still_accepted(first, &second, &wire);
         }
         other => panic!(
             "written message does not parse again: {other:?}\nwritten: {:?}",
