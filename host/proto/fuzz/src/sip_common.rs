@@ -42,12 +42,11 @@ pub fn normalised(message: &Message) -> Message {
 pub(crate) fn still_accepted(first: &Message, second: &Message, wire: &[u8]) {
     if let (Message::Request(first), Message::Request(second)) = (first, second)
         && first.validate().is_ok()
+        && let Err(e) = second.validate()
     {
-        if let Err(e) = second.validate() {
-            panic!(
-                "accepted, written, and then refused: {e}\nwritten: {:?}",
-                String::from_utf8_lossy(wire)
-            );
-        }
+        panic!(
+            "accepted, written, and then refused: {e}\nwritten: {:?}",
+            String::from_utf8_lossy(wire)
+        );
     }
 }
