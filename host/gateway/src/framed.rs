@@ -53,16 +53,13 @@ impl StreamFormat for SipStream {
         Ok(sip::parse_stream(buf, &self.0)?.map(|(m, used)| (SipFrame::Message(m), used)))
     }
 
-    /// A lone CRLF between messages (a pong, or half of a ping still on
-    /// its way) is dropped once something else follows it, so that a peer
-    /// that sends only those cannot grow the buffer.
+    /// A lone CRLF between messages (a pong) is dropped once the byte after
+    /// it shows it is not the first half of a ping, so that a peer that
+    /// sends only those cannot grow the buffer.
     fn idle_prefix(&self, buf: &[u8]) -> usize {
-        if buf == b"\r\n" {
-            0
-        } else if buf.starts_with(b"\r\n") {
-            2
-        } else {
-            0
+        match buf {
+            [b'\r', b'\n', next, ..] if *next != b'\r' => 2,
+            _ => 0,
         }
     }
 }
@@ -198,6 +195,25 @@ mod tests {
             assert!(matches!(frame, Some(SipFrame::Message(_))), "{frame:?}");
             assert!(framed.buffered().len() < 1024);
         }
+    }
+
+    #[tokio::test]
+    async fn a_ping_that_arrives_a_byte_at_a_time_is_one_ping() {
+        let (mut client, server) = tokio::io::duplex(64);
+        let writer = tokio::spawn(async move {
+            use tokio::io::AsyncWriteExt;
+            for byte in b"\r\n\r\n" {
+                client.write_all(&[*byte]).await.unwrap();
+                tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            }
+            client
+        });
+        let mut framed = FramedReader::new(server, SipStream(sip::Limits::default()), 64);
+        let frame = tokio::time::timeout(std::time::Duration::from_secs(2), framed.read_frame())
+            .await
+            .expect("the ping was taken for a pong and a stray CR");
+        assert!(matches!(frame, Ok(Some(SipFrame::Ping))), "{frame:?}");
+        drop(writer.await.unwrap());
     }
 
     #[tokio::test]
