@@ -114,8 +114,7 @@ pub fn check_im(request: &Request, hostname: &str) -> Result<(), Verdict> {
         let by = marker
             .split(';')
             .skip(1)
-            .filter_map(|p| p.trim().strip_prefix("by="))
-            .next();
+            .find_map(|p| p.trim().strip_prefix("by="));
         if by.is_some_and(|by| by.eq_ignore_ascii_case(hostname)) {
             tracing::warn!(
                 marker,

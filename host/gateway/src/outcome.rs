@@ -279,8 +279,7 @@ impl Verdict {
             Kind::TooLarge => 413,
             Kind::Unsupported => 415,
             Kind::Busy | Kind::Temporary | Kind::Unreachable | Kind::Fault => 408,
-            Kind::NotFound | Kind::Refused | Kind::Failed => 403,
-            Kind::Looped | Kind::TooManyHops => 403,
+            Kind::NotFound | Kind::Refused | Kind::Failed | Kind::Looped | Kind::TooManyHops => 403,
         };
         let (sip_code, sip_phrase) = self.sip_status();
         Status::new(code, Some(&format!("{sip_code} {sip_phrase}")))

@@ -138,9 +138,8 @@ pub struct SipIn {
 
 impl SipIn {
     async fn answer(&self, request: Request) -> Response {
-        let carries_an_im = matches!(request.method, Method::Message | Method::Invite);
-        if let Err(verdict) = loops::check_im(&request, self.pager.hostname())
-            && carries_an_im
+        if matches!(request.method, Method::Message | Method::Invite)
+            && let Err(verdict) = loops::check_im(&request, self.pager.hostname())
         {
             return verdict
                 .sip_answer(self.pager.hostname())

@@ -324,25 +324,27 @@ impl ImSender {
             .sip
             .send_request(&mut invite, plan.next_hop, plan.transport, self.timer_f)
             .await;
-        if let Ok(r) = &response {
-            // A 2xx ACK goes within the dialog: through the proxies that
-            // record-routed it (RFC 3261 §13.2.2.4).
-            let hop = if (200..300).contains(&r.code) {
-                Dialog::of_answer(&invite, r).first_hop(plan.next_hop)
-            } else {
-                plan.next_hop
-            };
-            if let Err(e) = self.sip.send_ack(&invite, r, hop, plan.transport).await {
-                tracing::warn!("ACK not sent: {e}");
+        let answer = match Verdict::of_im_response(&response) {
+            Ok(answer) => answer,
+            Err(verdict) => {
+                // A failure is ACKed hop by hop, in its transaction
+                // (RFC 3261 §17.1.1.3).
+                if let Ok(r) = &response {
+                    self.ack(&invite, r, plan.next_hop, plan.transport).await;
+                }
+                return Err(verdict);
             }
-        }
-        let answer = Verdict::of_im_response(&response)?;
+        };
+        // The 2xx set up a dialog: its ACK and BYE go within it, through
+        // the proxies that record-routed it (§13.2.2.4, §12.2.1.1).
+        let dialog = Dialog::of_answer(&invite, answer);
+        let hop = dialog.first_hop(plan.next_hop);
+        self.ack(&invite, answer, hop, plan.transport).await;
         let sent = self
             .send_over_msrp(answer, &our_uri, &plan.request.body)
             .await;
         // End the session whatever happened (S6: "then end the session").
-        let mut bye = bye_of(&invite, answer);
-        let hop = Dialog::of_answer(&invite, answer).first_hop(plan.next_hop);
+        let mut bye = bye_of(&invite, answer, &dialog);
         let call_id = invite
             .headers
             .get("Call-ID")
@@ -361,6 +363,20 @@ impl ImSender {
             Err(e) => tracing::warn!(%call_id, "BYE not answered: {e}"),
         }
         sent.map(|()| Delivered::Large)
+    }
+
+    /// Sends the ACK of `response` to `hop`; ACK has no answer, so a
+    /// failure to send it is only logged.
+    async fn ack(
+        &self,
+        invite: &Request,
+        response: &Response,
+        hop: SocketAddr,
+        transport: SipTransport,
+    ) {
+        if let Err(e) = self.sip.send_ack(invite, response, hop, transport).await {
+            tracing::warn!("ACK not sent: {e}");
+        }
     }
 
     /// Sends the message over MSRP to the path of the SDP answer.

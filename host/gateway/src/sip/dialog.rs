@@ -307,9 +307,9 @@ pub fn ack_of(invite: &Request, response: &Response) -> Request {
 }
 
 /// The BYE that ends the session the 2xx `answer` to `invite` set up,
-/// within its dialog: From, To (with the answer's tag), Call-ID, the next
-/// CSeq (§12.2.1.1), addressed by the dialog's route set.
-pub fn bye_of(invite: &Request, answer: &Response) -> Request {
+/// within its `dialog`: From, To (with the answer's tag), Call-ID, the
+/// next CSeq (§12.2.1.1), addressed by the dialog's route set.
+pub fn bye_of(invite: &Request, answer: &Response, dialog: &Dialog) -> Request {
     let mut bye = Request {
         method: Method::Bye,
         uri: String::new(),
@@ -329,7 +329,7 @@ pub fn bye_of(invite: &Request, answer: &Response) -> Request {
         .and_then(|c| CSeq::parse(c).ok())
         .map_or(1, |c| c.number);
     bye.headers.push("CSeq", format!("{} BYE", invite_cseq + 1));
-    Dialog::of_answer(invite, answer).address(&mut bye);
+    dialog.address(&mut bye);
     bye
 }
 
@@ -379,7 +379,7 @@ mod tests {
                 "<sip:127.0.0.1:24070;transport=tcp;r2=on;lr;ftag=f>"
             ]
         );
-        let bye = bye_of(&invite(), &answer);
+        let bye = bye_of(&invite(), &answer, &Dialog::of_answer(&invite(), &answer));
         assert_eq!(bye.uri, "sip:alice@127.0.0.1:24082");
         assert_eq!(bye.headers.get("CSeq"), Some("2 BYE"));
         assert_eq!(bye.headers.get_all("Route").len(), 2);
@@ -394,7 +394,7 @@ mod tests {
     #[test]
     fn without_record_route_in_dialog_requests_go_to_the_contact() {
         let answer = answer(&[]);
-        let bye = bye_of(&invite(), &answer);
+        let bye = bye_of(&invite(), &answer, &Dialog::of_answer(&invite(), &answer));
         assert_eq!(bye.uri, "sip:alice@127.0.0.1:24082");
         assert!(bye.headers.get("Route").is_none());
         let default = "192.0.2.1:5070".parse().unwrap();
@@ -410,7 +410,7 @@ mod tests {
     #[test]
     fn a_strict_router_gets_the_request_uri() {
         let answer = answer(&["<sip:192.0.2.7:5060>"]);
-        let bye = bye_of(&invite(), &answer);
+        let bye = bye_of(&invite(), &answer, &Dialog::of_answer(&invite(), &answer));
         assert_eq!(bye.uri, "sip:192.0.2.7:5060");
         assert_eq!(
             bye.headers.get_all("Route"),
