@@ -169,12 +169,13 @@ fn relaying_and_unknown_users_are_refused_at_rcpt() {
     }
 }
 
+/// The MSRP receiver's thread: it returns the message and its chunk sizes.
+type MsrpReceived = std::thread::JoinHandle<(Vec<u8>, Vec<usize>)>;
+
 /// The IM side's MSRP receiver: accepts the gateway's connection, answers
 /// each SEND with 200 (written by hand from RFC 4975 §7.2), and returns the
 /// reassembled message and the chunk sizes.
-fn msrp_receiver(
-    listener: std::net::TcpListener,
-) -> std::thread::JoinHandle<(Vec<u8>, Vec<usize>)> {
+fn msrp_receiver(listener: std::net::TcpListener) -> MsrpReceived {
     use std::io::{BufRead, BufReader, Read, Write};
     std::thread::spawn(move || {
         let (stream, _) = listener.accept().expect("the gateway connects");
@@ -231,20 +232,32 @@ fn msrp_receiver(
     })
 }
 
+/// The IM side's MSRP receiver on a free loopback port: the port, the
+/// `a=path` URI of `session` on it, and the thread that returns what came.
+fn msrp_peer(session: &str) -> (u16, String, MsrpReceived) {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let path = format!("msrp://127.0.0.1:{port}/{session};tcp");
+    (port, path, msrp_receiver(listener))
+}
+
+/// swaks's `--body` argument for `body`, written to a file in the
+/// gateway's scratch directory.
+fn body_file_arg(w: &World, body: &str) -> String {
+    let file = w._scratch.path().join("body.txt");
+    std::fs::write(&file, body).unwrap();
+    format!("@{}", file.display())
+}
+
 #[test]
 fn large_mails_go_as_invite_and_msrp_chunks() {
     for size in [3000usize, 1_000_000] {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let msrp_port = listener.local_addr().unwrap().port();
-        let path = format!("msrp://127.0.0.1:{msrp_port}/imside{size};tcp");
-        let receiver = msrp_receiver(listener);
+        let (msrp_port, path, receiver) = msrp_peer(&format!("imside{size}"));
         let uas = SippUas::start_msrp(&path, msrp_port);
         let w = world(uas.port);
         let line = "0123456789 abcdefghijklmnopqrstuvwxyz 你好\n";
         let body = line.repeat(size / line.len() + 1);
-        let body_file = w._scratch.path().join("body.txt");
-        std::fs::write(&body_file, &body).unwrap();
-        let body_arg = format!("@{}", body_file.display());
+        let body_arg = body_file_arg(&w, &body);
         let (ok, transcript) = peers::swaks(
             w.ports.smtp,
             &[
@@ -304,17 +317,11 @@ fn large_mails_go_as_invite_and_msrp_chunks() {
 
 #[test]
 fn a_large_mail_dialog_goes_through_a_record_routing_proxy() {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let msrp_port = listener.local_addr().unwrap().port();
-    let path = format!("msrp://127.0.0.1:{msrp_port}/proxied;tcp");
-    let receiver = msrp_receiver(listener);
+    let (msrp_port, path, receiver) = msrp_peer("proxied");
     let uas = SippUas::start_msrp_behind_proxy(&path, msrp_port);
     let kamailio = Kamailio::start(&[("im.example.test", uas.port)]);
     let w = world(kamailio.port);
-    let body = "through the proxy\n".repeat(200);
-    let body_file = w._scratch.path().join("body.txt");
-    std::fs::write(&body_file, &body).unwrap();
-    let body_arg = format!("@{}", body_file.display());
+    let body_arg = body_file_arg(&w, &"through the proxy\n".repeat(200));
     let (ok, transcript) = peers::swaks(
         w.ports.smtp,
         &[

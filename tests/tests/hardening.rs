@@ -5,6 +5,7 @@
 use std::io::{Read, Write};
 use std::net::{Ipv4Addr, TcpStream};
 use std::path::PathBuf;
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use interwork_e2e::flood::{allow_open_files, connect_from};
@@ -37,10 +38,19 @@ fn read_line(stream: &mut TcpStream, deadline: Duration) -> Option<String> {
     (!got.is_empty()).then(|| String::from_utf8_lossy(&got).into_owned())
 }
 
-/// An SMTP greeting from 127.0.0.1, or why not.
+/// The `220` greeting of an SMTP server on `stream`, or what came instead.
+fn greeting_220(stream: &mut TcpStream) -> Result<String, String> {
+    match read_line(stream, Duration::from_secs(2)) {
+        Some(line) if line.starts_with("220 ") => Ok(line),
+        Some(line) => Err(line),
+        None => Err("no greeting".into()),
+    }
+}
+
+/// The `220` greeting to a connection from 127.0.0.1, or why not.
 fn smtp_greeting(port: u16) -> Result<String, String> {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| e.to_string())?;
-    read_line(&mut stream, Duration::from_secs(2)).ok_or_else(|| "no greeting".into())
+    greeting_220(&mut stream)
 }
 
 /// The status line of the answer to an OPTIONS over SIP TCP from
@@ -66,33 +76,36 @@ fn sip_tcp_options(port: u16, call_id: &str) -> Result<String, String> {
 
 fn start(s: &Scratch, extra: &[(&str, &str)], open_files: Option<u64>) -> (Gateway, Ports) {
     let (config, ports) = s.gateway_config(extra);
-    let command = match open_files {
-        None => s.command(&["run", "--config", config.to_str().unwrap()]),
-        Some(limit) => {
-            // Soft and hard limit both (dash's `ulimit -n`), so that the
-            // gateway's raise to the hard limit changes nothing.
-            let mut command = s.command(&[]);
-            let program = command.get_program().to_owned();
-            let mut shell = std::process::Command::new("sh");
-            shell
-                .arg("-c")
-                .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
-                .arg(program)
-                .args(["run", "--config", config.to_str().unwrap()])
-                .current_dir(s.path());
-            for (key, value) in command.get_envs() {
-                match value {
-                    Some(value) => shell.env(key, value),
-                    None => shell.env_remove(key),
-                };
-            }
-            command = shell;
-            command
-        }
-    };
+    let mut command = s.command(&["run", "--config", config.to_str().unwrap()]);
+    if let Some(limit) = open_files {
+        command = under_open_files_limit(&command, limit);
+    }
     let mut gateway = Gateway::start(command);
     gateway.wait_for("interwork ready", Duration::from_secs(60));
     (gateway, ports)
+}
+
+/// `command` run by `sh` under `ulimit -n limit`: soft and hard limit both
+/// (dash's `ulimit -n`), so that the gateway's raise to the hard limit
+/// changes nothing.
+fn under_open_files_limit(command: &Command, limit: u64) -> Command {
+    let mut shell = Command::new("sh");
+    shell
+        .arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\" \"$@\""))
+        .arg(command.get_program())
+        .args(command.get_args())
+        .stdin(std::process::Stdio::null());
+    if let Some(dir) = command.get_current_dir() {
+        shell.current_dir(dir);
+    }
+    for (key, value) in command.get_envs() {
+        match value {
+            Some(value) => shell.env(key, value),
+            None => shell.env_remove(key),
+        };
+    }
+    shell
 }
 
 /// Waits until `probe` succeeds; returns how long that took.
@@ -136,7 +149,7 @@ fn running_out_of_descriptors_does_not_end_the_listeners() {
     let sessions = held.len();
     drop(held);
     let smtp = until_ok("SMTP after EMFILE", Duration::from_secs(10), || {
-        smtp_greeting(ports.smtp).filter_220()
+        smtp_greeting(ports.smtp)
     });
     let sip = until_ok("SIP TCP after EMFILE", Duration::from_secs(10), || {
         sip_tcp_options(ports.sip, "emfile-1")
@@ -147,22 +160,6 @@ fn running_out_of_descriptors_does_not_end_the_listeners() {
          {smtp:?}, SIP TCP in {sip:?}"
     );
     assert!(gateway.stop().success(), "the gateway did not exit cleanly");
-}
-
-trait Filter220 {
-    fn filter_220(self) -> Result<String, String>;
-}
-
-impl Filter220 for Result<String, String> {
-    fn filter_220(self) -> Result<String, String> {
-        self.and_then(|line| {
-            if line.starts_with("220 ") {
-                Ok(line)
-            } else {
-                Err(line)
-            }
-        })
-    }
 }
 
 #[test]
@@ -192,7 +189,7 @@ fn a_flood_from_an_untrusted_address_holds_few_descriptors_and_leaves_service_up
         std::thread::sleep(Duration::from_millis(50));
     }
     // Service for everyone else goes on during the flood.
-    let smtp_line = smtp_greeting(ports.smtp).filter_220();
+    let smtp_line = smtp_greeting(ports.smtp);
     let sip_line = sip_tcp_options(ports.sip, "flood-1");
     // SMTP connections past the per-client limit were told why.
     let mut refused = connect_from(UNTRUSTED, ports.smtp).unwrap();
@@ -226,9 +223,7 @@ fn a_flood_from_an_untrusted_address_holds_few_descriptors_and_leaves_service_up
     // connections are gone.
     let back = until_ok("SMTP from 127.0.0.2 again", Duration::from_secs(10), || {
         let mut stream = connect_from(UNTRUSTED, ports.smtp).map_err(|e| e.to_string())?;
-        read_line(&mut stream, Duration::from_secs(2))
-            .ok_or_else(|| "no greeting".to_string())
-            .filter_220()
+        greeting_220(&mut stream)
     });
     let settled = until_ok("descriptors back", Duration::from_secs(10), || {
         let now = gateway.open_descriptors();
@@ -315,6 +310,6 @@ fn a_client_silent_after_starttls_is_cut_at_the_handshake_deadline() {
     let cut = started.elapsed();
     assert!(cut < Duration::from_secs(4), "cut after {cut:?}");
     // Their slots are free again.
-    let line = smtp_greeting(ports.smtp).filter_220();
+    let line = smtp_greeting(ports.smtp);
     assert!(line.is_ok(), "after the silent clients: {line:?}");
 }
