@@ -269,6 +269,87 @@ fn a_200_kb_msrp_message_becomes_one_mail() {
     );
 }
 
+/// RFC 3261 §13.3.1.4: the INVITE transaction ends with its 2xx, and the
+/// client stops retransmitting the INVITE at the 100 Trying, so a 2xx lost
+/// on UDP must be resent by the gateway itself until the ACK comes.
+#[test]
+fn the_200_to_invite_is_resent_over_udp_until_the_ack() {
+    let w = world(&[]);
+    let ims = Ims::new(&w);
+    let offer = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+m=message 7654 TCP/MSRP *\r\na=accept-types:text/plain\r\n\
+a=path:msrp://127.0.0.1:7654/ack9;tcp\r\na=setup:actpass\r\n";
+    let headers = "Contact: <sip:alice@127.0.0.1:5099>\r\nContent-Type: application/sdp\r\n";
+    let invite = sip(
+        "INVITE",
+        "sip:bob@mail.example.test",
+        1,
+        "ack9",
+        headers,
+        offer,
+    );
+    let start = std::time::Instant::now();
+    let first = ims.request(&invite);
+    assert!(first.starts_with("SIP/2.0 200 OK"), "{first}");
+
+    // No ACK: the same 200 comes again at T1 (0.5 s), then 2·T1 later.
+    ims.socket
+        .set_read_timeout(Some(Duration::from_millis(2_500)))
+        .unwrap();
+    let mut copies = Vec::new();
+    while copies.len() < 2 {
+        let mut buf = [0u8; 8192];
+        let (n, _) = ims
+            .socket
+            .recv_from(&mut buf)
+            .expect("the 200 OK resent without an ACK");
+        copies.push((
+            start.elapsed(),
+            String::from_utf8_lossy(&buf[..n]).into_owned(),
+        ));
+    }
+    for (at, copy) in &copies {
+        assert_eq!(
+            copy, &first,
+            "resent at {at:?}: the same 200 OK, byte for byte"
+        );
+    }
+    assert!(
+        copies[0].0 >= Duration::from_millis(400),
+        "{:?}",
+        copies[0].0
+    );
+    assert!(
+        copies[1].0 - copies[0].0 >= Duration::from_millis(800),
+        "the interval doubles: {copies:?}"
+    );
+
+    // The ACK (a new branch, as for any ACK of a 2xx) stops them: the next
+    // copy would have come at 3.5 s.
+    let ack = sip("ACK", "sip:bob@mail.example.test", 1, "ack9-ack", "", "")
+        .replace("Call-ID: large-ack9-ack@", "Call-ID: large-ack9@");
+    ims.socket.send_to(ack.as_bytes(), &ims.gateway).unwrap();
+    let quiet_until = start + Duration::from_millis(5_000);
+    while let Some(left) = quiet_until.checked_duration_since(std::time::Instant::now()) {
+        ims.socket
+            .set_read_timeout(Some(left.max(Duration::from_millis(1))))
+            .unwrap();
+        let mut buf = [0u8; 8192];
+        if let Ok((n, _)) = ims.socket.recv_from(&mut buf) {
+            panic!(
+                "after the ACK at {:?} the gateway still sent {}",
+                copies[1].0,
+                String::from_utf8_lossy(&buf[..n])
+            );
+        }
+    }
+    ims.socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let bye = ims.request(&sip("BYE", "sip:bob@mail.example.test", 2, "ack9", "", ""));
+    assert!(bye.starts_with("SIP/2.0 200 OK"), "{bye}");
+}
+
 #[test]
 fn failures_are_reported_and_oversize_is_refused() {
     let w = world(&[(

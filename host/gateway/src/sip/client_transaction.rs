@@ -12,10 +12,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
+use super::{T1, T2};
 use crate::framed::{FramedReader, SipFrame, SipStream};
-
-const T1: Duration = Duration::from_millis(500);
-const T2: Duration = Duration::from_secs(4);
 
 /// Why no final response came.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

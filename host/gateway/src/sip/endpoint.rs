@@ -15,6 +15,7 @@ use tokio::net::{TcpStream, UdpSocket};
 use tokio::sync::mpsc;
 
 use super::SipSender;
+use super::awaiting_ack::{AckKey, AckWait, AwaitingAck};
 use super::client_transaction::{self, ClientError, ClientTransactions};
 use super::dialog::ack_of;
 use super::transaction::{Begin, TransactionKey, Transactions};
@@ -41,6 +42,8 @@ pub struct SipEndpoint {
     handler: Arc<dyn RequestHandler>,
     transactions: Transactions,
     clients: ClientTransactions,
+    /// 2xx answers to INVITE over UDP, resent until their ACK.
+    awaiting_ack: AwaitingAck,
     /// The UDP socket, once serving: requests go out from it so that
     /// their responses come back to it.
     udp: OnceLock<Arc<UdpSocket>>,
@@ -68,6 +71,7 @@ impl SipEndpoint {
             handler,
             transactions: Transactions::default(),
             clients: ClientTransactions::default(),
+            awaiting_ack: AwaitingAck::default(),
             udp: OnceLock::new(),
             trusted,
             limits,
@@ -200,7 +204,9 @@ impl SipEndpoint {
                         }
                     }
                 };
-                server.process(parsed, &datagram, source, send).await;
+                server
+                    .process(parsed, &datagram, source, Carrier::Udp, send)
+                    .await;
             });
         }
     }
@@ -286,7 +292,9 @@ impl SipEndpoint {
                         let _ = tx.send(bytes).await;
                     }
                 };
-                server.process(Ok(message), &[], source, send).await;
+                server
+                    .process(Ok(message), &[], source, Carrier::Tcp, send)
+                    .await;
             });
         }
         drop(tx);
@@ -299,6 +307,7 @@ impl SipEndpoint {
         parsed: Result<Message, SipError>,
         raw: &[u8],
         source: SocketAddr,
+        carrier: Carrier,
         send: F,
     ) where
         F: Fn(Vec<u8>) -> Fut,
@@ -322,8 +331,12 @@ impl SipEndpoint {
             }
         };
         if request.method == Method::Ack {
+            // The ACK of a 2xx ends its retransmissions (§13.3.1.4); the
             // ACK of a non-2xx final response ends the INVITE server
-            // transaction; there is nothing to answer (§17.2.1).
+            // transaction (§17.2.1). Neither is answered.
+            if self.awaiting_ack.acknowledge(&request) {
+                tracing::debug!(%source, "ACK of our 2xx to INVITE");
+            }
             return;
         }
         if let Err(e) = request.validate() {
@@ -368,12 +381,41 @@ impl SipEndpoint {
         if request.method == Method::Invite {
             send(encode(Response::to(&request, 100, "Trying", ""))).await;
         }
+        let ack_key = (request.method == Method::Invite).then(|| AckKey::of(&request));
         let response = self.handler.handle(request, source).await;
+        let success = (200..300).contains(&response.code);
         let bytes = encode(response);
         self.transactions
             .complete(&key, bytes.clone(), Instant::now());
-        send(bytes).await;
+        send(bytes.clone()).await;
+        // Over TCP the transport delivers the 2xx; over UDP we resend it
+        // until the ACK (RFC 3261 §13.3.1.4).
+        if let (Some(Some(ack_key)), true, Carrier::Udp) = (ack_key, success, carrier) {
+            match self
+                .awaiting_ack
+                .resend_until_ack(ack_key, &bytes, &send)
+                .await
+            {
+                AckWait::Acknowledged { .. } => {}
+                AckWait::GaveUp { retransmissions } => tracing::warn!(
+                    %source,
+                    retransmissions,
+                    "no ACK for our 2xx to INVITE within 64*T1; the IM side may not see the session"
+                ),
+                AckWait::NotTracked => tracing::warn!(
+                    %source,
+                    "too many 2xx answers wait for their ACK; this one is sent once"
+                ),
+            }
+        }
     }
+}
+
+/// How a request came: what decides whether our 2xx to INVITE is resent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Carrier {
+    Udp,
+    Tcp,
 }
 
 /// A final answer to `request` with a fresh To tag, as bytes.

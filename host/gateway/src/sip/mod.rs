@@ -1,10 +1,12 @@
 //! The gateway as a SIP endpoint (RFC 3261) toward the IM system: UDP and
 //! TCP listeners with the trusted-peer check (`endpoint`), server and client
-//! transactions (`transaction`, `client_transaction`), the dialogs of
+//! transactions (`transaction`, `client_transaction`), the 2xx answers to
+//! INVITE resent until their ACK (`awaiting_ack`), the dialogs of
 //! large-message mode (`dialog`), and the answers it gives (`answer`).
 //! Messages themselves are parsed and written by `interwork_proto::sip`.
 
 mod answer;
+mod awaiting_ack;
 mod client_transaction;
 pub mod dialog;
 mod endpoint;
@@ -22,6 +24,11 @@ pub use transaction::{Begin, TransactionKey, Transactions};
 
 use crate::BoxFuture;
 use crate::config::SipTransport;
+
+/// RFC 3261 §17.1.1.1 T1: the round-trip estimate retransmissions start from.
+const T1: Duration = Duration::from_millis(500);
+/// RFC 3261 §17.1.2.2 T2: the longest interval between retransmissions.
+const T2: Duration = Duration::from_secs(4);
 
 /// Sending requests to the IM system: what the e-mail → IM direction needs
 /// of the SIP endpoint. [`SipEndpoint`] sends over its sockets; tests give
