@@ -367,6 +367,52 @@ fn a_large_mail_dialog_goes_through_a_record_routing_proxy() {
     assert!(log.contains("Route: <sip:127.0.0.1:"), "{log}");
 }
 
+/// Pager mode behind the IM system's record-routing proxy: the MESSAGE
+/// crosses Kamailio (which record-routes it, a Record-Route nobody needs
+/// for a MESSAGE) and its 200 comes back through it to the gateway.
+#[test]
+fn a_mail_becomes_an_im_through_a_record_routing_proxy() {
+    let uas = SippUas::start(200, "OK");
+    let kamailio = Kamailio::start(&[("im.example.test", uas.port)]);
+    let w = world(kamailio.port);
+    let uas_port = uas.port;
+    let (ok, transcript) = peers::swaks(
+        w.ports.smtp,
+        &[
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+            "--body",
+            "through the proxy, in pager mode",
+        ],
+    );
+    assert!(ok, "{transcript}");
+    assert!(
+        transcript.contains("<-  250 2.0.0 Delivered as IM"),
+        "{transcript}"
+    );
+    let (sipp_ok, log) = uas.finish();
+    assert!(sipp_ok, "{log}");
+    let request = received_request(&log);
+    assert!(
+        request.contains("through the proxy, in pager mode"),
+        "{request}"
+    );
+    assert!(
+        request.contains("Record-Route: <sip:127.0.0.1:"),
+        "{request}"
+    );
+    let relayed = kamailio.relayed();
+    assert_eq!(
+        relayed,
+        [format!(
+            "MESSAGE sip:alice@im.example.test -> sip:127.0.0.1:{uas_port}"
+        )],
+        "one MESSAGE crossed the proxy"
+    );
+}
+
 #[test]
 fn the_im_user_can_reply_to_the_mail_sender() {
     // The IM system (sipp UAS), and bob's mail system (dnsmasq MX → aiosmtpd).

@@ -6,6 +6,7 @@ use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use interwork_e2e::kamailio::Kamailio;
 use interwork_e2e::peers::{self, Peer};
 use interwork_e2e::{Gateway, Scratch};
 use mail_parser::{HeaderValue, MessageParser};
@@ -198,6 +199,53 @@ fn plain_text_message_over_udp_and_tcp_becomes_a_mail() {
         assert!(mail.date().is_some());
         assert_eq!(raw_header(raw, "Disposition-Notification-To"), None);
     }
+}
+
+/// Pager mode behind the IM system's record-routing proxy: sipp sends to
+/// Kamailio over UDP and TCP, Kamailio relays to the gateway over UDP, and
+/// the 202 and the 404 go back through it.
+#[test]
+fn a_message_through_a_record_routing_proxy_becomes_a_mail() {
+    let w = world("127.0.0.1");
+    let kamailio = Kamailio::start(&[("mail.example.test", w.sip_port)]);
+    let proxy = format!("127.0.0.1:{}", kamailio.port);
+    for (i, transport) in ["u1", "t1"].into_iter().enumerate() {
+        let scenario = message(
+            "sip:bob@mail.example.test",
+            &[],
+            "text/plain;charset=UTF-8",
+            &format!("proxied over {transport}"),
+            202,
+        );
+        let run = peers::sipp(&scenario, &proxy, transport);
+        assert!(run.success, "{}\n{}", run.output, kamailio.log().join("\n"));
+        let mails = w.mails();
+        assert_eq!(mails.len(), i + 1);
+        let mail = MessageParser::default().parse(&mails[i]).unwrap();
+        assert_eq!(
+            mail.body_text(0).as_deref().map(str::trim_end),
+            Some(format!("proxied over {transport}").as_str())
+        );
+    }
+    // A refusal crosses back too.
+    let scenario = message(
+        "sip:reject-user@mail.example.test",
+        &[],
+        "text/plain",
+        "x",
+        404,
+    );
+    let run = peers::sipp(&scenario, &proxy, "u1");
+    assert!(run.success, "{}", run.output);
+    let relayed = kamailio.relayed();
+    assert_eq!(relayed.len(), 3, "{relayed:#?}");
+    assert!(
+        relayed
+            .iter()
+            .all(|r| r.ends_with(&format!("-> sip:127.0.0.1:{}", w.sip_port))),
+        "{relayed:#?}"
+    );
+    assert_eq!(w.mails().len(), 2);
 }
 
 #[test]

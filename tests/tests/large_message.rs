@@ -413,3 +413,170 @@ fn failures_are_reported_and_oversize_is_refused() {
     assert!(response.starts_with("MSRP tidnone1 481"), "{response}");
     assert!(w.smtp.mails().is_empty());
 }
+
+/// Header values of `name` in a SIP message, in order, one per value
+/// (comma-separated Record-Route values split).
+fn header_values(message: &str, name: &str) -> Vec<String> {
+    let head = message.split("\r\n\r\n").next().unwrap_or_default();
+    head.lines()
+        .filter_map(|l| l.split_once(':'))
+        .filter(|(n, _)| n.trim().eq_ignore_ascii_case(name))
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .map(|p| p.trim().to_string())
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// An IM user agent behind a record-routing proxy (RFC 3261 §12.1.2,
+/// §12.2.1.1): requests go to the proxy; in-dialog ones carry the route set
+/// the 2xx recorded and the gateway's Contact as Request-URI.
+struct ProxiedUa {
+    socket: UdpSocket,
+    proxy: String,
+    local: String,
+    call_id: String,
+}
+
+impl ProxiedUa {
+    fn request(&self, method: &str, ruri: &str, cseq: u32, branch: &str, lines: &str, body: &str) {
+        let cseq_method = if method == "ACK" { "INVITE" } else { method };
+        let text = format!(
+            "{method} {ruri} SIP/2.0\r\n\
+Via: SIP/2.0/UDP {};rport;branch=z9hG4bK-{branch}\r\n\
+From: \"Alice\" <sip:alice@im.example.test>;tag=proxied-a\r\n\
+Call-ID: {}\r\nCSeq: {cseq} {cseq_method}\r\nMax-Forwards: 70\r\n\
+Contact: <sip:alice@{}>\r\n{lines}Content-Length: {}\r\n\r\n{body}",
+            self.local,
+            self.call_id,
+            self.local,
+            body.len()
+        );
+        self.socket.send_to(text.as_bytes(), &self.proxy).unwrap();
+    }
+
+    /// The next final response (provisional ones skipped).
+    fn final_response(&self) -> String {
+        loop {
+            let mut buf = [0u8; 8192];
+            let (n, _) = self.socket.recv_from(&mut buf).expect("a SIP response");
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            if !text.starts_with("SIP/2.0 1") {
+                return text;
+            }
+        }
+    }
+}
+
+#[test]
+fn a_large_message_dialog_goes_through_a_record_routing_proxy() {
+    let w = world(&[]);
+    let kamailio = interwork_e2e::kamailio::Kamailio::start(&[("mail.example.test", w.sip_port)]);
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    let ua = ProxiedUa {
+        local: socket.local_addr().unwrap().to_string(),
+        socket,
+        proxy: format!("127.0.0.1:{}", kamailio.port),
+        call_id: "proxied-large@127.0.0.1".to_string(),
+    };
+    let our_path = "msrp://127.0.0.1:7656/pr0xied;tcp";
+    let offer = format!(
+        "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
+m=message 7656 TCP/MSRP *\r\na=accept-types:text/plain\r\na=path:{our_path}\r\na=setup:actpass\r\n"
+    );
+    let to = "sip:bob@mail.example.test";
+    ua.request(
+        "INVITE",
+        to,
+        1,
+        "pinv",
+        &format!("To: <{to}>\r\nSubject: via the S-CSCF\r\nContent-Type: application/sdp\r\n"),
+        &offer,
+    );
+    let ok = ua.final_response();
+    assert!(ok.starts_with("SIP/2.0 200 OK"), "{ok}");
+
+    // The 200 carries the INVITE's Record-Route (§12.1.1); the UAC's route
+    // set is it reversed, the remote target the gateway's Contact.
+    let mut route_set = header_values(&ok, "Record-Route");
+    assert!(
+        route_set
+            .iter()
+            .any(|r| r.contains(&format!("127.0.0.1:{}", kamailio.port))),
+        "no Record-Route of the proxy in {ok}"
+    );
+    route_set.reverse();
+    let to_header = header_values(&ok, "To").join(",");
+    assert!(to_header.contains(";tag="), "{ok}");
+    let contact = header_values(&ok, "Contact")
+        .first()
+        .expect("a Contact in the 200")
+        .trim_start_matches('<')
+        .split('>')
+        .next()
+        .unwrap()
+        .to_string();
+    let their_path = ok
+        .lines()
+        .find_map(|l| l.strip_prefix("a=path:"))
+        .expect("the gateway's a=path")
+        .trim()
+        .to_string();
+    let in_dialog = format!("To: {to_header}\r\nRoute: {}\r\n", route_set.join(", "));
+    ua.request("ACK", &contact, 1, "pack", &in_dialog, "");
+
+    // The message over MSRP, straight to the gateway (MSRP does not cross
+    // SIP proxies), and its mail.
+    let (mut writer, mut reader) = connect(&w);
+    send_chunk(
+        &mut writer,
+        "tidprox1",
+        &their_path,
+        our_path,
+        "m-proxied-1",
+        "Success-Report: yes\r\n",
+        (1, 19, 19),
+        b"behind the S-CSCF\r\n",
+        '$',
+    );
+    let response = read_frame(&mut reader);
+    assert!(response.starts_with("MSRP tidprox1 200 OK"), "{response}");
+    // The REPORT comes once the mail was taken by the MX.
+    let report = read_frame(&mut reader);
+    assert!(report.contains("Status: 000 200"), "{report}");
+
+    ua.request("BYE", &contact, 2, "pbye", &in_dialog, "");
+    let bye = ua.final_response();
+    assert!(bye.starts_with("SIP/2.0 200 OK"), "{bye}");
+
+    let relayed = kamailio.relayed();
+    assert!(
+        relayed
+            .iter()
+            .any(|r| r.starts_with(&format!("INVITE {to}"))),
+        "{relayed:#?}"
+    );
+    for method in ["ACK", "BYE"] {
+        assert!(
+            relayed
+                .iter()
+                .any(|r| r.starts_with(&format!("{method} {contact}"))),
+            "{method} was not loose-routed to the gateway's Contact: {relayed:#?}"
+        );
+    }
+    let noroute: Vec<String> = kamailio
+        .log()
+        .into_iter()
+        .filter(|l| l.contains("NOROUTE"))
+        .collect();
+    assert!(noroute.is_empty(), "{noroute:#?}");
+    let mails = w.smtp.mails();
+    assert_eq!(mails.len(), 1);
+    let mail = MessageParser::default().parse(&mails[0]).unwrap();
+    assert_eq!(mail.subject(), Some("via the S-CSCF"));
+    assert!(mail.body_text(0).unwrap().contains("behind the S-CSCF"));
+}
