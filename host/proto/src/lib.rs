@@ -8,11 +8,15 @@
 //! * [`msrp`] — MSRP frames, chunking and reassembly (RFC 4975).
 //! * [`cpim`] — `message/cpim` (RFC 3862).
 //! * [`imdn`] — IMDN requests and notifications (RFC 5438).
+//! * [`mime`] — received mails (RFC 5322, MIME), decoded for the plugins.
+//! * [`smtp`] — the SMTP server session (RFC 5321, RFC 3207, RFC 6531).
 //! * [`dates`] — RFC 3339 and RFC 5322 date-times.
 
 pub mod cpim;
 pub mod dates;
 pub mod imdn;
+pub mod mime;
 pub mod msrp;
 pub mod sdp;
 pub mod sip;
+pub mod smtp;

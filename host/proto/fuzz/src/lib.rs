@@ -6,12 +6,14 @@
 pub mod cpim;
 pub mod dates;
 pub mod imdn_xml;
+pub mod mime;
 pub mod msrp_frame;
 pub mod msrp_reassembly;
 pub mod sdp;
 mod sip_common;
 pub mod sip_datagram;
 pub mod sip_stream;
+pub mod smtp_session;
 
 /// A fuzz target: one input in, a panic when something is wrong.
 pub type Target = fn(&[u8]);
@@ -26,4 +28,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("sdp", sdp::run),
     ("imdn_xml", imdn_xml::run),
     ("dates", dates::run),
+    ("smtp_session", smtp_session::run),
+    ("mime", mime::run),
 ];

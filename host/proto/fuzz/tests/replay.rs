@@ -11,6 +11,7 @@ fn seed_dir(target: &str) -> &str {
         "sip_datagram" | "sip_stream" => "sip",
         "msrp_frame" | "msrp_reassembly" => "msrp",
         "imdn_xml" => "imdn",
+        "smtp_session" => "smtp",
         other => other,
     }
 }
