@@ -50,7 +50,11 @@ impl ByteSet {
     pub(crate) fn overlapping(&self, first: u64, last: u64) -> impl Iterator<Item = (u64, u64)> {
         self.ranges
             .iter()
-            .filter(move |&&(a, b)| a <= last && b >= first)
+            // An empty range (an interrupted chunk that carried no byte:
+            // last = first - 1) overlaps nothing; without this test it gave
+            // (first, first - 1) and the caller's `b - first` overflowed
+            // (found by the msrp_reassembly fuzz target).
+            .filter(move |&&(a, b)| first <= last && a <= last && b >= first)
             .map(move |&(a, b)| (a.max(first), b.min(last)))
     }
 }

@@ -314,3 +314,25 @@ fn an_interrupted_chunk_may_end_before_its_declared_end() {
         Ok(complete("msg1", b"abcdef"))
     );
 }
+
+#[test]
+fn an_empty_interrupted_chunk_over_received_bytes_changes_nothing() {
+    // Found by the msrp_reassembly fuzz target
+    // (fuzz/crashes/msrp_reassembly/empty-interrupted-chunk-overlap): bytes
+    // 5-8 arrived, then a "+" chunk `8-8/8` that was cut before its byte.
+    // Its empty range was taken to overlap byte 8, and the overlap check
+    // subtracted past zero.
+    let mut r = Reassembler::new(100, 4);
+    assert_eq!(
+        r.accept(&known("msg1", 5, b"EFGH", 8, More)),
+        Ok(Progress::Incomplete { received: 4 })
+    );
+    assert_eq!(
+        r.accept(&piece("msg1", 8, b"", Some(8), Some(8), More)),
+        Ok(Progress::Incomplete { received: 4 })
+    );
+    assert_eq!(
+        r.accept(&known("msg1", 1, b"ABCD", 8, Complete)),
+        Ok(complete("msg1", b"ABCDEFGH"))
+    );
+}
