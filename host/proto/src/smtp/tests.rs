@@ -260,3 +260,39 @@ fn the_first_command_over_tls_is_answered() {
     c.cmd("STARTTLS", "220 2.0.0");
     c.cmd("EHLO x", "250-gw.example.test");
 }
+
+#[test]
+fn a_command_line_cut_into_reads_gets_the_same_reply() {
+    // Found by the smtp_session fuzz target
+    // (fuzz/crashes/smtp_session/rcpt-to-byte-by-byte): smtp-proto's
+    // incremental receiver answered 500 for these bytes one at a time.
+    let lines =
+        "RCPT TO\n\nEHLO a.example\r\nMAIL FROM:<b@x.test>\r\nRCPT TO:<a@im.example.test>\r\n";
+    let mut whole = Client::new(1_000);
+    let at_once = whole.send(lines);
+    let mut pieces = Client::new(1_000);
+    let mut byte_by_byte = String::new();
+    for c in lines.chars() {
+        byte_by_byte.push_str(&pieces.send(&c.to_string()));
+    }
+    assert!(at_once.starts_with("501 5.5.4 "), "{at_once}");
+    assert_eq!(byte_by_byte, at_once);
+    assert!(at_once.ends_with("250 2.1.5 Recipient OK\r\n"), "{at_once}");
+}
+
+#[test]
+fn a_message_of_exactly_the_limit_is_taken_wherever_the_reads_end() {
+    // Found by the smtp_session fuzz target
+    // (fuzz/crashes/smtp_session/data-at-the-limit): a read ending in
+    // "CRLF . CR" briefly holds one byte more than the message.
+    let data = format!("{}\r\n", "x".repeat(98));
+    for cut in 0..6 {
+        let mut c = Client::new(100);
+        c.send("EHLO a\r\nMAIL FROM:<b@x.test>\r\nRCPT TO:<a@im.example.test>\r\nDATA\r\n");
+        let end = format!("{data}.\r\n");
+        let (first, second) = end.split_at(end.len() - cut);
+        assert_eq!(c.send(first) + &c.send(second), "", "cut {cut}");
+        assert_eq!(c.delivered.len(), 1, "cut {cut}");
+        assert_eq!(c.delivered[0].data.len(), 100);
+    }
+}
