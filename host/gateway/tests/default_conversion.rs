@@ -202,7 +202,7 @@ fn mail_to_im_follows_s6() {
 #[test]
 fn the_im_body_is_the_readable_part() {
     let (engine, plugin) = conversion();
-    let html = b"<html><head><style>p{color:red}</style></head><body><p>Hello&nbsp;<b>Alice</b> &amp; co</p><p>line&#x21;<br>two</p><script>x()</script></body></html>";
+    let html = b"<html><head><style>p{color:red}</style></head><body><p>Hello&nbsp;<b>Alice</b> &amp; co</p><p>line&#x21;<br>two</p><p>caf&eacute; cr&egrave;me, na&iuml;ve &euro;5 &mdash; &hellip;&#9731;&lt;&gt;</p><script>x()</script></body></html>";
     let cases: Vec<(Vec<MailPart>, &str, &[u8])> = vec![
         // multipart/alternative: the text part, not the HTML one.
         (
@@ -217,7 +217,7 @@ fn the_im_body_is_the_readable_part() {
         (
             vec![part("text/html; charset=utf-8", None, html)],
             "text/plain;charset=utf-8",
-            b"Hello Alice & co\nline!\ntwo",
+            "Hello Alice & co\nline!\ntwo\ncafé crème, naïve €5 — …☃<>".as_bytes(),
         ),
         // A text attachment is not the message text.
         (

@@ -1,8 +1,9 @@
 //! HTML to readable plain text, for mails that have no text part.
 //!
 //! Not a browser: it drops markup, `<script>` and `<style>`, turns block
-//! ends and `<br>` into line breaks, and decodes the common entities. That
-//! is what a person reading an IM needs of a mail written as HTML.
+//! ends and `<br>` into line breaks, and decodes character references (every
+//! named entity of HTML5 and numeric ones, with the `html-escape` crate).
+//! That is what a person reading an IM needs of a mail written as HTML.
 
 const BLOCKS: &[&str] = &[
     "p",
@@ -68,53 +69,18 @@ fn newline(out: &mut String) {
     }
 }
 
-/// Appends text between tags: white space collapsed as HTML renders it,
-/// entities decoded.
+/// Appends text between tags: entities decoded (`caf&eacute;` → `café`),
+/// then white space collapsed as HTML renders it; a no-break space is a
+/// space in an IM.
 fn push_text(out: &mut String, text: &str) {
-    let mut rest = text;
-    while !rest.is_empty() {
-        let c = rest.chars().next().unwrap_or(' ');
+    let decoded = html_escape::decode_html_entities(text);
+    for c in decoded.chars() {
         if c.is_whitespace() {
             if !out.is_empty() && !out.ends_with([' ', '\n']) {
                 out.push(' ');
             }
-            rest = &rest[c.len_utf8()..];
-        } else if c == '&' {
-            let (decoded, used) = decode_entity(rest);
-            out.push_str(&decoded);
-            rest = &rest[used..];
         } else {
             out.push(c);
-            rest = &rest[c.len_utf8()..];
         }
-    }
-}
-
-fn decode_entity(text: &str) -> (String, usize) {
-    // ';' is ASCII, so its byte position is a char boundary.
-    let Some(end) = text.bytes().take(12).position(|b| b == b';') else {
-        return ("&".into(), 1);
-    };
-    let name = &text[1..end];
-    let named = match name {
-        "amp" => Some('&'),
-        "lt" => Some('<'),
-        "gt" => Some('>'),
-        "quot" => Some('"'),
-        "apos" => Some('\''),
-        "nbsp" => Some(' '),
-        _ => None,
-    };
-    let numeric = || {
-        let num = name.strip_prefix('#')?;
-        let code = match num.strip_prefix(['x', 'X']) {
-            Some(hex) => u32::from_str_radix(hex, 16).ok()?,
-            None => num.parse().ok()?,
-        };
-        char::from_u32(code)
-    };
-    match named.or_else(numeric) {
-        Some(c) => (c.to_string(), end + 1),
-        None => ("&".into(), 1),
     }
 }
