@@ -395,6 +395,13 @@ pub struct Postfix {
 impl Postfix {
     /// Starts an instance relaying to the gateway's SMTP port `relay_to`.
     pub fn start(relay_to: u16) -> Self {
+        Self::start_relaying(&[("im.example.test", relay_to)], "")
+    }
+
+    /// Starts an instance relaying each `(domain, port)` to
+    /// `127.0.0.1:port`, with `extra` appended to its main.cf (e.g.
+    /// `smtpd_discard_ehlo_keywords = 8bitmime`).
+    pub fn start_relaying(routes: &[(&str, u16)], extra: &str) -> Self {
         require("postfix");
         let dir = tempfile::tempdir().expect("temp dir");
         let t = dir.path();
@@ -417,14 +424,24 @@ impl Postfix {
         let main_cf = format!(
             "compatibility_level = 3.6\nqueue_directory = {t}/spool\ndata_directory = {t}/data\n\
 myhostname = mta.example.test\nmydestination =\ninet_interfaces = 127.0.0.1\ninet_protocols = ipv4\n\
-mynetworks = 127.0.0.0/8\nrelay_domains = im.example.test\n\
-transport_maps = inline:{{ im.example.test=smtp:[127.0.0.1]:{relay_to} }}\n\
+mynetworks = 127.0.0.0/8\nrelay_domains = {domains}\n\
+transport_maps = inline:{{ {transports} }}\n\
 default_transport = error:outside delivery disabled\nsmtp_dns_support_level = disabled\n\
 maillog_file = {t}/maillog\nmaillog_file_prefixes = /tmp\nminimal_backoff_time = 2s\n\
 maximal_backoff_time = 4s\nqueue_run_delay = 2s\n\
 smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination\n\
-alias_maps =\nalias_database =\nlocal_recipient_maps =\nbiff = no\n",
-            t = t.display()
+alias_maps =\nalias_database =\nlocal_recipient_maps =\nbiff = no\n{extra}\n",
+            t = t.display(),
+            domains = routes
+                .iter()
+                .map(|(d, _)| *d)
+                .collect::<Vec<_>>()
+                .join(", "),
+            transports = routes
+                .iter()
+                .map(|(d, p)| format!("{d}=smtp:[127.0.0.1]:{p}"))
+                .collect::<Vec<_>>()
+                .join(", "),
         );
         std::fs::write(t.join("etc/main.cf"), main_cf).expect("main.cf");
         let master_cf = format!(

@@ -14,6 +14,7 @@ use mail_parser::{HeaderValue, MessageParser};
 struct World {
     _dns: Peer,
     smtp: Peer,
+    postfix: Option<peers::Postfix>,
     gateway: Gateway,
     sip_port: u16,
     scratch: Scratch,
@@ -24,7 +25,15 @@ struct World {
 /// that first, the sink second; plain.example.test has an A record and no
 /// MX (implicit MX); nullmx.example.test publishes ".".
 fn world(trusted: &str) -> World {
+    world_with(trusted, None)
+}
+
+/// As [`world`]; with `postfix_main_cf`, the MX of mail.example.test is a
+/// Postfix with those main.cf lines that relays to the sink.
+fn world_with(trusted: &str, postfix_main_cf: Option<&str>) -> World {
     let smtp = peers::smtp_sink();
+    let postfix = postfix_main_cf
+        .map(|extra| peers::Postfix::start_relaying(&[("mail.example.test", smtp.port)], extra));
     let dns = peers::dnsmasq(
         &[
             ("mail.example.test", "mx.mail.example.test", 10),
@@ -43,7 +52,7 @@ fn world(trusted: &str) -> World {
         ],
     );
     let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    let smtp_port = smtp.port.to_string();
+    let smtp_port = postfix.as_ref().map_or(smtp.port, |p| p.port).to_string();
     let dns_port = dns.port.to_string();
     let (config, ports) = scratch.gateway_config(&[
         (
@@ -67,6 +76,7 @@ fn world(trusted: &str) -> World {
     World {
         _dns: dns,
         smtp,
+        postfix,
         gateway,
         sip_port,
         scratch,
@@ -183,6 +193,17 @@ fn plain_text_message_over_udp_and_tcp_becomes_a_mail() {
             raw_header(raw, "Subject")
         );
         assert_eq!(mail.body_text(0).as_deref().map(str::trim_end), Some(body));
+        // Short non-ASCII text goes as 8bit (aiosmtpd offers 8BITMIME):
+        // readable as it is, not base64.
+        assert_eq!(
+            raw_header(raw, "Content-Transfer-Encoding").as_deref(),
+            Some("8bit")
+        );
+        assert!(
+            String::from_utf8_lossy(raw).contains(body),
+            "{}",
+            String::from_utf8_lossy(raw)
+        );
         let ct = raw_header(raw, "Content-Type")
             .unwrap()
             .to_ascii_lowercase()
@@ -246,6 +267,45 @@ fn a_message_through_a_record_routing_proxy_becomes_a_mail() {
         "{relayed:#?}"
     );
     assert_eq!(w.mails().len(), 2);
+}
+
+/// An MX that does not offer 8BITMIME (Postfix with the keyword
+/// discarded) gets the 7-bit copy of the same mail (RFC 6152 §3).
+#[test]
+fn a_server_without_8bitmime_gets_the_mail_in_7_bits() {
+    let w = world_with("127.0.0.1", Some("smtpd_discard_ehlo_keywords = 8bitmime"));
+    let body = "Grüße aus Zürich, 你好";
+    let scenario = message(
+        "sip:bob@mail.example.test",
+        &[],
+        "text/plain;charset=UTF-8",
+        body,
+        202,
+    );
+    w.send(&scenario, "u1");
+    let postfix = w.postfix.as_ref().unwrap();
+    let started = std::time::Instant::now();
+    while w.mails().is_empty() && started.elapsed() < Duration::from_secs(20) {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let mails = w.mails();
+    assert_eq!(mails.len(), 1, "{}", postfix.log());
+    let raw = &mails[0];
+    let encoding = raw_header(raw, "Content-Transfer-Encoding").unwrap_or_default();
+    assert!(
+        encoding == "base64" || encoding == "quoted-printable",
+        "{encoding}"
+    );
+    let text = String::from_utf8_lossy(raw);
+    let body_start = text.find("\r\n\r\n").unwrap();
+    assert!(text[body_start..].is_ascii(), "{text}");
+    let mail = MessageParser::default().parse(raw).expect("a mail");
+    assert_eq!(mail.body_text(0).as_deref().map(str::trim_end), Some(body));
+    assert!(
+        postfix.log().contains("discarding EHLO keywords: 8BITMIME"),
+        "{}",
+        postfix.log()
+    );
 }
 
 #[test]

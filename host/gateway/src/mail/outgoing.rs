@@ -26,8 +26,13 @@ pub struct OutgoingMail {
     pub dsn_notify: DsnNotify,
     /// Without angle brackets.
     pub message_id: String,
-    /// The message, RFC 5322 with CRLF line ends.
+    /// The message, RFC 5322 with CRLF line ends. Short UTF-8 text goes
+    /// as `8bit` (RFC 6152), readable in any mail client's source view.
     pub bytes: Vec<u8>,
+    /// The same message with every part in 7 bits (quoted-printable or
+    /// base64, whichever mail-builder finds shorter), for a server that
+    /// does not offer 8BITMIME; `None` when `bytes` is 7-bit already.
+    pub seven_bit: Option<Vec<u8>>,
 }
 
 /// Why a plugin's mail cannot be written.
@@ -143,18 +148,57 @@ fn content_type(text: &str) -> ContentType<'static> {
     ct
 }
 
-fn mime_part(part: &MailPart) -> MimePart<'static> {
+/// Text up to this size goes as `8bit` when it is not ASCII: a short
+/// message stays readable, and the 7-bit copy kept for servers without
+/// 8BITMIME costs little. Longer text is encoded as mail-builder chooses.
+const EIGHT_BIT_MAX: usize = 64 * 1024;
+
+/// RFC 5322 §2.1.1: a line is at most 998 octets without its CRLF.
+const MAX_LINE: usize = 998;
+
+/// The text with CRLF line ends, when it can go as `8bit` (RFC 2045 §2.8:
+/// lines of at most 998 octets, no NUL, CR and LF only as CRLF).
+fn as_eight_bit(text: &str) -> Option<String> {
+    if text.is_ascii() || text.len() > EIGHT_BIT_MAX || text.contains('\0') {
+        return None;
+    }
+    let normalized = text.replace("\r\n", "\n").replace('\r', "\n");
+    if normalized.split('\n').any(|line| line.len() > MAX_LINE) {
+        return None;
+    }
+    Some(normalized.replace('\n', "\r\n"))
+}
+
+/// How the text parts of a mail are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transfer {
+    /// Short non-ASCII text as `8bit`.
+    EightBit,
+    /// Everything in 7 bits.
+    SevenBit,
+}
+
+fn mime_part(part: &MailPart, transfer: Transfer) -> MimePart<'static> {
     let ct = content_type(&part.content_type);
     let charset_utf8 = ct.attributes.iter().all(|(k, v)| {
         k != "charset" || v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("us-ascii")
     });
-    // Text that is UTF-8 goes as text (quoted-printable or 8bit as
-    // mail-builder sees fit); anything else as bytes (base64).
-    let body = match std::str::from_utf8(&part.body) {
-        Ok(text) if ct.is_text() && charset_utf8 => BodyPart::Text(text.to_string().into()),
-        _ => BodyPart::Binary(part.body.clone().into()),
+    // Text that is UTF-8 goes as text: 8bit when short and allowed, else
+    // 7bit / quoted-printable / base64 as mail-builder sees fit; anything
+    // else as bytes (base64).
+    let text = std::str::from_utf8(&part.body)
+        .ok()
+        .filter(|_| ct.is_text() && charset_utf8);
+    let eight_bit = text
+        .filter(|_| transfer == Transfer::EightBit)
+        .and_then(as_eight_bit);
+    let mut mime = match (eight_bit, text) {
+        (Some(eight_bit), _) => {
+            MimePart::new(ct, BodyPart::Text(eight_bit.into())).transfer_encoding("8bit")
+        }
+        (None, Some(text)) => MimePart::new(ct, BodyPart::Text(text.to_string().into())),
+        (None, None) => MimePart::new(ct, BodyPart::Binary(part.body.clone().into())),
     };
-    let mut mime = MimePart::new(ct, body);
     match (part.disposition.as_deref(), &part.filename) {
         (_, Some(name)) => mime = mime.attachment(one_line(name).into_owned()),
         (Some("inline"), None) => mime = mime.inline(),
@@ -236,24 +280,34 @@ pub fn build(
             ),
         };
     }
-    let body = match mail.body.as_slice() {
-        [] => MimePart::new(ContentType::new("text/plain"), BodyPart::Text("".into())),
-        [one] => mime_part(one),
-        many => MimePart::new(
-            ContentType::new("multipart/mixed"),
-            BodyPart::Multipart(many.iter().map(mime_part).collect()),
-        ),
+    let write = |transfer| {
+        let body = match mail.body.as_slice() {
+            [] => MimePart::new(ContentType::new("text/plain"), BodyPart::Text("".into())),
+            [one] => mime_part(one, transfer),
+            many => MimePart::new(
+                ContentType::new("multipart/mixed"),
+                BodyPart::Multipart(many.iter().map(|p| mime_part(p, transfer)).collect()),
+            ),
+        };
+        builder
+            .clone()
+            .body(body)
+            .write_to_vec()
+            .map_err(|e| MailError::Write(e.to_string()))
     };
-    let bytes = builder
-        .body(body)
-        .write_to_vec()
-        .map_err(|e| MailError::Write(e.to_string()))?;
+    let bytes = write(Transfer::EightBit)?;
+    let seven_bit = if bytes.is_ascii() {
+        None
+    } else {
+        Some(write(Transfer::SevenBit)?)
+    };
     Ok(OutgoingMail {
         envelope_from: mail.envelope_from.clone(),
         envelope_to: mail.envelope_to.clone(),
         dsn_notify: mail.dsn_notify,
         message_id,
         bytes,
+        seven_bit,
     })
 }
 

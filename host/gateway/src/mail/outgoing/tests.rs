@@ -193,3 +193,67 @@ fn other_content_becomes_a_mime_part() {
         "{lines:?}"
     );
 }
+
+/// The body of a one-part mail: its transfer encoding and its bytes.
+fn body_of(bytes: &[u8]) -> (String, String) {
+    let text = String::from_utf8(bytes.to_vec()).expect("UTF-8 mail");
+    let (head, body) = text.split_once("\r\n\r\n").unwrap();
+    let encoding = head
+        .split("\r\n")
+        .find_map(|l| l.strip_prefix("Content-Transfer-Encoding: "))
+        .unwrap_or("7bit")
+        .to_string();
+    (encoding, body.to_string())
+}
+
+#[test]
+fn short_non_ascii_text_goes_as_8bit_with_a_7bit_copy() {
+    let mail = email(
+        vec![header("From", "alice@im.example.test")],
+        vec![text_part("你好 Bob,\nlunch at noon? café")],
+    );
+    let out = build(&mail, "gw.example.test", "im.example.test", NOW).unwrap();
+    let (encoding, body) = body_of(&out.bytes);
+    assert_eq!(encoding, "8bit");
+    assert_eq!(body, "你好 Bob,\r\nlunch at noon? café");
+    // For a server without 8BITMIME: the same mail in 7 bits, decodable
+    // to the same text.
+    let seven = out.seven_bit.expect("a 7-bit copy");
+    assert!(seven.is_ascii());
+    let parsed = interwork_proto::mime::parse(&seven).unwrap();
+    assert_eq!(
+        String::from_utf8_lossy(&parsed.parts[0].body),
+        "你好 Bob,\nlunch at noon? café"
+    );
+    assert_eq!(
+        head_lines(&out.bytes).len(),
+        head_lines(&seven).len(),
+        "the same headers"
+    );
+}
+
+#[test]
+fn ascii_long_line_or_nul_text_keeps_a_7bit_encoding() {
+    // ASCII needs no encoding; a line over 998 octets, a NUL or text over
+    // 64 KiB cannot or need not go as 8bit: mail-builder's QP or base64.
+    let cases = [
+        "plain ascii".to_string(),
+        format!("é{}", "x".repeat(1000)),
+        "é\0".to_string(),
+        "é".repeat(EIGHT_BIT_MAX),
+    ];
+    for text in cases {
+        let mail = email(vec![], vec![text_part(&text)]);
+        let out = build(&mail, "gw.example.test", "im.example.test", NOW).unwrap();
+        let start: String = text.chars().take(8).collect();
+        assert!(out.bytes.is_ascii(), "{start}");
+        assert_eq!(out.seven_bit, None);
+        let (encoding, _) = body_of(&out.bytes);
+        let expected: &[&str] = if text.is_ascii() {
+            &["7bit"]
+        } else {
+            &["quoted-printable", "base64"]
+        };
+        assert!(expected.contains(&encoding.as_str()), "{start}: {encoding}");
+    }
+}

@@ -84,6 +84,7 @@ fn mail(to: &str) -> OutgoingMail {
         message_id: "x@gw.example.test".into(),
         bytes: b"From: <alice@im.example.test>\r\nTo: <b@x>\r\nSubject: hi\r\n\r\nhello\r\n"
             .to_vec(),
+        seven_bit: None,
     }
 }
 

@@ -128,7 +128,7 @@ impl Deliverer {
                 }
             };
             for ip in addresses {
-                match self.send(&host, ip, port, &envelope, &mail.bytes).await {
+                match self.send(&host, ip, port, &envelope, mail).await {
                     Attempt::Answered(outcome) => return outcome,
                     Attempt::Unreachable(why) => tried.push(why),
                     Attempt::TlsFailed(_) => unreachable!("send retries in plain text"),
@@ -150,13 +150,13 @@ impl Deliverer {
         ip: IpAddr,
         port: u16,
         envelope: &Envelope,
-        bytes: &[u8],
+        mail: &OutgoingMail,
     ) -> Attempt {
         let server = SocketAddr::new(ip, port);
-        match self.try_send(host, server, true, envelope, bytes).await {
+        match self.try_send(host, server, true, envelope, mail).await {
             Attempt::TlsFailed(why) => {
                 tracing::info!(%server, "STARTTLS failed ({why}); sending in plain text");
-                match self.try_send(host, server, false, envelope, bytes).await {
+                match self.try_send(host, server, false, envelope, mail).await {
                     Attempt::TlsFailed(why) => Attempt::Unreachable(why),
                     other => other,
                 }
@@ -199,10 +199,23 @@ impl Deliverer {
         server: SocketAddr,
         tls: bool,
         envelope: &Envelope,
-        bytes: &[u8],
+        mail: &OutgoingMail,
     ) -> Attempt {
         let transport = self.transport(host, server, tls);
-        match transport.send_raw(envelope, bytes).await {
+        let mut sent = transport.send_raw(envelope, &mail.bytes).await;
+        // lettre refuses, before MAIL FROM, to send 8-bit data to a server
+        // that does not offer 8BITMIME (RFC 6152 §3); it says so only in
+        // its error text. The 7-bit copy goes instead.
+        if let (Err(e), Some(seven_bit)) = (&sent, &mail.seven_bit)
+            && !e.is_permanent()
+            && !e.is_transient()
+            && !e.is_tls()
+            && e.to_string().contains("8BITMIME")
+        {
+            tracing::debug!(%server, "no 8BITMIME: sending the 7-bit copy");
+            sent = transport.send_raw(envelope, seven_bit).await;
+        }
+        match sent {
             Ok(reply) => Attempt::Answered(DeliveryOutcome::Delivered {
                 server: format!("{host} ({server})"),
                 reply: reply.message().collect::<Vec<_>>().join(" "),
