@@ -142,6 +142,20 @@ route[RELAY] {{
         self.log.lock().unwrap().clone()
     }
 
+    /// The `RELAY` lines once `done` holds for them, or when `timeout`
+    /// passed: Kamailio's log reaches us through a pipe and a reader
+    /// thread, so a line can lag behind the answer it relayed.
+    pub fn relayed_when(&self, done: impl Fn(&[String]) -> bool, timeout: Duration) -> Vec<String> {
+        let started = Instant::now();
+        loop {
+            let relayed = self.relayed();
+            if done(&relayed) || started.elapsed() > timeout {
+                return relayed;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The `RELAY` lines so far: `<method> <ruri> -> <destination>`.
     pub fn relayed(&self) -> Vec<String> {
         self.log()

@@ -49,6 +49,12 @@ pub struct AwaitingAck {
     waiting: Mutex<HashMap<AckKey, Arc<Notify>>>,
 }
 
+/// A 2xx whose ACK is awaited (from [`AwaitingAck::expect`]).
+pub struct Expected {
+    key: AckKey,
+    notify: Arc<Notify>,
+}
+
 /// How a wait ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum AckWait {
@@ -56,8 +62,6 @@ pub enum AckWait {
     Acknowledged { retransmissions: u32 },
     /// No ACK within [`GIVE_UP`].
     GaveUp { retransmissions: u32 },
-    /// Too many 2xx answers wait already: sent once only.
-    NotTracked,
 }
 
 impl AwaitingAck {
@@ -79,24 +83,35 @@ impl AwaitingAck {
         }
     }
 
+    /// Starts waiting for the ACK of `key`, before the 2xx goes out: an
+    /// ACK that overtakes the rest of the sending task still counts.
+    /// `None` when too many wait already.
+    pub fn expect(&self, key: AckKey) -> Option<Expected> {
+        let mut waiting = self.lock();
+        if waiting.len() >= MAX_WAITING {
+            return None;
+        }
+        let notify = waiting
+            .entry(key.clone())
+            .or_insert_with(|| Arc::new(Notify::new()))
+            .clone();
+        Some(Expected { key, notify })
+    }
+
     /// Sends `bytes` (the 2xx, already sent once) again with `send`, T1
-    /// doubling up to T2, until the ACK of `key` arrives or [`GIVE_UP`]
-    /// passes.
-    pub async fn resend_until_ack<F, Fut>(&self, key: AckKey, bytes: &[u8], send: F) -> AckWait
+    /// doubling up to T2, until the ACK `expected` waits for arrives or
+    /// [`GIVE_UP`] passes.
+    pub async fn resend_until_ack<F, Fut>(
+        &self,
+        expected: Expected,
+        bytes: &[u8],
+        send: F,
+    ) -> AckWait
     where
         F: Fn(Vec<u8>) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
-        let notify = {
-            let mut waiting = self.lock();
-            if waiting.len() >= MAX_WAITING {
-                return AckWait::NotTracked;
-            }
-            waiting
-                .entry(key.clone())
-                .or_insert_with(|| Arc::new(Notify::new()))
-                .clone()
-        };
+        let Expected { key, notify } = expected;
         let deadline = tokio::time::Instant::now() + GIVE_UP;
         let mut interval = T1;
         let mut retransmissions = 0;
@@ -164,8 +179,9 @@ mod tests {
         let sent = AtomicU32::new(0);
         let key = AckKey::of(&request("INVITE", 1)).unwrap();
         let start = tokio::time::Instant::now();
+        let expected = waiting.expect(key).unwrap();
         let outcome = waiting
-            .resend_until_ack(key, b"SIP/2.0 200 OK\r\n\r\n", |_| {
+            .resend_until_ack(expected, b"SIP/2.0 200 OK\r\n\r\n", |_| {
                 sent.fetch_add(1, Ordering::Relaxed);
                 async {}
             })
@@ -186,6 +202,7 @@ mod tests {
     async fn an_ack_stops_the_retransmissions() {
         let waiting = Arc::new(AwaitingAck::default());
         let key = AckKey::of(&request("INVITE", 7)).unwrap();
+        let expected = waiting.expect(key).unwrap();
         let acker = waiting.clone();
         tokio::spawn(async move {
             tokio::time::sleep(Duration::from_millis(2_000)).await;
@@ -196,10 +213,25 @@ mod tests {
             assert!(!acker.acknowledge(&request("ACK", 7)));
         });
         let outcome = waiting
-            .resend_until_ack(key, b"SIP/2.0 200 OK\r\n\r\n", |_| async {})
+            .resend_until_ack(expected, b"SIP/2.0 200 OK\r\n\r\n", |_| async {})
             .await;
         // Resent at 0.5 s and 1.5 s, acknowledged at 2 s.
         assert_eq!(outcome, AckWait::Acknowledged { retransmissions: 2 });
+        assert!(waiting.is_empty());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_ack_before_the_wait_begins_still_counts() {
+        let waiting = AwaitingAck::default();
+        let expected = waiting
+            .expect(AckKey::of(&request("INVITE", 3)).unwrap())
+            .unwrap();
+        // The ACK is handled between sending the 2xx and starting to wait.
+        assert!(waiting.acknowledge(&request("ACK", 3)));
+        let outcome = waiting
+            .resend_until_ack(expected, b"SIP/2.0 200 OK\r\n\r\n", |_| async {})
+            .await;
+        assert_eq!(outcome, AckWait::Acknowledged { retransmissions: 0 });
         assert!(waiting.is_empty());
     }
 }

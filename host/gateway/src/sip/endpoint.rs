@@ -381,31 +381,38 @@ impl SipEndpoint {
         if request.method == Method::Invite {
             send(encode(Response::to(&request, 100, "Trying", ""))).await;
         }
-        let ack_key = (request.method == Method::Invite).then(|| AckKey::of(&request));
+        let ack_key = (request.method == Method::Invite && carrier == Carrier::Udp)
+            .then(|| AckKey::of(&request))
+            .flatten();
         let response = self.handler.handle(request, source).await;
-        let success = (200..300).contains(&response.code);
+        // Over TCP the transport delivers the 2xx; over UDP we resend it
+        // until the ACK (RFC 3261 §13.3.1.4), waiting for it from before the
+        // first copy leaves.
+        let expected = ack_key
+            .filter(|_| (200..300).contains(&response.code))
+            .map(|ack_key| self.awaiting_ack.expect(ack_key));
         let bytes = encode(response);
         self.transactions
             .complete(&key, bytes.clone(), Instant::now());
         send(bytes.clone()).await;
-        // Over TCP the transport delivers the 2xx; over UDP we resend it
-        // until the ACK (RFC 3261 §13.3.1.4).
-        if let (Some(Some(ack_key)), true, Carrier::Udp) = (ack_key, success, carrier) {
-            match self
-                .awaiting_ack
-                .resend_until_ack(ack_key, &bytes, &send)
-                .await
-            {
-                AckWait::Acknowledged { .. } => {}
-                AckWait::GaveUp { retransmissions } => tracing::warn!(
-                    %source,
-                    retransmissions,
-                    "no ACK for our 2xx to INVITE within 64*T1; the IM side may not see the session"
-                ),
-                AckWait::NotTracked => tracing::warn!(
-                    %source,
-                    "too many 2xx answers wait for their ACK; this one is sent once"
-                ),
+        match expected {
+            None => {}
+            Some(None) => tracing::warn!(
+                %source,
+                "too many 2xx answers wait for their ACK; this one is sent once"
+            ),
+            Some(Some(expected)) => {
+                let wait = self
+                    .awaiting_ack
+                    .resend_until_ack(expected, &bytes, &send)
+                    .await;
+                if let AckWait::GaveUp { retransmissions } = wait {
+                    tracing::warn!(
+                        %source,
+                        retransmissions,
+                        "no ACK for our 2xx to INVITE within 64*T1; the IM side may not see the session"
+                    );
+                }
             }
         }
     }
