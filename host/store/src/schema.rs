@@ -1,0 +1,56 @@
+//! Versioned schema migrations, run when a store is opened. The version is
+//! SQLite's `user_version`; each step runs in the opening transaction, so a
+//! store is at one version or the next, never between.
+
+use rusqlite::Connection;
+
+use crate::StoreError;
+
+/// The migrations, in order: `MIGRATIONS[n]` takes a store from version
+/// `n` to `n + 1`. Never edit a step that shipped; add one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the queue. Recipients one per line (addresses and URIs have no
+    // line breaks; enqueue refuses one that does). Times in Unix ms.
+    "CREATE TABLE queue (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        direction TEXT NOT NULL,
+        sender TEXT NOT NULL,
+        recipients TEXT NOT NULL,
+        message_id TEXT NOT NULL,
+        imdn_message_id TEXT,
+        content BLOB NOT NULL,
+        state TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL,
+        next_attempt_at INTEGER NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        last_error TEXT,
+        lease_owner TEXT,
+        lease_until INTEGER
+    );
+    CREATE INDEX queue_due ON queue (state, next_attempt_at);
+    CREATE INDEX queue_message_id ON queue (message_id);
+    CREATE INDEX queue_imdn_message_id ON queue (imdn_message_id);",
+];
+
+/// The newest schema version this build knows.
+pub const CURRENT: i64 = MIGRATIONS.len() as i64;
+
+/// Brings the store to [`CURRENT`]; refuses a store from a newer build.
+/// Returns the version it found.
+pub fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
+    let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if found > CURRENT {
+        return Err(StoreError::NewerSchema {
+            found,
+            known: CURRENT,
+        });
+    }
+    for (index, step) in MIGRATIONS.iter().enumerate().skip(found.max(0) as usize) {
+        tx.execute_batch(step)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+    }
+    tx.commit()?;
+    Ok(found)
+}

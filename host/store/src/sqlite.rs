@@ -1,0 +1,369 @@
+//! The embedded backend: one SQLite file in WAL mode with
+//! `synchronous = FULL`, so a commit is on disk when it returns.
+//!
+//! One writer thread owns the connection. Callers send it jobs; it takes
+//! every job waiting when it is free (up to [`MAX_BATCH`]), runs each in a
+//! savepoint of one transaction, commits once, and only then answers each
+//! caller: many messages, one fsync (group commit), and no caller hears
+//! "stored" before the commit that stored it.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use rusqlite::{Connection, OptionalExtension, Row, params};
+use tokio::sync::oneshot;
+
+use crate::{
+    Attempt, Claimed, Direction, Entry, Millis, NewMessage, QueueId, State, Store, StoreError,
+    StoreFuture, schema,
+};
+
+/// Jobs committed together at most.
+const MAX_BATCH: usize = 512;
+
+/// What a job leaves to do once the batch's commit is known.
+type Reply = Box<dyn FnOnce(Result<(), StoreError>) + Send>;
+
+/// A job: runs on the connection inside the batch's transaction (or is
+/// told the transaction could not begin) and returns its reply.
+type Job = Box<dyn FnOnce(Result<&Connection, StoreError>) -> Reply + Send>;
+
+/// The SQLite store. Cloning shares the writer.
+#[derive(Clone)]
+pub struct SqliteStore {
+    jobs: mpsc::Sender<Job>,
+    commits: Arc<AtomicU64>,
+}
+
+impl SqliteStore {
+    /// Opens (creating it if needed) the store at `path` and brings its
+    /// schema to this build's version; returns the store and the schema
+    /// version it found (0 for a new file).
+    pub fn open(path: &Path) -> Result<(Self, i64), StoreError> {
+        let mut conn = Connection::open(path)?;
+        conn.busy_timeout(Duration::from_secs(5))?;
+        let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Database(format!(
+                "{} cannot use WAL (journal mode {mode})",
+                path.display()
+            )));
+        }
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        let found = schema::migrate(&mut conn)?;
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let commits = Arc::new(AtomicU64::new(0));
+        let counter = commits.clone();
+        std::thread::Builder::new()
+            .name("interwork-store".into())
+            .spawn(move || writer(conn, inbox, counter))
+            .map_err(|e| StoreError::Database(format!("cannot start the store writer: {e}")))?;
+        Ok((Self { jobs, commits }, found))
+    }
+
+    /// Transactions committed so far (each one fsync of the WAL): with
+    /// the messages stored, the fsyncs per message.
+    pub fn commits(&self) -> u64 {
+        self.commits.load(Ordering::Relaxed)
+    }
+
+    /// Runs `work` in the next batch; resolves after its commit.
+    fn call<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
+    ) -> StoreFuture<'_, T> {
+        let (answer, answered) = oneshot::channel();
+        let job: Job = Box::new(move |conn| {
+            let result = conn.and_then(|conn| in_savepoint(conn, work));
+            Box::new(move |commit: Result<(), StoreError>| {
+                let _ = answer.send(commit.and(result));
+            })
+        });
+        let sent = self.jobs.send(job).is_ok();
+        Box::pin(async move {
+            if !sent {
+                return Err(StoreError::Closed);
+            }
+            answered.await.map_err(|_| StoreError::Closed)?
+        })
+    }
+}
+
+/// One job's changes, undone alone if the job fails (the rest of the batch
+/// still commits).
+fn in_savepoint<T>(
+    conn: &Connection,
+    work: impl FnOnce(&Connection) -> Result<T, StoreError>,
+) -> Result<T, StoreError> {
+    conn.execute_batch("SAVEPOINT job")?;
+    match work(conn) {
+        Ok(value) => {
+            conn.execute_batch("RELEASE job")?;
+            Ok(value)
+        }
+        Err(e) => {
+            conn.execute_batch("ROLLBACK TO job; RELEASE job")?;
+            Err(e)
+        }
+    }
+}
+
+fn writer(conn: Connection, inbox: mpsc::Receiver<Job>, commits: Arc<AtomicU64>) {
+    while let Ok(first) = inbox.recv() {
+        let mut batch = vec![first];
+        while batch.len() < MAX_BATCH {
+            match inbox.try_recv() {
+                Ok(job) => batch.push(job),
+                Err(_) => break,
+            }
+        }
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            let failed = || StoreError::Database(format!("cannot begin a transaction: {e}"));
+            for job in batch {
+                job(Err(failed()))(Err(failed()));
+            }
+            continue;
+        }
+        let replies: Vec<Reply> = batch.into_iter().map(|job| job(Ok(&conn))).collect();
+        let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
+        if committed.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        } else {
+            commits.fetch_add(1, Ordering::Relaxed);
+        }
+        for reply in replies {
+            let outcome = match &committed {
+                Ok(()) => Ok(()),
+                Err(e) => Err(StoreError::Database(format!("commit failed: {e}"))),
+            };
+            reply(outcome);
+        }
+    }
+}
+
+const ENTRY_COLUMNS: &str = "id, direction, sender, recipients, message_id, imdn_message_id, \
+     state, created_at, expires_at, next_attempt_at, attempts, last_error, length(content)";
+
+fn entry(row: &Row<'_>) -> rusqlite::Result<Result<Entry, StoreError>> {
+    let direction: String = row.get(1)?;
+    let state: String = row.get(6)?;
+    let recipients: String = row.get(3)?;
+    let attempts: i64 = row.get(10)?;
+    let size: i64 = row.get(12)?;
+    let build = || -> Result<Entry, StoreError> {
+        Ok(Entry {
+            id: row.get(0)?,
+            direction: Direction::parse(&direction)?,
+            sender: row.get(2)?,
+            recipients: recipients.lines().map(str::to_string).collect(),
+            message_id: row.get(4)?,
+            imdn_message_id: row.get(5)?,
+            state: State::parse(&state)?,
+            created_at: row.get(7)?,
+            expires_at: row.get(8)?,
+            next_attempt_at: row.get(9)?,
+            attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
+            last_error: row.get(11)?,
+            size: u64::try_from(size).unwrap_or(0),
+        })
+    };
+    Ok(build())
+}
+
+fn lease_end(now: Millis, lease: Duration) -> Millis {
+    now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
+}
+
+fn changed(id: QueueId, rows: usize) -> Result<(), StoreError> {
+    if rows == 0 {
+        Err(StoreError::NotFound(id))
+    } else {
+        Ok(())
+    }
+}
+
+impl Store for SqliteStore {
+    fn enqueue(
+        &self,
+        message: NewMessage,
+        now: Millis,
+        expires_at: Millis,
+    ) -> StoreFuture<'_, QueueId> {
+        self.call(move |conn| {
+            if message.recipients.is_empty()
+                || message
+                    .recipients
+                    .iter()
+                    .any(|r| r.is_empty() || r.contains(['\r', '\n']))
+            {
+                return Err(StoreError::Database(
+                    "a message needs recipients without line breaks".into(),
+                ));
+            }
+            conn.prepare_cached(
+                "INSERT INTO queue (direction, sender, recipients, message_id, imdn_message_id,
+                     content, state, created_at, expires_at, next_attempt_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?7)",
+            )?
+            .execute(params![
+                message.direction.as_str(),
+                message.sender,
+                message.recipients.join("\n"),
+                message.message_id,
+                message.imdn_message_id,
+                message.content,
+                now,
+                expires_at,
+            ])?;
+            Ok(conn.last_insert_rowid())
+        })
+    }
+
+    fn claim_due(
+        &self,
+        owner: &str,
+        now: Millis,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<Claimed>> {
+        let owner = owner.to_string();
+        self.call(move |conn| {
+            // Past its lifetime and not being attempted: expired, for the
+            // notifications to report.
+            conn.prepare_cached(
+                "UPDATE queue SET state = 'expired', lease_owner = NULL, lease_until = NULL,
+                     last_error = coalesce(last_error, 'expired in the queue')
+                 WHERE state = 'queued' AND expires_at <= ?1
+                     AND (lease_until IS NULL OR lease_until <= ?1)",
+            )?
+            .execute(params![now])?;
+            let ids: Vec<QueueId> = conn
+                .prepare_cached(
+                    "SELECT id FROM queue
+                     WHERE state = 'queued' AND next_attempt_at <= ?1
+                         AND (lease_until IS NULL OR lease_until <= ?1)
+                     ORDER BY next_attempt_at, id LIMIT ?2",
+                )?
+                .query_map(params![now, limit as i64], |row| row.get(0))?
+                .collect::<Result<_, _>>()?;
+            let mut claimed = Vec::with_capacity(ids.len());
+            for id in ids {
+                conn.prepare_cached(
+                    "UPDATE queue SET lease_owner = ?2, lease_until = ?3, attempts = attempts + 1
+                     WHERE id = ?1",
+                )?
+                .execute(params![id, owner, lease_end(now, lease)])?;
+                let (entry, content) = conn
+                    .prepare_cached(&format!(
+                        "SELECT {ENTRY_COLUMNS}, content FROM queue WHERE id = ?1"
+                    ))?
+                    .query_row(params![id], |row| {
+                        Ok((entry(row)?, row.get::<_, Vec<u8>>(13)?))
+                    })?;
+                claimed.push(Claimed {
+                    entry: entry?,
+                    content,
+                });
+            }
+            Ok(claimed)
+        })
+    }
+
+    fn report(
+        &self,
+        id: QueueId,
+        owner: &str,
+        attempt: Attempt,
+        _now: Millis,
+    ) -> StoreFuture<'_, ()> {
+        let owner = owner.to_string();
+        self.call(move |conn| {
+            let expires_at: Option<Millis> = conn
+                .prepare_cached(
+                    "SELECT expires_at FROM queue
+                     WHERE id = ?1 AND state = 'queued' AND lease_owner = ?2",
+                )?
+                .query_row(params![id, owner], |row| row.get(0))
+                .optional()?;
+            let Some(expires_at) = expires_at else {
+                return Err(StoreError::NotFound(id));
+            };
+            let (state, next, error) = match attempt {
+                Attempt::Delivered => (State::Delivered, None, None),
+                Attempt::Failed { error } => (State::Failed, None, Some(error)),
+                Attempt::Deferred { retry_at, error } if retry_at >= expires_at => {
+                    (State::Expired, None, Some(error))
+                }
+                Attempt::Deferred { retry_at, error } => {
+                    (State::Queued, Some(retry_at), Some(error))
+                }
+            };
+            let rows = conn
+                .prepare_cached(
+                    "UPDATE queue SET state = ?2, next_attempt_at = coalesce(?3, next_attempt_at),
+                         last_error = ?4, lease_owner = NULL, lease_until = NULL
+                     WHERE id = ?1",
+                )?
+                .execute(params![id, state.as_str(), next, error])?;
+            changed(id, rows)
+        })
+    }
+
+    fn list(&self, states: &[State]) -> StoreFuture<'_, Vec<Entry>> {
+        let states: Vec<&'static str> = states.iter().map(|s| s.as_str()).collect();
+        self.call(move |conn| {
+            let mut statement = conn.prepare(&format!(
+                "SELECT {ENTRY_COLUMNS} FROM queue ORDER BY created_at, id"
+            ))?;
+            let rows = statement.query_map([], entry)?;
+            let mut entries = Vec::new();
+            for row in rows {
+                let entry = row??;
+                if states.is_empty() || states.contains(&entry.state.as_str()) {
+                    entries.push(entry);
+                }
+            }
+            Ok(entries)
+        })
+    }
+
+    fn set_hold(&self, id: QueueId, hold: bool, now: Millis) -> StoreFuture<'_, ()> {
+        self.call(move |conn| {
+            let rows = if hold {
+                conn.execute(
+                    "UPDATE queue SET state = 'held', lease_owner = NULL, lease_until = NULL
+                     WHERE id = ?1 AND state = 'queued'",
+                    params![id],
+                )?
+            } else {
+                conn.execute(
+                    "UPDATE queue SET state = 'queued', next_attempt_at = ?2
+                     WHERE id = ?1 AND state = 'held'",
+                    params![id, now],
+                )?
+            };
+            changed(id, rows)
+        })
+    }
+
+    fn flush(&self, id: Option<QueueId>, now: Millis) -> StoreFuture<'_, u64> {
+        self.call(move |conn| {
+            let rows = conn.execute(
+                "UPDATE queue SET next_attempt_at = ?1
+                 WHERE state = 'queued' AND next_attempt_at > ?1 AND (?2 IS NULL OR id = ?2)",
+                params![now, id],
+            )?;
+            Ok(rows as u64)
+        })
+    }
+
+    fn delete(&self, id: QueueId) -> StoreFuture<'_, ()> {
+        self.call(move |conn| {
+            let rows = conn.execute("DELETE FROM queue WHERE id = ?1", params![id])?;
+            changed(id, rows)
+        })
+    }
+}
