@@ -156,6 +156,15 @@ route[RELAY] {{
         }
     }
 
+    /// The `NOROUTE` lines so far: in-dialog requests the proxy could not
+    /// route (no `Route` it recognised), answered 404.
+    pub fn noroute(&self) -> Vec<String> {
+        self.log()
+            .into_iter()
+            .filter(|l| l.contains("NOROUTE"))
+            .collect()
+    }
+
     /// The `RELAY` lines so far: `<method> <ruri> -> <destination>`.
     pub fn relayed(&self) -> Vec<String> {
         self.log()

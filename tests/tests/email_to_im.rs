@@ -365,11 +365,7 @@ fn a_large_mail_dialog_goes_through_a_record_routing_proxy() {
             .any(|r| r.starts_with(&format!("BYE {contact}"))),
         "{relayed:#?}"
     );
-    let noroute: Vec<String> = kamailio
-        .log()
-        .into_iter()
-        .filter(|l| l.contains("NOROUTE"))
-        .collect();
+    let noroute = kamailio.noroute();
     assert!(noroute.is_empty(), "{noroute:#?}");
     assert!(log.contains("Route: <sip:127.0.0.1:"), "{log}");
 }
