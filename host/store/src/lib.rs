@@ -30,6 +30,12 @@ pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>>
 /// so tests control it.
 pub type Millis = i64;
 
+/// `wait` after `now`, saturating: lifetimes and leases come from
+/// configuration and must not wrap.
+pub fn after(now: Millis, wait: Duration) -> Millis {
+    now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+}
+
 /// The id of a queued message, unique in its store.
 pub type QueueId = i64;
 
@@ -234,13 +240,12 @@ impl Backoff {
         let doubled = self
             .minimum
             .saturating_mul(1u32 << attempts.saturating_sub(1).min(20));
-        let wait = doubled.min(self.maximum);
-        now.saturating_add(i64::try_from(wait.as_millis()).unwrap_or(i64::MAX))
+        after(now, doubled.min(self.maximum))
     }
 
     /// When a message accepted at `now` expires.
     pub fn expiry(&self, now: Millis) -> Millis {
-        now.saturating_add(i64::try_from(self.lifetime.as_millis()).unwrap_or(i64::MAX))
+        after(now, self.lifetime)
     }
 }
 

@@ -18,7 +18,7 @@ use tokio::sync::oneshot;
 
 use crate::{
     Attempt, Claimed, Direction, Entry, Millis, NewMessage, QueueId, State, Store, StoreError,
-    StoreFuture, schema,
+    StoreFuture, after, schema,
 };
 
 /// Jobs committed together at most.
@@ -173,10 +173,6 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<Result<Entry, StoreError>> {
     Ok(build())
 }
 
-fn lease_end(now: Millis, lease: Duration) -> Millis {
-    now.saturating_add(i64::try_from(lease.as_millis()).unwrap_or(i64::MAX))
-}
-
 fn changed(id: QueueId, rows: usize) -> Result<(), StoreError> {
     if rows == 0 {
         Err(StoreError::NotFound(id))
@@ -255,7 +251,7 @@ impl Store for SqliteStore {
                     "UPDATE queue SET lease_owner = ?2, lease_until = ?3, attempts = attempts + 1
                      WHERE id = ?1",
                 )?
-                .execute(params![id, owner, lease_end(now, lease)])?;
+                .execute(params![id, owner, after(now, lease)])?;
                 let (entry, content) = conn
                     .prepare_cached(&format!(
                         "SELECT {ENTRY_COLUMNS}, content FROM queue WHERE id = ?1"
@@ -315,16 +311,20 @@ impl Store for SqliteStore {
     fn list(&self, states: &[State]) -> StoreFuture<'_, Vec<Entry>> {
         let states: Vec<&'static str> = states.iter().map(|s| s.as_str()).collect();
         self.call(move |conn| {
+            // The states are filtered by the database: delivered messages
+            // kept for correlation outnumber the queued ones.
+            let filter = if states.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE state IN ({})", vec!["?"; states.len()].join(", "))
+            };
             let mut statement = conn.prepare(&format!(
-                "SELECT {ENTRY_COLUMNS} FROM queue ORDER BY created_at, id"
+                "SELECT {ENTRY_COLUMNS} FROM queue {filter} ORDER BY created_at, id"
             ))?;
-            let rows = statement.query_map([], entry)?;
+            let rows = statement.query_map(rusqlite::params_from_iter(&states), entry)?;
             let mut entries = Vec::new();
             for row in rows {
-                let entry = row??;
-                if states.is_empty() || states.contains(&entry.state.as_str()) {
-                    entries.push(entry);
-                }
+                entries.push(row??);
             }
             Ok(entries)
         })
