@@ -205,7 +205,7 @@ impl SipEndpoint {
                     }
                 };
                 server
-                    .process(parsed, &datagram, source, Carrier::Udp, send)
+                    .process(parsed, &datagram, source, SipTransport::Udp, send)
                     .await;
             });
         }
@@ -293,7 +293,7 @@ impl SipEndpoint {
                     }
                 };
                 server
-                    .process(Ok(message), &[], source, Carrier::Tcp, send)
+                    .process(Ok(message), &[], source, SipTransport::Tcp, send)
                     .await;
             });
         }
@@ -307,7 +307,8 @@ impl SipEndpoint {
         parsed: Result<Message, SipError>,
         raw: &[u8],
         source: SocketAddr,
-        carrier: Carrier,
+        // How the request came: over UDP our 2xx to INVITE is resent.
+        carrier: SipTransport,
         send: F,
     ) where
         F: Fn(Vec<u8>) -> Fut,
@@ -381,7 +382,7 @@ impl SipEndpoint {
         if request.method == Method::Invite {
             send(encode(Response::to(&request, 100, "Trying", ""))).await;
         }
-        let ack_key = (request.method == Method::Invite && carrier == Carrier::Udp)
+        let ack_key = (request.method == Method::Invite && carrier == SipTransport::Udp)
             .then(|| AckKey::of(&request))
             .flatten();
         let response = self.handler.handle(request, source).await;
@@ -416,13 +417,6 @@ impl SipEndpoint {
             }
         }
     }
-}
-
-/// How a request came: what decides whether our 2xx to INVITE is resent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Carrier {
-    Udp,
-    Tcp,
 }
 
 /// A final answer to `request` with a fresh To tag, as bytes.
