@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use interwork_store::{Direction, NewMessage, SqliteStore, Store};
+use interwork_store::{Direction, NewMessage, Schedule, SqliteStore, Store};
 
 fn message(n: u64) -> NewMessage {
     NewMessage {
@@ -17,6 +17,17 @@ fn message(n: u64) -> NewMessage {
         imdn_message_id: Some(format!("imdn-{n}")),
         // About the size of a short IM made into a mail.
         content: vec![b'x'; 1024],
+        alternate: None,
+        dsn_notify: None,
+        correlation: None,
+    }
+}
+
+fn schedule() -> Schedule {
+    Schedule {
+        now: 0,
+        expires_at: i64::MAX,
+        lease: None,
     }
 }
 
@@ -34,7 +45,7 @@ fn enqueue(c: &mut Criterion) {
         b.iter(|| {
             n += 1;
             runtime
-                .block_on(store.enqueue(message(n), 0, i64::MAX))
+                .block_on(store.enqueue(message(n), schedule()))
                 .expect("enqueued")
         })
     });
@@ -44,7 +55,7 @@ fn enqueue(c: &mut Criterion) {
             let pending: Vec<_> = (0..64)
                 .map(|_| {
                     n += 1;
-                    store.enqueue(message(n), 0, i64::MAX)
+                    store.enqueue(message(n), schedule())
                 })
                 .collect();
             runtime.block_on(async {

@@ -12,6 +12,9 @@
 //! dies mid-delivery loses its lease when it expires and the message is
 //! due again, for itself after a restart or for another node.
 //!
+//! Beside the queue it keeps correlation records ([`Correlation`]): which
+//! IM became which mail and back, by every id either side may quote later.
+//!
 //! * [`sqlite`] — the embedded backend, one file.
 
 use std::future::Future;
@@ -101,8 +104,6 @@ pub enum State {
     Queued,
     /// Kept, not attempted, until released (`queue hold`).
     Held,
-    /// Delivered; kept for correlation until purged.
-    Delivered,
     /// Refused for good by the far side.
     Failed,
     /// Its lifetime ran out before delivery.
@@ -114,7 +115,6 @@ impl State {
         match self {
             Self::Queued => "queued",
             Self::Held => "held",
-            Self::Delivered => "delivered",
             Self::Failed => "failed",
             Self::Expired => "expired",
         }
@@ -124,7 +124,6 @@ impl State {
         Ok(match text {
             "queued" => Self::Queued,
             "held" => Self::Held,
-            "delivered" => Self::Delivered,
             "failed" => Self::Failed,
             "expired" => Self::Expired,
             other => return Err(StoreError::Database(format!("unknown state {other:?}"))),
@@ -147,6 +146,38 @@ pub struct NewMessage {
     pub imdn_message_id: Option<String>,
     /// What is delivered: the RFC 5322 message, or the IM request.
     pub content: Vec<u8>,
+    /// The same content in another form the deliverer may need instead:
+    /// the 7-bit copy of an 8-bit mail, for a server without 8BITMIME.
+    pub alternate: Option<Vec<u8>>,
+    /// The delivery status notifications asked for, as RFC 3461 `NOTIFY=`
+    /// values (`SUCCESS,FAILURE`); `None` when none were.
+    pub dsn_notify: Option<String>,
+    /// What ties this message to the other side's, written in the same
+    /// commit as the message.
+    pub correlation: Option<Correlation>,
+}
+
+/// When a new message is due, when it gives up, and whether its first
+/// attempt is already under way.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// Now: the message is accepted and due at once.
+    pub now: Millis,
+    /// When it stops being retried.
+    pub expires_at: Millis,
+    /// Claimed in the same commit by the node that accepted it, which
+    /// attempts it at once while the sender waits for the answer; `None`
+    /// leaves it to the next [`Store::claim_due`].
+    pub lease: Option<Lease>,
+}
+
+/// A claim on a message: who attempts it, and until when nobody else may.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The claiming node (its name and process).
+    pub owner: String,
+    /// When the claim runs out.
+    pub until: Millis,
 }
 
 /// A message as the queue holds it (without its content).
@@ -164,6 +195,8 @@ pub struct Entry {
     pub message_id: String,
     /// The IM's imdn.Message-ID.
     pub imdn_message_id: Option<String>,
+    /// The DSN asked for (RFC 3461 `NOTIFY=` values).
+    pub dsn_notify: Option<String>,
     /// Where it stands.
     pub state: State,
     /// When it was accepted.
@@ -176,6 +209,8 @@ pub struct Entry {
     pub attempts: u32,
     /// The last attempt's error.
     pub last_error: Option<String>,
+    /// Who is attempting it now, while the lease runs.
+    pub lease: Option<Lease>,
     /// Size of its content in bytes.
     pub size: u64,
 }
@@ -188,12 +223,14 @@ pub struct Claimed {
     pub entry: Entry,
     /// What to deliver.
     pub content: Vec<u8>,
+    /// The other form of it ([`NewMessage::alternate`]).
+    pub alternate: Option<Vec<u8>>,
 }
 
 /// How an attempt ended, reported by the claimer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Attempt {
-    /// Delivered.
+    /// Delivered: the message leaves the queue (its correlation stays).
     Delivered,
     /// Not now (4xx, timeout, no route yet): due again at `retry_at`, unless
     /// that is past the message's lifetime, when it expires.
@@ -203,11 +240,85 @@ pub enum Attempt {
         /// Why it failed this time.
         error: String,
     },
-    /// Refused for good (5xx).
+    /// Refused for good (5xx) after the sender was told it was accepted:
+    /// kept as failed, for the notifications to report.
     Failed {
         /// The far side's answer.
         error: String,
     },
+    /// Refused for good while the sender still waited for the answer: the
+    /// sender hears the refusal itself, so the message and its
+    /// correlation are forgotten, as if never accepted.
+    Rejected,
+}
+
+/// What ties a message on one side to its counterpart on the other
+/// (issue 9 §4): the ids each side knows it by and who sent it to whom,
+/// so that a notification (IMDN, DSN, MDN) or a reply on either side can
+/// be matched to the original. Any id may be missing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correlation {
+    /// Which way the message went.
+    pub direction: Direction,
+    /// `imdn.Message-ID` of the IM (RFC 5438 §6.3).
+    pub imdn_message_id: Option<String>,
+    /// `Message-ID` of the mail, without brackets.
+    pub message_id: Option<String>,
+    /// The DSN envelope id (RFC 3461 §4.4 `ENVID`).
+    pub envid: Option<String>,
+    /// CPM `Conversation-ID`.
+    pub conversation_id: Option<String>,
+    /// CPM `Contribution-ID`.
+    pub contribution_id: Option<String>,
+    /// The IM side's sender URI.
+    pub im_sender: String,
+    /// The IM side's recipient URI.
+    pub im_recipient: String,
+    /// The mail side's sender address.
+    pub mail_from: String,
+    /// The mail side's recipient address.
+    pub mail_to: String,
+    /// When the record may be forgotten (default 30 days on).
+    pub expires_at: Millis,
+}
+
+/// A correlation record as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Correlated {
+    /// The ids and parties.
+    pub record: Correlation,
+    /// The queued message it belongs to, while it is queued.
+    pub queue_id: Option<QueueId>,
+    /// When it was written.
+    pub created_at: Millis,
+}
+
+/// Which id to look a correlation up by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CorrelationKey {
+    /// An `imdn.Message-ID`.
+    ImdnMessageId(String),
+    /// A mail `Message-ID` (without brackets).
+    MessageId(String),
+    /// A DSN `ENVID` / `Original-Envelope-Id`.
+    Envid(String),
+    /// A CPM `Conversation-ID`.
+    ConversationId(String),
+    /// A CPM `Contribution-ID`.
+    ContributionId(String),
+}
+
+impl CorrelationKey {
+    /// The column it is looked up in, and the value.
+    fn column_and_value(&self) -> (&'static str, &str) {
+        match self {
+            Self::ImdnMessageId(v) => ("imdn_message_id", v),
+            Self::MessageId(v) => ("message_id", v),
+            Self::Envid(v) => ("envid", v),
+            Self::ConversationId(v) => ("conversation_id", v),
+            Self::ContributionId(v) => ("contribution_id", v),
+        }
+    }
 }
 
 /// The retry schedule of RFC 5321 §4.5.4.1: the first retry after
@@ -251,17 +362,13 @@ impl Backoff {
 
 /// The store: one trait, two backends (SQLite now; PostgreSQL next).
 pub trait Store: Send + Sync {
-    /// Queues a message, due at once; resolves once it is durable.
-    fn enqueue(
-        &self,
-        message: NewMessage,
-        now: Millis,
-        expires_at: Millis,
-    ) -> StoreFuture<'_, QueueId>;
+    /// Queues a message (and its correlation, in the same commit);
+    /// resolves once it is durable.
+    fn enqueue(&self, message: NewMessage, schedule: Schedule) -> StoreFuture<'_, QueueId>;
 
     /// Claims up to `limit` queued messages due at `now` whose lease (if
     /// any) has run out, for `owner`, until `now + lease`. Each claim counts
-    /// as an attempt.
+    /// as an attempt. Messages past their lifetime expire first.
     fn claim_due(
         &self,
         owner: &str,
@@ -272,7 +379,7 @@ pub trait Store: Send + Sync {
 
     /// Reports the attempt `owner` made on `id` under its lease. A report
     /// from someone whose lease was lost is [`StoreError::NotFound`]: the
-    /// message went to another claimer.
+    /// message went to another claimer (or was held or deleted).
     fn report(
         &self,
         id: QueueId,
@@ -284,16 +391,28 @@ pub trait Store: Send + Sync {
     /// The queue, oldest first, in the given states (all when empty).
     fn list(&self, states: &[State]) -> StoreFuture<'_, Vec<Entry>>;
 
-    /// Holds a queued message (`queue hold`), releases a held one
-    /// (`queue release`, due at once), or makes a queued one due now
-    /// (`queue flush`).
+    /// One message with its content (`queue show`).
+    fn get(&self, id: QueueId) -> StoreFuture<'_, Claimed>;
+
+    /// Holds a queued message (`queue hold`: not attempted, its lease
+    /// dropped) or releases a held one (`queue release`: due at `now`).
     fn set_hold(&self, id: QueueId, hold: bool, now: Millis) -> StoreFuture<'_, ()>;
 
-    /// Makes every queued message (or one) due at `now`.
+    /// Makes every queued message (or one) due at `now` (`queue flush`).
     fn flush(&self, id: Option<QueueId>, now: Millis) -> StoreFuture<'_, u64>;
 
     /// Deletes a message whatever its state (`queue delete`).
     fn delete(&self, id: QueueId) -> StoreFuture<'_, ()>;
+
+    /// Records a correlation of a message not queued (a mail delivered as
+    /// an IM while the MTA waited).
+    fn correlate(&self, record: Correlation, now: Millis) -> StoreFuture<'_, ()>;
+
+    /// The live correlation records with that id, newest first.
+    fn find(&self, key: CorrelationKey, now: Millis) -> StoreFuture<'_, Vec<Correlated>>;
+
+    /// Forgets correlation records past their expiry; returns how many.
+    fn purge(&self, now: Millis) -> StoreFuture<'_, u64>;
 }
 
 #[cfg(test)]

@@ -8,7 +8,7 @@ use crate::StoreError;
 
 /// The migrations, in order: `MIGRATIONS[n]` takes a store from version
 /// `n` to `n + 1`. Never edit a step that shipped; add one.
-const MIGRATIONS: &[&str] = &[
+pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: the queue. Recipients one per line (addresses and URIs have no
     // line breaks; enqueue refuses one that does). Times in Unix ms.
     "CREATE TABLE queue (
@@ -31,6 +31,41 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX queue_due ON queue (state, next_attempt_at);
     CREATE INDEX queue_message_id ON queue (message_id);
     CREATE INDEX queue_imdn_message_id ON queue (imdn_message_id);",
+    // 2: what delivery needs beside the content (the 7-bit copy, the DSN
+    // asked for) and the correlation records, which outlive the queue
+    // entry: ids are looked up there, so the queue keeps only its
+    // scheduling index (fewer indexes, cheaper inserts).
+    "ALTER TABLE queue ADD COLUMN alternate BLOB;
+    ALTER TABLE queue ADD COLUMN dsn_notify TEXT;
+    DROP INDEX queue_message_id;
+    DROP INDEX queue_imdn_message_id;
+    CREATE TABLE correlation (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        direction TEXT NOT NULL,
+        queue_id INTEGER,
+        imdn_message_id TEXT,
+        message_id TEXT,
+        envid TEXT,
+        conversation_id TEXT,
+        contribution_id TEXT,
+        im_sender TEXT NOT NULL,
+        im_recipient TEXT NOT NULL,
+        mail_from TEXT NOT NULL,
+        mail_to TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX correlation_imdn_message_id ON correlation (imdn_message_id)
+        WHERE imdn_message_id IS NOT NULL;
+    CREATE INDEX correlation_message_id ON correlation (message_id)
+        WHERE message_id IS NOT NULL;
+    CREATE INDEX correlation_envid ON correlation (envid) WHERE envid IS NOT NULL;
+    CREATE INDEX correlation_conversation_id ON correlation (conversation_id)
+        WHERE conversation_id IS NOT NULL;
+    CREATE INDEX correlation_contribution_id ON correlation (contribution_id)
+        WHERE contribution_id IS NOT NULL;
+    CREATE INDEX correlation_queue_id ON correlation (queue_id) WHERE queue_id IS NOT NULL;
+    CREATE INDEX correlation_expires_at ON correlation (expires_at);",
 ];
 
 /// The newest schema version this build knows.

@@ -17,8 +17,8 @@ use rusqlite::{Connection, OptionalExtension, Row, params};
 use tokio::sync::oneshot;
 
 use crate::{
-    Attempt, Claimed, Direction, Entry, Millis, NewMessage, QueueId, State, Store, StoreError,
-    StoreFuture, after, schema,
+    Attempt, Claimed, Correlated, Correlation, CorrelationKey, Direction, Entry, Lease, Millis,
+    NewMessage, QueueId, Schedule, State, Store, StoreError, StoreFuture, after, schema,
 };
 
 /// Jobs committed together at most.
@@ -145,14 +145,20 @@ fn writer(conn: Connection, inbox: mpsc::Receiver<Job>, commits: Arc<AtomicU64>)
 }
 
 const ENTRY_COLUMNS: &str = "id, direction, sender, recipients, message_id, imdn_message_id, \
-     state, created_at, expires_at, next_attempt_at, attempts, last_error, length(content)";
+     dsn_notify, state, created_at, expires_at, next_attempt_at, attempts, last_error, \
+     lease_owner, lease_until, length(content)";
+
+/// The column after [`ENTRY_COLUMNS`].
+const AFTER_ENTRY: usize = 16;
 
 fn entry(row: &Row<'_>) -> rusqlite::Result<Result<Entry, StoreError>> {
     let direction: String = row.get(1)?;
-    let state: String = row.get(6)?;
     let recipients: String = row.get(3)?;
-    let attempts: i64 = row.get(10)?;
-    let size: i64 = row.get(12)?;
+    let state: String = row.get(7)?;
+    let attempts: i64 = row.get(11)?;
+    let lease_owner: Option<String> = row.get(13)?;
+    let lease_until: Option<Millis> = row.get(14)?;
+    let size: i64 = row.get(15)?;
     let build = || -> Result<Entry, StoreError> {
         Ok(Entry {
             id: row.get(0)?,
@@ -161,16 +167,41 @@ fn entry(row: &Row<'_>) -> rusqlite::Result<Result<Entry, StoreError>> {
             recipients: recipients.lines().map(str::to_string).collect(),
             message_id: row.get(4)?,
             imdn_message_id: row.get(5)?,
+            dsn_notify: row.get(6)?,
             state: State::parse(&state)?,
-            created_at: row.get(7)?,
-            expires_at: row.get(8)?,
-            next_attempt_at: row.get(9)?,
+            created_at: row.get(8)?,
+            expires_at: row.get(9)?,
+            next_attempt_at: row.get(10)?,
             attempts: u32::try_from(attempts).unwrap_or(u32::MAX),
-            last_error: row.get(11)?,
+            last_error: row.get(12)?,
+            lease: lease_owner
+                .zip(lease_until)
+                .map(|(owner, until)| Lease { owner, until }),
             size: u64::try_from(size).unwrap_or(0),
         })
     };
     Ok(build())
+}
+
+fn claimed(conn: &Connection, id: QueueId) -> Result<Claimed, StoreError> {
+    let found = conn
+        .prepare_cached(&format!(
+            "SELECT {ENTRY_COLUMNS}, content, alternate FROM queue WHERE id = ?1"
+        ))?
+        .query_row(params![id], |row| {
+            Ok((
+                entry(row)?,
+                row.get::<_, Vec<u8>>(AFTER_ENTRY)?,
+                row.get::<_, Option<Vec<u8>>>(AFTER_ENTRY + 1)?,
+            ))
+        })
+        .optional()?;
+    let (entry, content, alternate) = found.ok_or(StoreError::NotFound(id))?;
+    Ok(Claimed {
+        entry: entry?,
+        content,
+        alternate,
+    })
 }
 
 fn changed(id: QueueId, rows: usize) -> Result<(), StoreError> {
@@ -181,28 +212,88 @@ fn changed(id: QueueId, rows: usize) -> Result<(), StoreError> {
     }
 }
 
+const CORRELATION_COLUMNS: &str = "direction, queue_id, imdn_message_id, message_id, envid, \
+     conversation_id, contribution_id, im_sender, im_recipient, mail_from, mail_to, \
+     created_at, expires_at";
+
+fn insert_correlation(
+    conn: &Connection,
+    record: &Correlation,
+    queue_id: Option<QueueId>,
+    now: Millis,
+) -> Result<(), StoreError> {
+    conn.prepare_cached(&format!(
+        "INSERT INTO correlation ({CORRELATION_COLUMNS})
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+    ))?
+    .execute(params![
+        record.direction.as_str(),
+        queue_id,
+        record.imdn_message_id,
+        record.message_id,
+        record.envid,
+        record.conversation_id,
+        record.contribution_id,
+        record.im_sender,
+        record.im_recipient,
+        record.mail_from,
+        record.mail_to,
+        now,
+        record.expires_at,
+    ])?;
+    Ok(())
+}
+
+fn correlated(row: &Row<'_>) -> rusqlite::Result<Result<Correlated, StoreError>> {
+    let direction: String = row.get(0)?;
+    let build = || -> Result<Correlated, StoreError> {
+        Ok(Correlated {
+            record: Correlation {
+                direction: Direction::parse(&direction)?,
+                imdn_message_id: row.get(2)?,
+                message_id: row.get(3)?,
+                envid: row.get(4)?,
+                conversation_id: row.get(5)?,
+                contribution_id: row.get(6)?,
+                im_sender: row.get(7)?,
+                im_recipient: row.get(8)?,
+                mail_from: row.get(9)?,
+                mail_to: row.get(10)?,
+                expires_at: row.get(12)?,
+            },
+            queue_id: row.get(1)?,
+            created_at: row.get(11)?,
+        })
+    };
+    Ok(build())
+}
+
+fn valid_recipients(recipients: &[String]) -> Result<(), StoreError> {
+    if recipients.is_empty()
+        || recipients
+            .iter()
+            .any(|r| r.is_empty() || r.contains(['\r', '\n']))
+    {
+        return Err(StoreError::Database(
+            "a message needs recipients without line breaks".into(),
+        ));
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
-    fn enqueue(
-        &self,
-        message: NewMessage,
-        now: Millis,
-        expires_at: Millis,
-    ) -> StoreFuture<'_, QueueId> {
+    fn enqueue(&self, message: NewMessage, schedule: Schedule) -> StoreFuture<'_, QueueId> {
         self.call(move |conn| {
-            if message.recipients.is_empty()
-                || message
-                    .recipients
-                    .iter()
-                    .any(|r| r.is_empty() || r.contains(['\r', '\n']))
-            {
-                return Err(StoreError::Database(
-                    "a message needs recipients without line breaks".into(),
-                ));
-            }
+            valid_recipients(&message.recipients)?;
+            let (owner, until) = match &schedule.lease {
+                Some(lease) => (Some(lease.owner.as_str()), Some(lease.until)),
+                None => (None, None),
+            };
             conn.prepare_cached(
                 "INSERT INTO queue (direction, sender, recipients, message_id, imdn_message_id,
-                     content, state, created_at, expires_at, next_attempt_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, 'queued', ?7, ?8, ?7)",
+                     content, alternate, dsn_notify, state, created_at, expires_at,
+                     next_attempt_at, attempts, lease_owner, lease_until)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?9, ?11, ?12, ?13)",
             )?
             .execute(params![
                 message.direction.as_str(),
@@ -211,10 +302,20 @@ impl Store for SqliteStore {
                 message.message_id,
                 message.imdn_message_id,
                 message.content,
-                now,
-                expires_at,
+                message.alternate,
+                message.dsn_notify,
+                schedule.now,
+                schedule.expires_at,
+                // A message leased at once is being attempted: that counts.
+                i64::from(schedule.lease.is_some()),
+                owner,
+                until,
             ])?;
-            Ok(conn.last_insert_rowid())
+            let id = conn.last_insert_rowid();
+            if let Some(record) = &message.correlation {
+                insert_correlation(conn, record, Some(id), schedule.now)?;
+            }
+            Ok(id)
         })
     }
 
@@ -245,26 +346,16 @@ impl Store for SqliteStore {
                 )?
                 .query_map(params![now, limit as i64], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;
-            let mut claimed = Vec::with_capacity(ids.len());
+            let mut all = Vec::with_capacity(ids.len());
             for id in ids {
                 conn.prepare_cached(
                     "UPDATE queue SET lease_owner = ?2, lease_until = ?3, attempts = attempts + 1
                      WHERE id = ?1",
                 )?
                 .execute(params![id, owner, after(now, lease)])?;
-                let (entry, content) = conn
-                    .prepare_cached(&format!(
-                        "SELECT {ENTRY_COLUMNS}, content FROM queue WHERE id = ?1"
-                    ))?
-                    .query_row(params![id], |row| {
-                        Ok((entry(row)?, row.get::<_, Vec<u8>>(13)?))
-                    })?;
-                claimed.push(Claimed {
-                    entry: entry?,
-                    content,
-                });
+                all.push(claimed(conn, id)?);
             }
-            Ok(claimed)
+            Ok(all)
         })
     }
 
@@ -288,7 +379,23 @@ impl Store for SqliteStore {
                 return Err(StoreError::NotFound(id));
             };
             let (state, next, error) = match attempt {
-                Attempt::Delivered => (State::Delivered, None, None),
+                Attempt::Delivered => {
+                    // Out of the queue; its correlation stays, unlinked.
+                    conn.prepare_cached("DELETE FROM queue WHERE id = ?1")?
+                        .execute(params![id])?;
+                    conn.prepare_cached(
+                        "UPDATE correlation SET queue_id = NULL WHERE queue_id = ?1",
+                    )?
+                    .execute(params![id])?;
+                    return Ok(());
+                }
+                Attempt::Rejected => {
+                    conn.prepare_cached("DELETE FROM queue WHERE id = ?1")?
+                        .execute(params![id])?;
+                    conn.prepare_cached("DELETE FROM correlation WHERE queue_id = ?1")?
+                        .execute(params![id])?;
+                    return Ok(());
+                }
                 Attempt::Failed { error } => (State::Failed, None, Some(error)),
                 Attempt::Deferred { retry_at, error } if retry_at >= expires_at => {
                     (State::Expired, None, Some(error))
@@ -311,8 +418,6 @@ impl Store for SqliteStore {
     fn list(&self, states: &[State]) -> StoreFuture<'_, Vec<Entry>> {
         let states: Vec<&'static str> = states.iter().map(|s| s.as_str()).collect();
         self.call(move |conn| {
-            // The states are filtered by the database: delivered messages
-            // kept for correlation outnumber the queued ones.
             let filter = if states.is_empty() {
                 String::new()
             } else {
@@ -328,6 +433,10 @@ impl Store for SqliteStore {
             }
             Ok(entries)
         })
+    }
+
+    fn get(&self, id: QueueId) -> StoreFuture<'_, Claimed> {
+        self.call(move |conn| claimed(conn, id))
     }
 
     fn set_hold(&self, id: QueueId, hold: bool, now: Millis) -> StoreFuture<'_, ()> {
@@ -363,7 +472,41 @@ impl Store for SqliteStore {
     fn delete(&self, id: QueueId) -> StoreFuture<'_, ()> {
         self.call(move |conn| {
             let rows = conn.execute("DELETE FROM queue WHERE id = ?1", params![id])?;
+            conn.execute(
+                "UPDATE correlation SET queue_id = NULL WHERE queue_id = ?1",
+                params![id],
+            )?;
             changed(id, rows)
+        })
+    }
+
+    fn correlate(&self, record: Correlation, now: Millis) -> StoreFuture<'_, ()> {
+        self.call(move |conn| insert_correlation(conn, &record, None, now))
+    }
+
+    fn find(&self, key: CorrelationKey, now: Millis) -> StoreFuture<'_, Vec<Correlated>> {
+        self.call(move |conn| {
+            let (column, value) = key.column_and_value();
+            let mut statement = conn.prepare_cached(&format!(
+                "SELECT {CORRELATION_COLUMNS} FROM correlation
+                 WHERE {column} = ?1 AND expires_at > ?2 ORDER BY created_at DESC, id DESC"
+            ))?;
+            let rows = statement.query_map(params![value, now], correlated)?;
+            let mut found = Vec::new();
+            for row in rows {
+                found.push(row??);
+            }
+            Ok(found)
+        })
+    }
+
+    fn purge(&self, now: Millis) -> StoreFuture<'_, u64> {
+        self.call(move |conn| {
+            let rows = conn.execute(
+                "DELETE FROM correlation WHERE expires_at <= ?1 AND queue_id IS NULL",
+                params![now],
+            )?;
+            Ok(rows as u64)
         })
     }
 }
