@@ -16,12 +16,17 @@
 //! IM became which mail and back, by every id either side may quote later.
 //!
 //! * [`sqlite`] — the embedded backend, one file.
+//! * [`schema`] — the versioned migrations.
+//! * `conformance` (feature `conformance`) — the behaviour tests every
+//!   backend passes.
 
 use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-mod schema;
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+pub mod schema;
 pub mod sqlite;
 
 pub use sqlite::SqliteStore;

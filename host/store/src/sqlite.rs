@@ -53,7 +53,7 @@ impl SqliteStore {
             )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
-        let found = schema::migrate(&mut conn)?;
+        let found = schema::sqlite::migrate(&mut conn)?;
         let (jobs, inbox) = mpsc::channel::<Job>();
         let commits = Arc::new(AtomicU64::new(0));
         let counter = commits.clone();

@@ -1,13 +1,14 @@
-//! Versioned schema migrations, run when a store is opened. The version is
-//! SQLite's `user_version`; each step runs in the opening transaction, so a
-//! store is at one version or the next, never between.
+//! The SQLite migrations. The version is SQLite's `user_version`; every
+//! step runs in the opening transaction, so a store is at one version or
+//! the next, never between.
 
 use rusqlite::Connection;
 
+use super::CURRENT;
 use crate::StoreError;
 
 /// The migrations, in order: `MIGRATIONS[n]` takes a store from version
-/// `n` to `n + 1`. Never edit a step that shipped; add one.
+/// `n` to `n + 1`.
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: the queue. Recipients one per line (addresses and URIs have no
     // line breaks; enqueue refuses one that does). Times in Unix ms.
@@ -68,12 +69,9 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     CREATE INDEX correlation_expires_at ON correlation (expires_at);",
 ];
 
-/// The newest schema version this build knows.
-pub const CURRENT: i64 = MIGRATIONS.len() as i64;
-
 /// Brings the store to [`CURRENT`]; refuses a store from a newer build.
 /// Returns the version it found.
-pub fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
+pub(crate) fn migrate(conn: &mut Connection) -> Result<i64, StoreError> {
     let tx = conn.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
     let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
     if found > CURRENT {
