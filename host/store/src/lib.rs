@@ -3,10 +3,10 @@
 //!
 //! Postfix's rule is the contract: **queue before acknowledge**. A future
 //! returned by [`Store::enqueue`] resolves only once the message is
-//! committed to stable storage (SQLite: WAL, `synchronous = FULL`), so the
-//! caller may answer `202` / `250` then. Commits are grouped: every
-//! operation waiting when the writer is free goes into one transaction
-//! and one fsync.
+//! committed to stable storage, so the caller may answer `202` / `250`
+//! then. Commits are grouped: SQLite's writer puts every operation waiting
+//! when it is free into one transaction and one fsync; PostgreSQL groups
+//! the WAL flushes of concurrent commits itself.
 //!
 //! Delivery is claimed with a lease ([`Store::claim_due`]): a node that
 //! dies mid-delivery loses its lease when it expires and the message is
@@ -15,8 +15,10 @@
 //! Beside the queue it keeps correlation records ([`Correlation`]): which
 //! IM became which mail and back, by every id either side may quote later.
 //!
-//! * [`sqlite`] — the embedded backend, one file.
-//! * [`schema`] — the versioned migrations.
+//! * [`sqlite`] — the embedded backend, one file, one node.
+//! * [`postgres`] — one database shared by several nodes, which claim
+//!   with `FOR UPDATE SKIP LOCKED`.
+//! * [`schema`] — the versioned migrations of both, side by side.
 //! * `conformance` (feature `conformance`) — the behaviour tests every
 //!   backend passes.
 
@@ -26,9 +28,11 @@ use std::time::Duration;
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
+pub mod postgres;
 pub mod schema;
 pub mod sqlite;
 
+pub use postgres::{PgOptions, PgStore};
 pub use sqlite::SqliteStore;
 
 /// A future the store returns.
@@ -73,6 +77,41 @@ pub enum StoreError {
 impl From<rusqlite::Error> for StoreError {
     fn from(e: rusqlite::Error) -> Self {
         Self::Database(e.to_string())
+    }
+}
+
+/// A PostgreSQL error on one line: its kind, its cause (tokio-postgres
+/// shows only "db error" and keeps the server's message in the source),
+/// and the SQLSTATE, which tells an operator what kind of failure it was
+/// (57P01 server shutting down, 53300 too many connections, 3D000 no such
+/// database) where the message alone may not.
+fn postgres_error(e: &tokio_postgres::Error) -> String {
+    let mut text = e.to_string();
+    if let Some(cause) = std::error::Error::source(e) {
+        text = format!("{text}: {cause}");
+    }
+    if let Some(code) = e.code() {
+        text = format!("{text} (SQLSTATE {})", code.code());
+    }
+    // The server's DETAIL and HINT come on lines of their own.
+    text.replace('\n', "; ")
+}
+
+impl From<tokio_postgres::Error> for StoreError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Database(postgres_error(&e))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for StoreError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        Self::Database(match e {
+            deadpool_postgres::PoolError::Backend(e) => {
+                format!("cannot connect to the database: {}", postgres_error(&e))
+            }
+            // Timed out waiting for a connection, or the pool is closed.
+            other => format!("no database connection: {other}"),
+        })
     }
 }
 
@@ -365,7 +404,22 @@ impl Backoff {
     }
 }
 
-/// The store: one trait, two backends (SQLite now; PostgreSQL next).
+/// Refuses recipients that could not be stored one per line (or that
+/// would let a line break into an SMTP command).
+fn valid_recipients(recipients: &[String]) -> Result<(), StoreError> {
+    if recipients.is_empty()
+        || recipients
+            .iter()
+            .any(|r| r.is_empty() || r.contains(['\r', '\n']))
+    {
+        return Err(StoreError::Database(
+            "a message needs recipients without line breaks".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// The store: one trait, two backends ([`SqliteStore`], [`PgStore`]).
 pub trait Store: Send + Sync {
     /// Queues a message (and its correlation, in the same commit);
     /// resolves once it is durable.

@@ -19,6 +19,7 @@ use tokio::sync::oneshot;
 use crate::{
     Attempt, Claimed, Correlated, Correlation, CorrelationKey, Direction, Entry, Lease, Millis,
     NewMessage, QueueId, Schedule, State, Store, StoreError, StoreFuture, after, schema,
+    valid_recipients,
 };
 
 /// Jobs committed together at most.
@@ -266,19 +267,6 @@ fn correlated(row: &Row<'_>) -> rusqlite::Result<Result<Correlated, StoreError>>
         })
     };
     Ok(build())
-}
-
-fn valid_recipients(recipients: &[String]) -> Result<(), StoreError> {
-    if recipients.is_empty()
-        || recipients
-            .iter()
-            .any(|r| r.is_empty() || r.contains(['\r', '\n']))
-    {
-        return Err(StoreError::Database(
-            "a message needs recipients without line breaks".into(),
-        ));
-    }
-    Ok(())
 }
 
 impl Store for SqliteStore {

@@ -8,7 +8,7 @@ use super::CURRENT;
 use crate::StoreError;
 
 /// The migrations, in order: `MIGRATIONS[n]` takes a store from version
-/// `n` to `n + 1`.
+/// `n` to `n + 1`. The same steps as [`super::postgres::MIGRATIONS`].
 pub(crate) const MIGRATIONS: &[&str] = &[
     // 1: the queue. Recipients one per line (addresses and URIs have no
     // line breaks; enqueue refuses one that does). Times in Unix ms.
