@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 pub mod flood;
 pub mod kamailio;
 pub mod peers;
+pub mod postgres;
 
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;
