@@ -2,7 +2,8 @@
 //! nodes, each with a small pool of connections.
 //!
 //! Every operation is one transaction, committed before its future
-//! resolves. Durability is PostgreSQL's: with `synchronous_commit` on (the
+//! resolves; all but a claim are a single statement, so one round trip
+//! (a transaction of its own, with no `BEGIN` / `COMMIT` to send). Durability is PostgreSQL's: with `synchronous_commit` on (the
 //! default, and [`PgStore::connect`] refuses a database where it is off) a
 //! commit returns once its WAL is flushed, and the server already groups
 //! the flushes of commits that arrive together
@@ -17,9 +18,11 @@
 //! A claim is a lease (`lease_owner`, `lease_until`); a node that dies
 //! mid-delivery leaves its messages to the others once the lease ends.
 
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
 use crate::{
@@ -165,6 +168,11 @@ fn claimed(row: &Row) -> Result<Claimed, StoreError> {
     })
 }
 
+/// The `count(*)` a statement returned, as rows changed.
+fn count(row: &Row) -> Result<u64, StoreError> {
+    Ok(u64::try_from(row.try_get::<_, i64>(0)?).unwrap_or(0))
+}
+
 fn changed(id: QueueId, rows: u64) -> Result<(), StoreError> {
     if rows == 0 {
         Err(StoreError::NotFound(id))
@@ -177,42 +185,29 @@ const CORRELATION_COLUMNS: &str = "direction, queue_id, imdn_message_id, message
      conversation_id, contribution_id, im_sender, im_recipient, mail_from, mail_to, \
      created_at, expires_at";
 
-/// Writes a correlation record on `client` (a connection or, for a
-/// queued message, the enqueue's transaction).
-async fn insert_correlation(
-    client: &impl deadpool_postgres::GenericClient,
-    record: &Correlation,
-    queue_id: Option<QueueId>,
-    now: Millis,
-) -> Result<(), StoreError> {
-    let statement = client
-        .prepare_cached(&format!(
-            "INSERT INTO correlation ({CORRELATION_COLUMNS})
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        ))
-        .await?;
-    client
-        .execute(
-            &statement,
-            &[
-                &record.direction.as_str(),
-                &queue_id,
-                &record.imdn_message_id,
-                &record.message_id,
-                &record.envid,
-                &record.conversation_id,
-                &record.contribution_id,
-                &record.im_sender,
-                &record.im_recipient,
-                &record.mail_from,
-                &record.mail_to,
-                &now,
-                &record.expires_at,
-            ],
-        )
-        .await?;
-    Ok(())
-}
+/// Queues a message (parameters 1 to 13) and returns its id. One
+/// statement, so one round trip: the accepting node answers its sender
+/// after it.
+const INSERT_QUEUE: &str = "INSERT INTO queue (direction, sender, recipients, message_id,
+         imdn_message_id, content, alternate, dsn_notify, state, created_at, expires_at,
+         next_attempt_at, attempts, lease_owner, lease_until)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $9, $11, $12, $13)
+     RETURNING id";
+
+/// [`INSERT_QUEUE`] and the message's correlation record (parameters 14
+/// to 24) in the same statement, hence the same commit. The casts tell
+/// the server the parameters' types, which a `SELECT` list does not.
+static INSERT_QUEUE_AND_CORRELATION: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "WITH queued AS ({INSERT_QUEUE}),
+         linked AS (
+             INSERT INTO correlation ({CORRELATION_COLUMNS})
+             SELECT $14::text, id, $15::text, $16::text, $17::text, $18::text, $19::text,
+                 $20::text, $21::text, $22::text, $23::text, $9, $24::bigint
+             FROM queued)
+         SELECT id FROM queued"
+    )
+});
 
 fn correlated(row: &Row) -> Result<Correlated, StoreError> {
     Ok(Correlated {
@@ -244,43 +239,46 @@ impl Store for PgStore {
             };
             // A message leased at once is being attempted: that counts.
             let attempts = i32::from(schedule.lease.is_some());
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            let insert = tx
-                .prepare_cached(
-                    "INSERT INTO queue (direction, sender, recipients, message_id,
-                         imdn_message_id, content, alternate, dsn_notify, state, created_at,
-                         expires_at, next_attempt_at, attempts, lease_owner, lease_until)
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'queued', $9, $10, $9, $11, $12, $13)
-                     RETURNING id",
-                )
-                .await?;
-            let id: QueueId = tx
-                .query_one(
-                    &insert,
-                    &[
-                        &message.direction.as_str(),
-                        &message.sender,
-                        &message.recipients.join("\n"),
-                        &message.message_id,
-                        &message.imdn_message_id,
-                        &message.content,
-                        &message.alternate,
-                        &message.dsn_notify,
-                        &schedule.now,
-                        &schedule.expires_at,
-                        &attempts,
-                        &owner,
-                        &until,
-                    ],
-                )
-                .await?
-                .try_get(0)?;
-            if let Some(record) = &message.correlation {
-                insert_correlation(&tx, record, Some(id), schedule.now).await?;
-            }
-            tx.commit().await?;
-            Ok(id)
+            let recipients = message.recipients.join("\n");
+            let direction = message.direction.as_str();
+            let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+                &direction,
+                &message.sender,
+                &recipients,
+                &message.message_id,
+                &message.imdn_message_id,
+                &message.content,
+                &message.alternate,
+                &message.dsn_notify,
+                &schedule.now,
+                &schedule.expires_at,
+                &attempts,
+                &owner,
+                &until,
+            ];
+            let correlation_direction = message.correlation.as_ref().map(|r| r.direction.as_str());
+            let sql: &str = match &message.correlation {
+                None => INSERT_QUEUE,
+                Some(record) => {
+                    params.extend([
+                        &correlation_direction as &(dyn ToSql + Sync),
+                        &record.imdn_message_id,
+                        &record.message_id,
+                        &record.envid,
+                        &record.conversation_id,
+                        &record.contribution_id,
+                        &record.im_sender,
+                        &record.im_recipient,
+                        &record.mail_from,
+                        &record.mail_to,
+                        &record.expires_at,
+                    ]);
+                    &INSERT_QUEUE_AND_CORRELATION
+                }
+            };
+            let client = self.client().await?;
+            let statement = client.prepare_cached(sql).await?;
+            Ok(client.query_one(&statement, &params).await?.try_get(0)?)
         })
     }
 
@@ -347,68 +345,77 @@ impl Store for PgStore {
     ) -> StoreFuture<'_, ()> {
         let owner = owner.to_string();
         Box::pin(async move {
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            // FOR UPDATE: between this check and the change below no other
-            // node can claim the row (its SKIP LOCKED passes it by). If a
-            // claim holds it now, this waits for that claim to commit and
-            // reads the row again: then the owner is the new claimer and the
-            // report is refused.
-            let check = tx
-                .prepare_cached(
-                    "SELECT expires_at FROM queue
-                     WHERE id = $1 AND state = 'queued' AND lease_owner = $2
-                     FOR UPDATE",
-                )
-                .await?;
-            let Some(row) = tx.query_opt(&check, &[&id, &owner]).await? else {
-                return Err(StoreError::NotFound(id));
-            };
-            let expires_at: Millis = row.try_get(0)?;
-            let (state, next, error) = match attempt {
+            // Each outcome is one statement that changes the row only while
+            // it is still queued under `owner`'s lease. If another node is
+            // claiming it at this moment, the statement waits for that claim
+            // to commit and then tests its WHERE again on the new row
+            // (READ COMMITTED,
+            // <https://www.postgresql.org/docs/15/transaction-iso.html#XACT-READ-COMMITTED>):
+            // the owner is the new claimer by then, nothing changes, and
+            // the report is refused.
+            let client = self.client().await?;
+            let rows = match attempt {
+                // Out of the queue; its correlation stays, unlinked.
                 Attempt::Delivered => {
-                    // Out of the queue; its correlation stays, unlinked.
-                    let delete = tx.prepare_cached("DELETE FROM queue WHERE id = $1").await?;
-                    tx.execute(&delete, &[&id]).await?;
-                    let unlink = tx
+                    let delivered = client
                         .prepare_cached(
-                            "UPDATE correlation SET queue_id = NULL WHERE queue_id = $1",
+                            "WITH gone AS (
+                                 DELETE FROM queue
+                                 WHERE id = $1 AND state = 'queued' AND lease_owner = $2
+                                 RETURNING id),
+                             unlinked AS (
+                                 UPDATE correlation SET queue_id = NULL
+                                 WHERE queue_id IN (SELECT id FROM gone))
+                             SELECT count(*) FROM gone",
                         )
                         .await?;
-                    tx.execute(&unlink, &[&id]).await?;
-                    tx.commit().await?;
-                    return Ok(());
+                    count(&client.query_one(&delivered, &[&id, &owner]).await?)?
                 }
+                // Forgotten with its correlation, as if never accepted.
                 Attempt::Rejected => {
-                    let delete = tx.prepare_cached("DELETE FROM queue WHERE id = $1").await?;
-                    tx.execute(&delete, &[&id]).await?;
-                    let forget = tx
-                        .prepare_cached("DELETE FROM correlation WHERE queue_id = $1")
+                    let rejected = client
+                        .prepare_cached(
+                            "WITH gone AS (
+                                 DELETE FROM queue
+                                 WHERE id = $1 AND state = 'queued' AND lease_owner = $2
+                                 RETURNING id),
+                             forgotten AS (
+                                 DELETE FROM correlation
+                                 WHERE queue_id IN (SELECT id FROM gone))
+                             SELECT count(*) FROM gone",
+                        )
                         .await?;
-                    tx.execute(&forget, &[&id]).await?;
-                    tx.commit().await?;
-                    return Ok(());
+                    count(&client.query_one(&rejected, &[&id, &owner]).await?)?
                 }
-                Attempt::Failed { error } => (State::Failed, None, Some(error)),
-                Attempt::Deferred { retry_at, error } if retry_at >= expires_at => {
-                    (State::Expired, None, Some(error))
+                Attempt::Failed { error } => {
+                    let failed = client
+                        .prepare_cached(
+                            "UPDATE queue SET state = 'failed', last_error = $3,
+                                 lease_owner = NULL, lease_until = NULL
+                             WHERE id = $1 AND state = 'queued' AND lease_owner = $2",
+                        )
+                        .await?;
+                    client.execute(&failed, &[&id, &owner, &error]).await?
                 }
+                // Due again at `retry_at`, or expired when that is past
+                // the message's lifetime.
                 Attempt::Deferred { retry_at, error } => {
-                    (State::Queued, Some(retry_at), Some(error))
+                    let deferred = client
+                        .prepare_cached(
+                            "UPDATE queue SET
+                                 state = CASE WHEN $3 >= expires_at
+                                     THEN 'expired' ELSE 'queued' END,
+                                 next_attempt_at = CASE WHEN $3 >= expires_at
+                                     THEN next_attempt_at ELSE $3 END,
+                                 last_error = $4, lease_owner = NULL, lease_until = NULL
+                             WHERE id = $1 AND state = 'queued' AND lease_owner = $2",
+                        )
+                        .await?;
+                    client
+                        .execute(&deferred, &[&id, &owner, &retry_at, &error])
+                        .await?
                 }
             };
-            let update = tx
-                .prepare_cached(
-                    "UPDATE queue SET state = $2,
-                         next_attempt_at = coalesce($3, next_attempt_at),
-                         last_error = $4, lease_owner = NULL, lease_until = NULL
-                     WHERE id = $1",
-                )
-                .await?;
-            let rows = tx
-                .execute(&update, &[&id, &state.as_str(), &next, &error])
-                .await?;
-            tx.commit().await?;
             changed(id, rows)
         })
     }
@@ -493,17 +500,17 @@ impl Store for PgStore {
 
     fn delete(&self, id: QueueId) -> StoreFuture<'_, ()> {
         Box::pin(async move {
-            let mut client = self.client().await?;
-            let tx = client.transaction().await?;
-            let rows = tx
-                .execute("DELETE FROM queue WHERE id = $1", &[&id])
+            let client = self.client().await?;
+            let delete = client
+                .prepare_cached(
+                    "WITH gone AS (DELETE FROM queue WHERE id = $1 RETURNING id),
+                     unlinked AS (
+                         UPDATE correlation SET queue_id = NULL
+                         WHERE queue_id IN (SELECT id FROM gone))
+                     SELECT count(*) FROM gone",
+                )
                 .await?;
-            tx.execute(
-                "UPDATE correlation SET queue_id = NULL WHERE queue_id = $1",
-                &[&id],
-            )
-            .await?;
-            tx.commit().await?;
+            let rows = count(&client.query_one(&delete, &[&id]).await?)?;
             changed(id, rows)
         })
     }
@@ -511,7 +518,34 @@ impl Store for PgStore {
     fn correlate(&self, record: Correlation, now: Millis) -> StoreFuture<'_, ()> {
         Box::pin(async move {
             let client = self.client().await?;
-            insert_correlation(&client, &record, None, now).await
+            // Of no queued message: a queued message's record is written
+            // with it (INSERT_QUEUE_AND_CORRELATION).
+            let insert = client
+                .prepare_cached(&format!(
+                    "INSERT INTO correlation ({CORRELATION_COLUMNS})
+                     VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                ))
+                .await?;
+            client
+                .execute(
+                    &insert,
+                    &[
+                        &record.direction.as_str(),
+                        &record.imdn_message_id,
+                        &record.message_id,
+                        &record.envid,
+                        &record.conversation_id,
+                        &record.contribution_id,
+                        &record.im_sender,
+                        &record.im_recipient,
+                        &record.mail_from,
+                        &record.mail_to,
+                        &now,
+                        &record.expires_at,
+                    ],
+                )
+                .await?;
+            Ok(())
         })
     }
 
