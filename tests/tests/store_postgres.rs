@@ -46,6 +46,7 @@ conformance!(
     a_message_leased_at_enqueue_is_attempted_by_its_node_alone,
     correlations_are_found_by_every_id_and_outlive_the_queue_entry,
     a_message_rejected_while_the_sender_waited_is_forgotten,
+    given_up_messages_are_told_once_with_their_notice,
 );
 
 #[tokio::test]

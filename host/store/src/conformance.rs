@@ -460,3 +460,114 @@ pub async fn a_message_rejected_while_the_sender_waited_is_forgotten(store: &dyn
     );
     assert_eq!(kept[0].lease, None);
 }
+
+/// Given-up messages (failed, expired) are claimed per direction under a
+/// lease, and leave the store in the commit that queues their notice.
+pub async fn given_up_messages_are_told_once_with_their_notice(store: &dyn Store) {
+    let lease = Duration::from_secs(60);
+    let mut from_mail = message(1);
+    from_mail.direction = Direction::MailToIm;
+    from_mail.correlation = Some(correlation(1));
+    let failed = store.enqueue(from_mail, at(0, 60 * MINUTE)).await.unwrap();
+    let other_way = store.enqueue(message(2), at(0, 60 * MINUTE)).await.unwrap();
+    let expiring = {
+        let mut m = message(3);
+        m.direction = Direction::MailToIm;
+        store.enqueue(m, at(0, MINUTE)).await.unwrap()
+    };
+    let claimed = store.claim_due("a", 0, lease, 10).await.unwrap();
+    assert_eq!(claimed.len(), 3);
+    for id in [failed, other_way] {
+        let refused = Attempt::Failed {
+            error: "550 5.1.1 no such user".into(),
+        };
+        store.report(id, "a", refused, 1_000).await.unwrap();
+    }
+    let defer = Attempt::Deferred {
+        retry_at: 30_000,
+        error: "451 4.4.1 offline".into(),
+    };
+    store.report(expiring, "a", defer, 1_000).await.unwrap();
+    // Nothing is given up while still queued; past its lifetime it is.
+    assert!(
+        store
+            .claim_due("a", 2 * MINUTE, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let given_up = store
+        .claim_given_up(Direction::MailToIm, "a", 2 * MINUTE, lease, 10)
+        .await
+        .unwrap();
+    let ids: Vec<_> = given_up
+        .iter()
+        .map(|c| (c.entry.id, c.entry.state))
+        .collect();
+    assert_eq!(ids, [(failed, State::Failed), (expiring, State::Expired)]);
+    assert_eq!(
+        given_up[0].entry.last_error.as_deref(),
+        Some("550 5.1.1 no such user")
+    );
+    // Under a's lease nobody else claims them; the other direction is apart.
+    assert!(
+        store
+            .claim_given_up(Direction::MailToIm, "b", 2 * MINUTE, lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let other = store
+        .claim_given_up(Direction::ImToMail, "b", 2 * MINUTE, lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(other.len(), 1);
+    assert_eq!(other[0].entry.id, other_way);
+    // Only the lease holder may settle; the notice comes in the same commit.
+    assert!(matches!(
+        store.notified(failed, "b", None).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let mut dsn = message(4);
+    dsn.sender = String::new();
+    dsn.recipients = vec!["carol@mail.example.test".into()];
+    let notice = store
+        .notified(failed, "a", Some((dsn, at(2 * MINUTE, 60 * MINUTE))))
+        .await
+        .unwrap()
+        .expect("the notice's id");
+    assert_eq!(store.notified(expiring, "a", None).await.unwrap(), None);
+    assert!(matches!(
+        store.notified(failed, "a", None).await,
+        Err(StoreError::NotFound(_))
+    ));
+    let left: Vec<_> = store
+        .list(&[])
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| (e.id, e.state, e.sender))
+        .collect();
+    assert_eq!(
+        left,
+        [
+            (
+                other_way,
+                State::Failed,
+                "alice@im.example.test".to_string()
+            ),
+            (notice, State::Queued, String::new()),
+        ]
+    );
+    // The correlation of the told one stays, unlinked.
+    let found = store
+        .find(CorrelationKey::ImdnMessageId("imdn-1".into()), 3 * MINUTE)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].queue_id, None);
+    // The notice is due like any message.
+    let due = store.claim_due("a", 2 * MINUTE, lease, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].entry.id, notice);
+}

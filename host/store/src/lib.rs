@@ -472,6 +472,29 @@ pub trait Store: Send + Sync {
 
     /// Forgets correlation records past their expiry; returns how many.
     fn purge(&self, now: Millis) -> StoreFuture<'_, u64>;
+
+    /// Claims up to `limit` messages of `direction` that were given up
+    /// (failed or expired) and whose lease (if any) has run out, for
+    /// `owner` until `now + lease`: their senders are to be told.
+    fn claim_given_up(
+        &self,
+        direction: Direction,
+        owner: &str,
+        now: Millis,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<Claimed>>;
+
+    /// The sender of given-up message `id` has been told: in one commit,
+    /// the message leaves the store and `notice` (the DSN, the IMDN), if
+    /// any, is queued; returns the notice's id. [`StoreError::NotFound`]
+    /// when `owner` no longer holds the message's lease.
+    fn notified(
+        &self,
+        id: QueueId,
+        owner: &str,
+        notice: Option<(NewMessage, Schedule)>,
+    ) -> StoreFuture<'_, Option<QueueId>>;
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@
 use std::sync::LazyLock;
 use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime};
+use deadpool_postgres::{
+    GenericClient, Manager, ManagerConfig, Object, Pool, RecyclingMethod, Runtime,
+};
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{NoTls, Row};
 
@@ -229,56 +231,66 @@ fn correlated(row: &Row) -> Result<Correlated, StoreError> {
     })
 }
 
+/// Writes a new message (and its correlation, in the same statement) on
+/// `client`: a connection, or a transaction it is part of.
+async fn insert_message<C: GenericClient>(
+    client: &C,
+    message: &NewMessage,
+    schedule: &Schedule,
+) -> Result<QueueId, StoreError> {
+    valid_recipients(&message.recipients)?;
+    let (owner, until) = match &schedule.lease {
+        Some(lease) => (Some(lease.owner.as_str()), Some(lease.until)),
+        None => (None, None),
+    };
+    // A message leased at once is being attempted: that counts.
+    let attempts = i32::from(schedule.lease.is_some());
+    let recipients = message.recipients.join("\n");
+    let direction = message.direction.as_str();
+    let mut params: Vec<&(dyn ToSql + Sync)> = vec![
+        &direction,
+        &message.sender,
+        &recipients,
+        &message.message_id,
+        &message.imdn_message_id,
+        &message.content,
+        &message.alternate,
+        &message.dsn_notify,
+        &schedule.now,
+        &schedule.expires_at,
+        &attempts,
+        &owner,
+        &until,
+    ];
+    let correlation_direction = message.correlation.as_ref().map(|r| r.direction.as_str());
+    let sql: &str = match &message.correlation {
+        None => INSERT_QUEUE,
+        Some(record) => {
+            params.extend([
+                &correlation_direction as &(dyn ToSql + Sync),
+                &record.imdn_message_id,
+                &record.message_id,
+                &record.envid,
+                &record.conversation_id,
+                &record.contribution_id,
+                &record.im_sender,
+                &record.im_recipient,
+                &record.mail_from,
+                &record.mail_to,
+                &record.expires_at,
+            ]);
+            &INSERT_QUEUE_AND_CORRELATION
+        }
+    };
+    let statement = client.prepare_cached(sql).await?;
+    Ok(client.query_one(&statement, &params).await?.try_get(0)?)
+}
+
 impl Store for PgStore {
     fn enqueue(&self, message: NewMessage, schedule: Schedule) -> StoreFuture<'_, QueueId> {
         Box::pin(async move {
-            valid_recipients(&message.recipients)?;
-            let (owner, until) = match &schedule.lease {
-                Some(lease) => (Some(lease.owner.as_str()), Some(lease.until)),
-                None => (None, None),
-            };
-            // A message leased at once is being attempted: that counts.
-            let attempts = i32::from(schedule.lease.is_some());
-            let recipients = message.recipients.join("\n");
-            let direction = message.direction.as_str();
-            let mut params: Vec<&(dyn ToSql + Sync)> = vec![
-                &direction,
-                &message.sender,
-                &recipients,
-                &message.message_id,
-                &message.imdn_message_id,
-                &message.content,
-                &message.alternate,
-                &message.dsn_notify,
-                &schedule.now,
-                &schedule.expires_at,
-                &attempts,
-                &owner,
-                &until,
-            ];
-            let correlation_direction = message.correlation.as_ref().map(|r| r.direction.as_str());
-            let sql: &str = match &message.correlation {
-                None => INSERT_QUEUE,
-                Some(record) => {
-                    params.extend([
-                        &correlation_direction as &(dyn ToSql + Sync),
-                        &record.imdn_message_id,
-                        &record.message_id,
-                        &record.envid,
-                        &record.conversation_id,
-                        &record.contribution_id,
-                        &record.im_sender,
-                        &record.im_recipient,
-                        &record.mail_from,
-                        &record.mail_to,
-                        &record.expires_at,
-                    ]);
-                    &INSERT_QUEUE_AND_CORRELATION
-                }
-            };
             let client = self.client().await?;
-            let statement = client.prepare_cached(sql).await?;
-            Ok(client.query_one(&statement, &params).await?.try_get(0)?)
+            insert_message(&client, &message, &schedule).await
         })
     }
 
@@ -575,6 +587,75 @@ impl Store for PgStore {
                 )
                 .await?;
             Ok(rows)
+        })
+    }
+
+    fn claim_given_up(
+        &self,
+        direction: Direction,
+        owner: &str,
+        now: Millis,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<Claimed>> {
+        let owner = owner.to_string();
+        Box::pin(async move {
+            let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+            let until = after(now, lease);
+            let client = self.client().await?;
+            // As claim_due: rows another node is telling about are skipped.
+            let claim = client
+                .prepare_cached(&format!(
+                    "WITH gone AS MATERIALIZED (
+                         SELECT id FROM queue
+                         WHERE state IN ('failed', 'expired') AND direction = $1
+                             AND (lease_until IS NULL OR lease_until <= $2)
+                         ORDER BY id LIMIT $3
+                         FOR UPDATE SKIP LOCKED)
+                     UPDATE queue SET lease_owner = $4, lease_until = $5
+                     WHERE id IN (SELECT id FROM gone)
+                     RETURNING {ENTRY_COLUMNS}, content, alternate"
+                ))
+                .await?;
+            let direction = direction.as_str();
+            let rows = client
+                .query(&claim, &[&direction, &now, &limit, &owner, &until])
+                .await?;
+            let mut all = rows.iter().map(claimed).collect::<Result<Vec<_>, _>>()?;
+            all.sort_by_key(|c| c.entry.id);
+            Ok(all)
+        })
+    }
+
+    fn notified(
+        &self,
+        id: QueueId,
+        owner: &str,
+        notice: Option<(NewMessage, Schedule)>,
+    ) -> StoreFuture<'_, Option<QueueId>> {
+        let owner = owner.to_string();
+        Box::pin(async move {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            let remove = tx
+                .prepare_cached(
+                    "WITH gone AS (
+                         DELETE FROM queue
+                         WHERE id = $1 AND state IN ('failed', 'expired') AND lease_owner = $2
+                         RETURNING id),
+                     unlinked AS (
+                         UPDATE correlation SET queue_id = NULL
+                         WHERE queue_id IN (SELECT id FROM gone))
+                     SELECT count(*) FROM gone",
+                )
+                .await?;
+            changed(id, count(&tx.query_one(&remove, &[&id, &owner]).await?)?)?;
+            let notice_id = match &notice {
+                Some((message, schedule)) => Some(insert_message(&tx, message, schedule).await?),
+                None => None,
+            };
+            tx.commit().await?;
+            Ok(notice_id)
         })
     }
 }

@@ -269,42 +269,49 @@ fn correlated(row: &Row<'_>) -> rusqlite::Result<Result<Correlated, StoreError>>
     Ok(build())
 }
 
+/// Writes a new message (and its correlation) in the open transaction.
+fn insert_message(
+    conn: &Connection,
+    message: &NewMessage,
+    schedule: &Schedule,
+) -> Result<QueueId, StoreError> {
+    valid_recipients(&message.recipients)?;
+    let (owner, until) = match &schedule.lease {
+        Some(lease) => (Some(lease.owner.as_str()), Some(lease.until)),
+        None => (None, None),
+    };
+    conn.prepare_cached(
+        "INSERT INTO queue (direction, sender, recipients, message_id, imdn_message_id,
+             content, alternate, dsn_notify, state, created_at, expires_at,
+             next_attempt_at, attempts, lease_owner, lease_until)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?9, ?11, ?12, ?13)",
+    )?
+    .execute(params![
+        message.direction.as_str(),
+        message.sender,
+        message.recipients.join("\n"),
+        message.message_id,
+        message.imdn_message_id,
+        message.content,
+        message.alternate,
+        message.dsn_notify,
+        schedule.now,
+        schedule.expires_at,
+        // A message leased at once is being attempted: that counts.
+        i64::from(schedule.lease.is_some()),
+        owner,
+        until,
+    ])?;
+    let id = conn.last_insert_rowid();
+    if let Some(record) = &message.correlation {
+        insert_correlation(conn, record, Some(id), schedule.now)?;
+    }
+    Ok(id)
+}
+
 impl Store for SqliteStore {
     fn enqueue(&self, message: NewMessage, schedule: Schedule) -> StoreFuture<'_, QueueId> {
-        self.call(move |conn| {
-            valid_recipients(&message.recipients)?;
-            let (owner, until) = match &schedule.lease {
-                Some(lease) => (Some(lease.owner.as_str()), Some(lease.until)),
-                None => (None, None),
-            };
-            conn.prepare_cached(
-                "INSERT INTO queue (direction, sender, recipients, message_id, imdn_message_id,
-                     content, alternate, dsn_notify, state, created_at, expires_at,
-                     next_attempt_at, attempts, lease_owner, lease_until)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'queued', ?9, ?10, ?9, ?11, ?12, ?13)",
-            )?
-            .execute(params![
-                message.direction.as_str(),
-                message.sender,
-                message.recipients.join("\n"),
-                message.message_id,
-                message.imdn_message_id,
-                message.content,
-                message.alternate,
-                message.dsn_notify,
-                schedule.now,
-                schedule.expires_at,
-                // A message leased at once is being attempted: that counts.
-                i64::from(schedule.lease.is_some()),
-                owner,
-                until,
-            ])?;
-            let id = conn.last_insert_rowid();
-            if let Some(record) = &message.correlation {
-                insert_correlation(conn, record, Some(id), schedule.now)?;
-            }
-            Ok(id)
-        })
+        self.call(move |conn| insert_message(conn, &message, &schedule))
     }
 
     fn claim_due(
@@ -495,6 +502,62 @@ impl Store for SqliteStore {
                 params![now],
             )?;
             Ok(rows as u64)
+        })
+    }
+
+    fn claim_given_up(
+        &self,
+        direction: Direction,
+        owner: &str,
+        now: Millis,
+        lease: Duration,
+        limit: usize,
+    ) -> StoreFuture<'_, Vec<Claimed>> {
+        let owner = owner.to_string();
+        self.call(move |conn| {
+            let ids: Vec<QueueId> = conn
+                .prepare_cached(
+                    "SELECT id FROM queue
+                     WHERE state IN ('failed', 'expired') AND direction = ?1
+                         AND (lease_until IS NULL OR lease_until <= ?2)
+                     ORDER BY id LIMIT ?3",
+                )?
+                .query_map(params![direction.as_str(), now, limit as i64], |row| {
+                    row.get(0)
+                })?
+                .collect::<Result<_, _>>()?;
+            let mut all = Vec::with_capacity(ids.len());
+            for id in ids {
+                conn.prepare_cached(
+                    "UPDATE queue SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
+                )?
+                .execute(params![id, owner, after(now, lease)])?;
+                all.push(claimed(conn, id)?);
+            }
+            Ok(all)
+        })
+    }
+
+    fn notified(
+        &self,
+        id: QueueId,
+        owner: &str,
+        notice: Option<(NewMessage, Schedule)>,
+    ) -> StoreFuture<'_, Option<QueueId>> {
+        let owner = owner.to_string();
+        self.call(move |conn| {
+            let rows = conn
+                .prepare_cached(
+                    "DELETE FROM queue
+                     WHERE id = ?1 AND state IN ('failed', 'expired') AND lease_owner = ?2",
+                )?
+                .execute(params![id, owner])?;
+            changed(id, rows)?;
+            conn.prepare_cached("UPDATE correlation SET queue_id = NULL WHERE queue_id = ?1")?
+                .execute(params![id])?;
+            notice
+                .map(|(message, schedule)| insert_message(conn, &message, &schedule))
+                .transpose()
         })
     }
 }
