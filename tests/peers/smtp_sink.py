@@ -8,6 +8,8 @@ receiving MTA refuse or defer:
   policy-block@...  -> 550 5.7.1 Delivery not authorized
   too-big@...       -> 552 5.3.4 Message too big for system
   defer@...         -> 451 4.3.0 Try again later
+  greylist@...      -> 451 4.7.1 Greylisted the first time a sender tries
+                       this recipient, 250 from then on (as postgrey)
 Anything else is accepted with 250 and written to DIR/new/.
 
 Usage: /usr/bin/python3 smtp_sink.py PORT DIR
@@ -29,9 +31,16 @@ REPLIES = {
 class Policy:
     def __init__(self, maildir):
         self.maildir = mailbox.Maildir(maildir, create=True)
+        self.seen = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        reply = REPLIES.get(address.split("@")[0].lower())
+        local = address.split("@")[0].lower()
+        if local == "greylist":
+            pair = (envelope.mail_from, address)
+            if pair not in self.seen:
+                self.seen.add(pair)
+                return "451 4.7.1 Greylisted, please try again later"
+        reply = REPLIES.get(local)
         if reply:
             return reply
         envelope.rcpt_tos.append(address)

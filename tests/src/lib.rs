@@ -67,6 +67,10 @@ impl Scratch {
         cmd.args(args)
             .current_dir(self.path())
             .env("XDG_CACHE_HOME", &self.cache)
+            // The store (store.sqlite) of each test in its own scratch
+            // directory, never the user's.
+            .env("XDG_STATE_HOME", self.path())
+            .env_remove("STATE_DIRECTORY")
             .env_remove("INTERWORK_LOG")
             .stdin(Stdio::null());
         cmd
@@ -219,6 +223,13 @@ impl Gateway {
     pub fn signal(&self, signal: Signal) {
         let pid = Pid::from_raw(i32::try_from(self.child.id()).expect("pid fits"));
         nix::sys::signal::kill(pid, signal).expect("signal sent");
+    }
+
+    /// SIGKILL: the process dies at once, as in a crash or power loss of
+    /// the process (what it committed stays; nothing else runs).
+    pub fn kill(mut self) {
+        self.signal(Signal::SIGKILL);
+        let _ = self.child.wait();
     }
 
     /// SIGTERM, then waits for a clean exit.

@@ -105,8 +105,12 @@ pub fn dnsmasq(mx: &[(&str, &str, u16)], hosts: &[(&str, &str)]) -> Peer {
 
 /// aiosmtpd with the recipient policy of `tests/peers/smtp_sink.py`.
 pub fn smtp_sink() -> Peer {
+    smtp_sink_on(free_port())
+}
+
+/// As [`smtp_sink`], on a given port (an MX that comes up late).
+pub fn smtp_sink_on(port: u16) -> Peer {
     let dir = tempfile::tempdir().expect("temp dir");
-    let port = free_port();
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/smtp_sink.py");
     let mut child = Command::new("/usr/bin/python3")
         .arg(script)
@@ -153,6 +157,12 @@ pub struct SippRun {
 /// Runs a sipp scenario once against `target` (`127.0.0.1:port`), over
 /// `transport` ("u1" for UDP, "t1" for TCP).
 pub fn sipp(scenario_xml: &str, target: &str, transport: &str) -> SippRun {
+    sipp_calls(scenario_xml, target, transport, 1)
+}
+
+/// Runs a sipp scenario `calls` times (at sipp's default rate, 10 calls
+/// per second), as [`sipp`].
+pub fn sipp_calls(scenario_xml: &str, target: &str, transport: &str, calls: usize) -> SippRun {
     require("sipp");
     let dir = tempfile::tempdir().expect("temp dir");
     let scenario = dir.path().join("scenario.xml");
@@ -165,7 +175,7 @@ pub fn sipp(scenario_xml: &str, target: &str, transport: &str) -> SippRun {
             "-t",
             transport,
             "-m",
-            "1",
+            &calls.to_string(),
             "-nostdin",
             "-timeout",
             "30",

@@ -110,6 +110,14 @@ Content-Length: [len]
 }
 
 impl World {
+    fn config(&self) -> String {
+        self.scratch
+            .path()
+            .join("interwork.toml")
+            .display()
+            .to_string()
+    }
+
     fn target(&self) -> String {
         format!("127.0.0.1:{}", self.sip_port)
     }
@@ -412,12 +420,14 @@ fn failures_map_to_sip_answers() {
         ("sip:reject-user@mail.example.test", 404),
         ("sip:policy-block@mail.example.test", 403),
         ("sip:too-big@mail.example.test", 413),
-        ("sip:defer@mail.example.test", 480),
+        // "Later" from the MTA: accepted and queued for a retry (the
+        // sender's UA would not retry a 480 itself).
+        ("sip:defer@mail.example.test", 202),
         // No such domain; a domain that takes no mail.
         ("sip:bob@nowhere.example.test", 404),
         ("sip:bob@nullmx.example.test", 404),
-        // The only MX is down: try again later.
-        ("sip:bob@down.example.test", 503),
+        // The only MX is down: queued too.
+        ("sip:bob@down.example.test", 202),
     ] {
         let scenario = message(to, &[], "text/plain", "hello", expect);
         w.send(&scenario, "u1");
@@ -460,6 +470,14 @@ fn failures_map_to_sip_answers() {
         2,
         "only the implicit-MX and backup-MX mails were delivered"
     );
+    let queue = w.scratch.run(&["queue", "list", "--config", &w.config()]);
+    let listed = String::from_utf8_lossy(&queue.stdout);
+    assert!(
+        listed.contains("-- 2 message(s): 2 queued"),
+        "the deferred and the unreachable one wait in the queue:\n{listed}"
+    );
+    assert!(listed.contains("4.3.0 Try again later"), "{listed}");
+    assert!(listed.contains("no mail server reachable"), "{listed}");
 }
 
 #[test]

@@ -13,3 +13,11 @@ pub fn now() -> Timestamp {
         offset_minutes: 0,
     }
 }
+
+/// A store time (Unix milliseconds) as a timestamp in UTC.
+pub fn at(millis: i64) -> Timestamp {
+    Timestamp {
+        unix_seconds: millis.div_euclid(1000),
+        offset_minutes: 0,
+    }
+}

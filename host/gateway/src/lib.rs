@@ -8,6 +8,8 @@
 //! * `im`, `mail` — the messages of each side, incoming and outgoing.
 //! * `sip`, `msrp`, `smtp` — endpoints, transactions, dialogs, listeners,
 //!   the SMTP client; `framed` — the one stream frame reader.
+//! * `spool` — queue before acknowledge: the store, first attempts,
+//!   retries.
 //! * `outcome` — the one verdict table: every failure → SIP, SMTP, MSRP.
 //! * `config`, `directory`, `plugins`, `run`, `cli` — the process.
 
@@ -32,6 +34,7 @@ pub mod run;
 pub mod shutdown;
 pub mod sip;
 pub mod smtp;
+pub mod spool;
 
 /// A boxed future, so that the trait seams between the flows and the
 /// transports (`SipSender`, `MailDelivery`, `MxLookup`) stay object-safe.

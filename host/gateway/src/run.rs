@@ -1,6 +1,7 @@
 //! `interwork run`: the gateway process. It loads the configuration and the
-//! directory, starts the plugin registry with its watcher, binds the
-//! listeners and serves, reloading on SIGHUP, until SIGINT or SIGTERM.
+//! directory, starts the plugin registry with its watcher, opens the store,
+//! binds the listeners, starts the queue's retry worker and serves,
+//! reloading on SIGHUP, until SIGINT or SIGTERM.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,6 +10,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use interwork_plugin_host::{PluginWatch, Plugins, Role};
 use interwork_proto::sip;
+use interwork_store::{Direction, Store};
 use tokio::net::{TcpListener, UdpSocket};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
@@ -23,8 +25,9 @@ use crate::plugins;
 use crate::shutdown::{self, Shutdown};
 use crate::sip::SipEndpoint;
 use crate::sip::dialog::{MsrpOffer, MsrpSessionSetup};
-use crate::smtp::client::Deliverer;
+use crate::smtp::client::{Deliverer, PerDomainLimit};
 use crate::smtp::server::{Capabilities, SmtpServer, Timeouts, tls_acceptor};
+use crate::spool::{self, ImCourier, MailCourier, QueuePolicy, Spool};
 
 fn log_serving(plugins: &Plugins) {
     let set = plugins.current();
@@ -44,12 +47,24 @@ fn log_serving(plugins: &Plugins) {
 async fn start_listeners(
     config: &Config,
     plugins: Arc<Plugins>,
+    store: Arc<dyn Store>,
     shutdown: &Shutdown,
 ) -> anyhow::Result<Vec<JoinHandle<()>>> {
-    let deliverer = Arc::new(Deliverer::new(config)?);
+    let deliverer = Arc::new(PerDomainLimit::new(
+        Arc::new(Deliverer::new(config)?),
+        config.smtp.max_deliveries_per_domain,
+    ));
+    let spool = Arc::new(Spool::new(
+        store,
+        spool::lease_owner(config),
+        QueuePolicy::of(config),
+    ));
+    let mail_courier = Arc::new(MailCourier::new(deliverer));
+    spool.serve(Direction::ImToMail, mail_courier.clone());
     let im_to_email = Arc::new(ImToEmail::new(
         plugins.clone(),
-        deliverer,
+        spool.clone(),
+        mail_courier,
         config.gateway.hostname.clone(),
     ));
     let limits = sip::Limits {
@@ -99,7 +114,15 @@ async fn start_listeners(
         ImComposer::with_msrp_address(config, msrp_address),
         ImSender::new(endpoint.clone(), contact),
         config.limits.mail_hop_limit,
+        spool.clone(),
+        config.im_delivery.spool,
     ));
+    // Always: IMs queued while the option was on (or by another node) are
+    // still delivered.
+    spool.serve(
+        Direction::MailToIm,
+        Arc::new(ImCourier(email_to_im.clone())),
+    );
     let smtp = SmtpServer::new(
         Capabilities {
             hostname: config.gateway.hostname.clone(),
@@ -161,6 +184,7 @@ async fn start_listeners(
         tokio::spawn(endpoint.serve_tcp(sip_gate, sip_idle, shutdown.clone())),
         tokio::spawn(msrp.serve(msrp_gate, shutdown.clone())),
         tokio::spawn(smtp.serve(smtp_gate, shutdown.clone())),
+        tokio::spawn(spool.run(shutdown.clone())),
     ];
     Ok(tasks)
 }
@@ -208,8 +232,9 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     .await??;
     log_serving(&plugins);
     let watch = PluginWatch::start(plugins.clone(), |_| {})?;
+    let store = spool::open_store(&config)?;
     let (stop, shutdown) = shutdown::channel();
-    let listeners = start_listeners(&config, plugins.clone(), &shutdown).await?;
+    let listeners = start_listeners(&config, plugins.clone(), store, &shutdown).await?;
     if let Some(dir) = plugins.dir() {
         tracing::info!(dir = %dir.display(), "watching the plugin directory");
     }

@@ -6,6 +6,8 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod queue;
+
 use interwork_plugin_host::bindings::mapping;
 use interwork_plugin_host::{CallError, Role};
 use interwork_proto::sip;
@@ -65,6 +67,13 @@ enum Command {
     Plugins {
         #[command(subcommand)]
         command: PluginsCommand,
+    },
+    /// The queue of accepted messages not delivered yet (as postqueue).
+    Queue {
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: queue::QueueCommand,
     },
 }
 
@@ -160,6 +169,8 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         Command::CheckConfig { config } => {
             let (config, source) = load_config(config.as_deref())?;
             plugins::load_directory(&config)?;
+            // The store is opened (and migrated) as `run` would.
+            crate::spool::open_store(&config)?;
             println!("# effective configuration from {source}");
             print!("{}", config.to_toml());
             Ok(ExitCode::SUCCESS)
@@ -204,6 +215,10 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 list_plugins(&config)
             }
         },
+        Command::Queue { config, command } => {
+            let (config, _) = load_config(config.as_deref())?;
+            queue::run(&config, command)
+        }
     }
 }
 
@@ -310,7 +325,7 @@ fn convert_email_to_im(
     }
     let composer = ImComposer::new(config);
     let plan = match email_to_im::plan(&plugins, &composer, &tx, config.limits.mail_hop_limit) {
-        Ok(plan) => plan,
+        Ok((plan, _correlation)) => plan,
         Err(verdict) => {
             eprintln!("interwork: DATA would be answered {}", verdict.smtp_reply());
             return Ok(ExitCode::from(1));

@@ -43,6 +43,22 @@ pub struct Config {
     /// `[limits]`
     #[serde(default)]
     pub limits: Limits,
+    /// `[store]`
+    #[serde(default)]
+    pub store: StoreConfig,
+    /// `[im_delivery]`
+    #[serde(default)]
+    pub im_delivery: ImDeliveryConfig,
+}
+
+/// `[im_delivery]`: how mail becomes IM.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ImDeliveryConfig {
+    /// Accept a mail with `250` once its IM is in the store, and retry the
+    /// IM while its recipient is offline (SIP 480), instead of answering
+    /// DATA with the IM system's answer (the sending MTA then retries).
+    pub spool: bool,
 }
 
 /// `[gateway]`
@@ -169,6 +185,9 @@ pub struct SmtpConfig {
     pub delivery_deadline_secs: u64,
     /// SMTP sessions at once; past this, `421`.
     pub max_sessions: usize,
+    /// Deliveries at once to one recipient domain (Postfix's
+    /// `default_destination_concurrency_limit`); more wait their turn.
+    pub max_deliveries_per_domain: usize,
     /// SMTP sessions at once from one client address (Postfix's
     /// `smtpd_client_connection_count_limit`); past this, `421`.
     pub max_sessions_per_client: usize,
@@ -195,6 +214,7 @@ impl Default for SmtpConfig {
             smarthost: None,
             delivery_deadline_secs: 20,
             max_sessions: 100,
+            max_deliveries_per_domain: 100,
             max_sessions_per_client: 50,
             tls_handshake_timeout_secs: 10,
             command_timeout_secs: 300,
@@ -287,6 +307,58 @@ impl Default for Limits {
     }
 }
 
+/// `[store]`: the durable store of accepted messages (the spool) and of
+/// correlation records, with the retry schedule of RFC 5321 §4.5.4.1.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StoreConfig {
+    /// The SQLite file; default `store.sqlite` in the state directory
+    /// (`$STATE_DIRECTORY`, `$XDG_STATE_HOME/interwork` or
+    /// `~/.local/state/interwork`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<PathBuf>,
+    /// The name of this node in leases (who is delivering a message);
+    /// `gateway.hostname` when unset. The process id is added to it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub node_name: Option<String>,
+    /// How long the IM sender waits for the first delivery attempt before
+    /// it is answered `202` with the message queued.
+    pub first_attempt_budget_ms: u64,
+    /// Wait before the first retry (Postfix `minimal_backoff_time`).
+    pub retry_minimum_secs: u64,
+    /// Longest wait between retries (Postfix `maximal_backoff_time`).
+    pub retry_maximum_secs: u64,
+    /// How long a message is retried before it expires (Postfix
+    /// `maximal_queue_lifetime`; RFC 5321 §4.5.4.1 says 4–5 days).
+    pub queue_lifetime_secs: u64,
+    /// How long a node's claim on a message it is delivering lasts; when
+    /// the node dies, another takes the message after this.
+    pub lease_secs: u64,
+    /// How often the queue is looked at for messages due.
+    pub scan_interval_ms: u64,
+    /// Deliveries from the queue at once.
+    pub max_retries_in_flight: usize,
+    /// How long correlation records (which IM became which mail) are kept.
+    pub correlation_lifetime_days: u64,
+}
+
+impl Default for StoreConfig {
+    fn default() -> Self {
+        Self {
+            path: None,
+            node_name: None,
+            first_attempt_budget_ms: 2000,
+            retry_minimum_secs: 300,
+            retry_maximum_secs: 4000,
+            queue_lifetime_secs: 5 * 24 * 3600,
+            lease_secs: 60,
+            scan_interval_ms: 1000,
+            max_retries_in_flight: 64,
+            correlation_lifetime_days: 30,
+        }
+    }
+}
+
 /// Where a configuration came from.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ConfigSource {
@@ -349,6 +421,7 @@ impl Config {
         resolve(&mut self.smtp.tls_private_key);
         resolve(&mut self.plugins.dir);
         resolve(&mut self.plugins.cache_dir);
+        resolve(&mut self.store.path);
     }
 
     /// The effective configuration as TOML, for `check-config`.
@@ -382,6 +455,26 @@ impl Config {
             .filter(|p| p.is_absolute())
             .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))?;
         Some(base.join("interwork"))
+    }
+
+    /// The store's file: `store.path`, else `store.sqlite` in the state
+    /// directory (systemd's `$STATE_DIRECTORY`, then the XDG base
+    /// directory specification's `$XDG_STATE_HOME`, then
+    /// `~/.local/state`), else the working directory.
+    pub fn store_path(&self) -> PathBuf {
+        if let Some(path) = &self.store.path {
+            return path.clone();
+        }
+        let absolute = |name: &str| {
+            std::env::var_os(name)
+                .map(PathBuf::from)
+                .filter(|p| p.is_absolute())
+        };
+        let dir = absolute("STATE_DIRECTORY")
+            .or_else(|| absolute("XDG_STATE_HOME").map(|d| d.join("interwork")))
+            .or_else(|| absolute("HOME").map(|h| h.join(".local/state/interwork")))
+            .unwrap_or_else(|| PathBuf::from("."));
+        dir.join("store.sqlite")
     }
 
     /// The served IM domains, in order.

@@ -240,6 +240,7 @@ impl Config {
                 }
             }
         }
+        self.validate_store()?;
         for (name, value) in &self.plugins.config {
             if matches!(value, toml::Value::Array(_) | toml::Value::Table(_)) {
                 return Err(invalid(
@@ -247,6 +248,72 @@ impl Config {
                     "must be a string, number or boolean",
                 ));
             }
+        }
+        Ok(())
+    }
+
+    fn validate_store(&self) -> Result<(), ConfigError> {
+        let store = &self.store;
+        if let Some(name) = &store.node_name
+            && (name.is_empty() || name.len() > 200 || name.chars().any(char::is_control))
+        {
+            return Err(invalid(
+                "store.node_name",
+                "must be 1 to 200 printable characters",
+            ));
+        }
+        if !(1..=60_000).contains(&store.first_attempt_budget_ms) {
+            return Err(invalid(
+                "store.first_attempt_budget_ms",
+                "must be from 1 to 60000",
+            ));
+        }
+        if store.retry_minimum_secs == 0 || store.retry_minimum_secs > store.retry_maximum_secs {
+            return Err(invalid(
+                "store.retry_minimum_secs",
+                "must be at least 1 and at most store.retry_maximum_secs",
+            ));
+        }
+        if store.queue_lifetime_secs < store.retry_minimum_secs {
+            return Err(invalid(
+                "store.queue_lifetime_secs",
+                "must be at least store.retry_minimum_secs",
+            ));
+        }
+        // A lease shorter than a delivery would let a second node start
+        // the same message while the first is still sending it.
+        if store.lease_secs <= self.smtp.delivery_deadline_secs {
+            return Err(invalid(
+                "store.lease_secs",
+                format!(
+                    "must be longer than smtp.delivery_deadline_secs ({})",
+                    self.smtp.delivery_deadline_secs
+                ),
+            ));
+        }
+        if !(10..=60_000).contains(&store.scan_interval_ms) {
+            return Err(invalid(
+                "store.scan_interval_ms",
+                "must be from 10 to 60000",
+            ));
+        }
+        if !(1..=10_000).contains(&store.max_retries_in_flight) {
+            return Err(invalid(
+                "store.max_retries_in_flight",
+                "must be from 1 to 10000",
+            ));
+        }
+        if !(1..=3650).contains(&store.correlation_lifetime_days) {
+            return Err(invalid(
+                "store.correlation_lifetime_days",
+                "must be from 1 to 3650",
+            ));
+        }
+        if !(1..=10_000).contains(&self.smtp.max_deliveries_per_domain) {
+            return Err(invalid(
+                "smtp.max_deliveries_per_domain",
+                "must be from 1 to 10000",
+            ));
         }
         Ok(())
     }

@@ -1,7 +1,12 @@
 //! E-mail → IM (SPEC S6): a mail accepted by the SMTP server becomes an IM
 //! to the IM system that serves the recipient, and the SIP outcome becomes
 //! the reply to DATA — the sending MTA keeps the mail and retries on a
-//! temporary failure, so nothing is lost.
+//! temporary failure, so nothing is lost. Each IM delivered leaves a
+//! correlation record (which mail it was made from) in the store.
+//!
+//! With `[im_delivery] spool = true` the gateway keeps the mail itself:
+//! the IM is queued before the `250`, retried while the IM user is offline
+//! (SIP 480), and a DSN goes to the mail's sender when it is given up.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,12 +15,17 @@ use std::sync::Arc;
 use interwork_plugin_host::Plugins;
 use interwork_plugin_host::bindings::mapping::Role;
 
+use interwork_proto::sip::{self, Message, Request};
+use interwork_store::{Correlation, Direction, NewMessage, after};
+
+use crate::BoxFuture;
 use crate::clock::now;
 use crate::im::outgoing::{Delivered, ImComposer, ImSender, PlannedIm};
 use crate::loops;
 use crate::mail::incoming;
 use crate::outcome::{About, Kind, Verdict};
 use crate::smtp::server::{MailSink, RecipientCheck, Reply, Transaction};
+use crate::spool::{Accepted, Outcome, Spool, millis_now};
 
 /// Receive → map → convert, without the network: the SIP request an
 /// accepted mail becomes, and where it goes; refused when it went through
@@ -26,7 +36,7 @@ pub fn plan(
     composer: &ImComposer,
     tx: &Transaction,
     hop_limit: usize,
-) -> Result<PlannedIm, Verdict> {
+) -> Result<(PlannedIm, Correlation), Verdict> {
     let mail = incoming::parse(&tx.data, &tx.mail_from, &tx.rcpt_to, now())
         .map_err(|e| Verdict::new(Kind::Invalid, About::Content, e.to_string()))?;
     let hops = loops::check_mail_hops(&mail, hop_limit)?;
@@ -60,7 +70,27 @@ pub fn plan(
         .map_err(|e| Verdict::of_plugin(e, About::Content))?;
     let mut planned = composer.plan(&im, &sender, &recipient)?;
     loops::mark_im(&mut planned.request, hops, composer.hostname());
-    Ok(planned)
+    let header = |name: &str| {
+        mail.headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.trim().trim_matches(['<', '>']).to_string())
+    };
+    let correlation = Correlation {
+        direction: Direction::MailToIm,
+        imdn_message_id: planned.imdn_message_id(),
+        message_id: header("Message-ID"),
+        envid: None,
+        conversation_id: None,
+        contribution_id: None,
+        im_sender: sender,
+        im_recipient: recipient,
+        mail_from: tx.mail_from.clone(),
+        mail_to: rcpt.clone(),
+        // Set by whoever stores it, from store.correlation_lifetime_days.
+        expires_at: 0,
+    };
+    Ok((planned, correlation))
 }
 
 /// The e-mail → IM direction.
@@ -69,27 +99,74 @@ pub struct EmailToIm {
     composer: ImComposer,
     sender: ImSender,
     hop_limit: usize,
+    spool: Arc<Spool>,
+    /// `[im_delivery] spool`: queue the IM before the `250`.
+    spooled: bool,
 }
 
 impl EmailToIm {
     /// The direction with its plugins, how it writes IMs, how it sends
-    /// them, and the most `Received:` fields a mail may have.
+    /// them, the most `Received:` fields a mail may have, the spool (its
+    /// correlation records; its queue when `spooled`).
     pub fn new(
         plugins: Arc<Plugins>,
         composer: ImComposer,
         sender: ImSender,
         hop_limit: usize,
+        spool: Arc<Spool>,
+        spooled: bool,
     ) -> Self {
         Self {
             plugins,
             composer,
             sender,
             hop_limit,
+            spool,
+            spooled,
         }
+    }
+
+    /// The gateway's host name.
+    pub fn hostname(&self) -> &str {
+        self.composer.hostname()
+    }
+
+    /// One delivery of a planned IM, as a task the spool may leave running
+    /// past the first-attempt budget.
+    pub fn attempt(self: &Arc<Self>, planned: PlannedIm) -> BoxFuture<'static, Outcome> {
+        let this = self.clone();
+        Box::pin(async move {
+            match this.sender.deliver(&this.composer, planned).await {
+                Ok(Delivered::Pager(code, reason)) => {
+                    Outcome::Delivered(format!("to the IM system ({code} {reason})"))
+                }
+                Ok(Delivered::Large) => Outcome::Delivered("to the IM system over MSRP".into()),
+                Err(verdict) => {
+                    // Kept as the SMTP reply it stands for: a DSN quotes it.
+                    let reply = verdict.smtp_reply();
+                    let permanent = reply.code >= 500;
+                    let verdict = Verdict {
+                        reason: reply.to_string().trim_end().to_string(),
+                        ..verdict
+                    };
+                    if permanent {
+                        Outcome::Permanent(verdict)
+                    } else {
+                        Outcome::Temporary(verdict)
+                    }
+                }
+            }
+        })
+    }
+
+    /// A MESSAGE kept in the queue, routed again.
+    pub fn replan(&self, request: Request) -> Result<PlannedIm, Verdict> {
+        self.composer.route(request)
     }
 
     /// Delivers one accepted mail as an IM; the reply goes to DATA.
     pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
+        let tx_envelope = Envelope::of(&tx);
         let this = self.clone();
         let planned = tokio::task::spawn_blocking(move || {
             plan(&this.plugins, &this.composer, &tx, this.hop_limit)
@@ -101,7 +178,11 @@ impl EmailToIm {
             Ok(planned) => planned,
             Err(verdict) => return verdict.smtp_reply(),
         };
+        let (planned, correlation) = planned;
         let mode = if planned.pager { "pager" } else { "large" };
+        if self.spooled {
+            return self.spool_im(tx_envelope, planned, correlation, mode).await;
+        }
         let reply = match self.sender.deliver(&self.composer, planned).await {
             Ok(Delivered::Pager(code, reason)) => {
                 Reply::new(250, "2.0.0", format!("Delivered as IM ({code} {reason})"))
@@ -109,8 +190,74 @@ impl EmailToIm {
             Ok(Delivered::Large) => Reply::new(250, "2.0.0", "Delivered as IM (MSRP)"),
             Err(verdict) => verdict.smtp_reply(),
         };
+        if reply.code == 250 {
+            let mut correlation = correlation;
+            let now = millis_now();
+            correlation.expires_at = after(now, self.spool.policy().correlation_lifetime);
+            if let Err(e) = self.spool.store().correlate(correlation, now).await {
+                tracing::error!("cannot record the correlation of a delivered IM: {e}");
+            }
+        }
         tracing::info!(mode, "mail delivered as IM: {reply}");
         reply
+    }
+
+    /// `[im_delivery] spool`: the IM is queued, then attempted within the
+    /// budget; `250` once it is in the store.
+    async fn spool_im(
+        self: &Arc<Self>,
+        tx: Envelope,
+        planned: PlannedIm,
+        correlation: Correlation,
+        mode: &str,
+    ) -> Reply {
+        let mut request = Vec::new();
+        sip::write(&Message::Request(planned.request.clone()), &mut request);
+        let message = NewMessage {
+            direction: Direction::MailToIm,
+            sender: tx.mail_from,
+            recipients: tx.rcpt_to,
+            message_id: correlation.message_id.clone().unwrap_or_default(),
+            imdn_message_id: correlation.imdn_message_id.clone(),
+            content: request,
+            alternate: Some(tx.header_section),
+            dsn_notify: None,
+            correlation: Some(correlation),
+        };
+        let reply = match self.spool.accept(message, self.attempt(planned)).await {
+            Ok(Accepted::Delivered) => Reply::new(250, "2.0.0", "Delivered as IM"),
+            Ok(Accepted::Queued(id)) => Reply::new(
+                250,
+                "2.0.0",
+                format!("Queued as {id}: the IM will be retried while its recipient is away"),
+            ),
+            Err(verdict) => verdict.smtp_reply(),
+        };
+        tracing::info!(mode, "mail taken for IM: {reply}");
+        reply
+    }
+}
+
+/// What the spool keeps of a mail beside its IM: the envelope, and the
+/// header section a DSN returns.
+struct Envelope {
+    mail_from: String,
+    rcpt_to: Vec<String>,
+    header_section: Vec<u8>,
+}
+
+impl Envelope {
+    fn of(tx: &Transaction) -> Self {
+        let end = tx
+            .data
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(tx.data.len(), |end| end + 2);
+        Self {
+            mail_from: tx.mail_from.clone(),
+            rcpt_to: tx.rcpt_to.clone(),
+            header_section: tx.data[..end].to_vec(),
+        }
     }
 }
 

@@ -1,7 +1,8 @@
 //! IM → e-mail (SPEC S3, S4, S5): a SIP MESSAGE, or a complete MSRP message
-//! of a session an INVITE set up, becomes a mail delivered by MX, and the
-//! SMTP outcome becomes the answer to the IM side — never before the final
-//! SMTP reply (S3 step 5).
+//! of a session an INVITE set up, becomes a mail, which is queued durably
+//! and delivered by MX (`spool`); the IM side is answered once
+//! the mail is in the store — `202` when delivered or queued, the SMTP
+//! refusal's SIP error when refused during the first attempt (S3 step 5).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -12,6 +13,7 @@ use interwork_plugin_host::Plugins;
 use interwork_plugin_host::bindings::mapping::Role;
 use interwork_plugin_host::bindings::types::ImMessage;
 use interwork_proto::sip::{Method, Request, Response, Uri};
+use interwork_store::{Correlation, Direction};
 
 use crate::clock::now;
 use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message};
@@ -21,12 +23,14 @@ use crate::msrp::{MessageSink, Session};
 use crate::outcome::{About, Kind, Verdict};
 use crate::sip::dialog::MsrpSessionSetup;
 use crate::sip::{Answer, RequestHandler};
-use crate::smtp::client::{DeliveryOutcome, MailDelivery};
+use crate::spool::mail_courier::queued_mail;
+use crate::spool::{Accepted, MailCourier, Spool};
 
 /// The IM → e-mail direction.
 pub struct ImToEmail {
     plugins: Arc<Plugins>,
-    delivery: Arc<dyn MailDelivery>,
+    spool: Arc<Spool>,
+    courier: Arc<MailCourier>,
     hostname: String,
 }
 
@@ -68,12 +72,19 @@ pub fn mail_of_im(
 }
 
 impl ImToEmail {
-    /// The direction with its plugins, its mail delivery and the gateway's
-    /// host name (Message-IDs, `Warning` agent).
-    pub fn new(plugins: Arc<Plugins>, delivery: Arc<dyn MailDelivery>, hostname: String) -> Self {
+    /// The direction with its plugins, the spool its mails are queued in,
+    /// the courier that delivers them and the gateway's host name
+    /// (Message-IDs, `Warning` agent).
+    pub fn new(
+        plugins: Arc<Plugins>,
+        spool: Arc<Spool>,
+        courier: Arc<MailCourier>,
+        hostname: String,
+    ) -> Self {
         Self {
             plugins,
-            delivery,
+            spool,
+            courier,
             hostname,
         }
     }
@@ -88,39 +99,50 @@ impl ImToEmail {
         &self.hostname
     }
 
-    /// Delivers one IM as mail (map → convert → deliver); `Ok` once the
-    /// recipient's mail system took it.
-    pub async fn deliver(&self, im: ImMessage) -> Result<(), Verdict> {
+    /// Delivers one IM as mail (map → convert → queue → first attempt);
+    /// `Ok` once the mail is delivered or durably queued.
+    pub async fn deliver(&self, im: ImMessage) -> Result<Accepted, Verdict> {
         let plugins = self.plugins.clone();
         let hostname = self.hostname.clone();
-        let mail = tokio::task::spawn_blocking(move || mail_of_im(&plugins, &im, &hostname))
-            .await
-            .map_err(|e| Verdict::fault(&format!("plugin task failed: {e}")))??;
-        let outcome = self.delivery.deliver(&mail).await;
-        match &outcome {
-            DeliveryOutcome::Delivered { server, reply } => tracing::info!(
-                message_id = %mail.message_id,
-                from = %mail.envelope_from,
-                to = ?mail.envelope_to,
-                %server,
-                "mail delivered: {reply}"
-            ),
-            DeliveryOutcome::Permanent(f) | DeliveryOutcome::Temporary(f) => tracing::warn!(
-                message_id = %mail.message_id,
-                to = ?mail.envelope_to,
-                "mail not delivered: {}",
-                f.text
-            ),
-        }
-        Verdict::of_mail_failure(&outcome).map_or(Ok(()), Err)
+        let (mail, im) = tokio::task::spawn_blocking(move || {
+            mail_of_im(&plugins, &im, &hostname).map(|mail| (mail, im))
+        })
+        .await
+        .map_err(|e| Verdict::fault(&format!("plugin task failed: {e}")))??;
+        let message = queued_mail(&mail, correlation_of(&im, &mail));
+        self.spool.accept(message, self.courier.deliver(mail)).await
     }
 
     /// S3 step 5: the SIP answer of a delivery.
-    pub fn answer(&self, delivered: Result<(), Verdict>) -> Answer {
+    pub fn answer(&self, delivered: Result<Accepted, Verdict>) -> Answer {
         match delivered {
-            Ok(()) => Answer::new(202, "Accepted"),
+            Ok(_) => Answer::new(202, "Accepted"),
             Err(verdict) => verdict.sip_answer(&self.hostname),
         }
+    }
+}
+
+/// What ties the IM to its mail, for receipts and replies (issue 9 §4).
+fn correlation_of(im: &ImMessage, mail: &OutgoingMail) -> Correlation {
+    let header = |name: &str| {
+        im.extra_headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case(name))
+            .map(|h| h.value.trim().to_string())
+    };
+    Correlation {
+        direction: Direction::ImToMail,
+        imdn_message_id: im.imdn_message_id.clone(),
+        message_id: Some(mail.message_id.clone()),
+        envid: None,
+        conversation_id: header("Conversation-ID"),
+        contribution_id: header("Contribution-ID"),
+        im_sender: im.sender.clone(),
+        im_recipient: im.recipients.first().cloned().unwrap_or_default(),
+        mail_from: mail.envelope_from.clone(),
+        mail_to: mail.envelope_to.join(", "),
+        // The queue sets it from store.correlation_lifetime_days.
+        expires_at: 0,
     }
 }
 
@@ -197,7 +219,7 @@ impl MessageSink for MsrpIn {
                 session.subject.as_deref(),
                 now(),
             )?;
-            direction.deliver(im).await
+            direction.deliver(im).await.map(|_| ())
         })
     }
 }

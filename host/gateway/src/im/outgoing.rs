@@ -48,6 +48,15 @@ pub struct PlannedIm {
     pub pager: bool,
 }
 
+impl PlannedIm {
+    /// Its `imdn.Message-ID` (RFC 5438 §6.3), given or made up.
+    pub fn imdn_message_id(&self) -> Option<String> {
+        let cpim = cpim::parse(&self.request.body).ok()?;
+        cpim.get_ns(imdn::IMDN_URN, "Message-ID")
+            .map(|h| h.value.clone())
+    }
+}
+
 /// Writes IMs as SIP requests and routes them, without the network.
 pub struct ImComposer {
     routes: Vec<Route>,
@@ -106,14 +115,20 @@ impl ImComposer {
         sender: &str,
         recipient: &str,
     ) -> Result<PlannedIm, Verdict> {
-        let route = self.route_of(recipient).ok_or_else(|| {
+        let request = self.message_request(im, sender, recipient)?;
+        self.route(request)
+    }
+
+    /// Where a written MESSAGE goes (by its Request-URI), and in which
+    /// mode: a request kept in the queue is routed again when retried.
+    pub fn route(&self, request: Request) -> Result<PlannedIm, Verdict> {
+        let route = self.route_of(&request.uri).ok_or_else(|| {
             Verdict::new(
                 Kind::NotFound,
                 About::Domain,
-                format!("No IM system serves {recipient}"),
+                format!("No IM system serves {}", request.uri),
             )
         })?;
-        let request = self.message_request(im, sender, recipient)?;
         Ok(PlannedIm {
             pager: fits_pager(&request),
             request,

@@ -209,7 +209,7 @@ fn mime_part(part: &MailPart, transfer: Transfer) -> MimePart<'static> {
 
 /// The `Date` value (RFC 5322 §3.3) of a timestamp, in its own zone; a
 /// date that cannot be written (years past 9999) becomes the gateway's now.
-fn rfc5322_date(date: &Timestamp, now: &Timestamp) -> String {
+pub(super) fn rfc5322_date(date: &Timestamp, now: &Timestamp) -> String {
     let as_time = |t: &Timestamp| dates::Timestamp {
         unix_seconds: t.unix_seconds,
         offset_minutes: t.offset_minutes,
@@ -220,7 +220,7 @@ fn rfc5322_date(date: &Timestamp, now: &Timestamp) -> String {
 }
 
 /// A Message-ID unique to this gateway, at its host name (RFC 5322 §3.6.4).
-fn new_message_id(hostname: &str, now: &Timestamp) -> String {
+pub(super) fn new_message_id(hostname: &str, now: &Timestamp) -> String {
     format!("{:x}.{}@{hostname}", now.unix_seconds, crate::ids::token())
 }
 

@@ -13,7 +13,9 @@ use interwork_proto::sip::{Method, Request, Response};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 
-use super::{Recorded, config, default_plugins};
+use interwork_store::{CorrelationKey, Direction, Store};
+
+use super::{Recorded, config, default_plugins, spool};
 use crate::BoxFuture;
 use crate::config::SipTransport;
 use crate::flows::email_to_im::{EmailToIm, RecipientPolicy};
@@ -112,17 +114,23 @@ struct Client {
     session: SmtpSession,
     policy: RecipientPolicy,
     flow: Arc<EmailToIm>,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
 }
 
 impl Client {
     fn new(ims: Arc<ImSystem>) -> Self {
         let config = config();
         let plugins = default_plugins();
+        let (spool, dir) = spool(&config);
+        let store = spool.store().clone();
         let flow = Arc::new(EmailToIm::new(
             plugins.clone(),
             ImComposer::with_msrp_address(&config, "127.0.0.1:2855".parse().unwrap()),
             ImSender::new(ims, "<sip:interwork@127.0.0.1:5060>".into()),
             config.limits.mail_hop_limit,
+            spool,
+            false,
         ));
         let session = SmtpSession::new(Capabilities {
             hostname: "gw.example.test".into(),
@@ -133,6 +141,8 @@ impl Client {
             session,
             policy: RecipientPolicy(plugins),
             flow,
+            store,
+            _dir: dir,
         }
     }
 
@@ -212,6 +222,86 @@ async fn a_mail_becomes_a_cpim_message_and_250() {
     );
     assert!(cpim.ends_with("\r\n\r\nsee you at noon\r\n"), "{cpim:?}");
     c.cmd("QUIT", "221").await;
+}
+
+#[tokio::test]
+async fn a_mail_delivered_as_im_leaves_its_correlation_record() {
+    let ims = ImSystem::new(None);
+    let mut c = Client::new(ims.clone());
+    c.cmd("EHLO mail.example.test", "250").await;
+    for (to, message_id, expect) in [
+        (
+            "alice@im.example.test",
+            "abc.1@mail.example.test",
+            "250 2.0.0 Delivered",
+        ),
+        (
+            "gone@im.example.test",
+            "abc.2@mail.example.test",
+            "550 5.1.1",
+        ),
+    ] {
+        c.cmd("MAIL FROM:<zhang@mail.example.test>", "250").await;
+        c.cmd(&format!("RCPT TO:<{to}>"), "250").await;
+        c.cmd("DATA", "354").await;
+        let data = format!(
+            "From: <zhang@mail.example.test>\r\nTo: <{to}>\r\n\
+             Message-ID: <{message_id}>\r\nSubject: hi\r\n\r\nhello\r\n."
+        );
+        c.cmd(&data, expect).await;
+    }
+    let cpim = String::from_utf8_lossy(&ims.requests.all()[0].body).into_owned();
+    let imdn = cpim
+        .lines()
+        .find_map(|l| l.strip_prefix("imdn.Message-ID: "))
+        .expect("an imdn.Message-ID");
+    let now = crate::spool::millis_now();
+    let found = c
+        .store
+        .find(
+            CorrelationKey::MessageId("abc.1@mail.example.test".into()),
+            now,
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let record = &found[0].record;
+    assert_eq!(record.direction, Direction::MailToIm);
+    assert_eq!(record.imdn_message_id.as_deref(), Some(imdn));
+    assert_eq!(
+        (
+            record.mail_from.as_str(),
+            record.mail_to.as_str(),
+            record.im_sender.as_str(),
+            record.im_recipient.as_str()
+        ),
+        (
+            "zhang@mail.example.test",
+            "alice@im.example.test",
+            "sip:zhang@mail.example.test",
+            "sip:alice@im.example.test"
+        )
+    );
+    let by_imdn = c
+        .store
+        .find(CorrelationKey::ImdnMessageId(imdn.to_string()), now)
+        .await
+        .unwrap();
+    assert_eq!(by_imdn.len(), 1);
+    // Refused: nothing was delivered, nothing to correlate.
+    let refused = c
+        .store
+        .find(
+            CorrelationKey::MessageId("abc.2@mail.example.test".into()),
+            now,
+        )
+        .await
+        .unwrap();
+    assert!(refused.is_empty());
+    assert!(
+        c.store.list(&[]).await.unwrap().is_empty(),
+        "nothing queued"
+    );
 }
 
 #[tokio::test]

@@ -3,10 +3,13 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
+
+use interwork_store::{CorrelationKey, State, Store};
 
 use interwork_proto::sip::{self, Limits, Message, Request};
 
-use super::{Recorded, config, default_plugins};
+use super::{Recorded, config, default_plugins, spool};
 use crate::BoxFuture;
 use crate::flows::im_to_email::{ImToEmail, SipIn};
 use crate::mail::OutgoingMail;
@@ -14,6 +17,7 @@ use crate::msrp::Sessions;
 use crate::sip::RequestHandler;
 use crate::sip::dialog::{MsrpOffer, MsrpSessionSetup};
 use crate::smtp::client::{DeliveryOutcome, MailDelivery, SmtpFailure};
+use crate::spool::MailCourier;
 
 /// The recipient's mail system: takes every mail but for a few local parts
 /// that answer as real servers do.
@@ -41,6 +45,15 @@ impl MailDelivery for MailSystem {
                 DeliveryOutcome::Temporary(SmtpFailure::from_reply(Some(451), "4.3.0 later"))
             }
             "down" => DeliveryOutcome::Temporary(SmtpFailure::local("connection refused")),
+            "slow" => {
+                return Box::pin(async move {
+                    tokio::time::sleep(SLOW).await;
+                    DeliveryOutcome::Delivered {
+                        server: "mx.mail.example.test (127.0.0.1:25)".into(),
+                        reply: "2.0.0 Ok: queued at last".into(),
+                    }
+                });
+            }
             _ => DeliveryOutcome::Delivered {
                 server: "mx.mail.example.test (127.0.0.1:25)".into(),
                 reply: "2.0.0 Ok: queued".into(),
@@ -50,17 +63,27 @@ impl MailDelivery for MailSystem {
     }
 }
 
+/// How long the "slow" mail system takes: past the first-attempt budget.
+const SLOW: Duration = Duration::from_millis(400);
+
 struct Gateway {
     handler: Arc<SipIn>,
     mail: Arc<MailSystem>,
+    store: Arc<dyn Store>,
+    _dir: tempfile::TempDir,
 }
 
 fn gateway() -> Gateway {
-    let config = config();
+    let mut config = config();
+    config.store.first_attempt_budget_ms = 100;
     let mail = Arc::new(MailSystem::default());
+    let (spool, dir) = spool(&config);
+    let store = spool.store().clone();
+    let courier = Arc::new(MailCourier::new(mail.clone()));
     let pager = Arc::new(ImToEmail::new(
         default_plugins(),
-        mail.clone(),
+        spool,
+        courier,
         config.gateway.hostname.clone(),
     ));
     let sessions = Arc::new(MsrpSessionSetup {
@@ -75,6 +98,8 @@ fn gateway() -> Gateway {
     Gateway {
         handler: Arc::new(SipIn { pager, sessions }),
         mail,
+        store,
+        _dir: dir,
     }
 }
 
@@ -141,8 +166,6 @@ async fn every_failure_gets_the_answer_of_the_verdict_table() {
         ("sip:reject-user@mail.example.test", "text/plain", 404),
         ("sip:policy-block@mail.example.test", "text/plain", 403),
         ("sip:too-big@mail.example.test", "text/plain", 413),
-        ("sip:defer@mail.example.test", "text/plain", 480),
-        ("sip:down@mail.example.test", "text/plain", 503),
         // A recipient the mapping plugin calls malformed: 400, as the
         // contract says (it was answered 404 before the verdict table).
         ("sip:bad..dots@mail.example.test", "text/plain", 400),
@@ -154,8 +177,10 @@ async fn every_failure_gets_the_answer_of_the_verdict_table() {
     ] {
         let response = gw.send(request(to, content_type, "hi")).await;
         assert_eq!(response.code, code, "{to} {content_type}: {response:?}");
-        let retry = response.headers.get("Retry-After").is_some();
-        assert_eq!(retry, matches!(code, 480 | 503), "{to}: {response:?}");
+        assert!(
+            response.headers.get("Retry-After").is_none(),
+            "{response:?}"
+        );
         if code == 415 {
             assert!(response.headers.get("Accept").is_some(), "{response:?}");
         }
@@ -168,7 +193,100 @@ async fn every_failure_gets_the_answer_of_the_verdict_table() {
         );
     }
     // Refused before delivery: only the mails a mail system saw.
-    assert_eq!(gw.mail.mails.all().len(), 5);
+    assert_eq!(gw.mail.mails.all().len(), 3);
+    // Refused while the sender waited: nothing stays accepted.
+    assert!(gw.store.list(&[]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_mail_system_that_says_later_gets_the_mail_queued_and_the_sender_202() {
+    let gw = gateway();
+    for to in ["sip:defer@mail.example.test", "sip:down@mail.example.test"] {
+        let response = gw.send(request(to, "text/plain", "hi")).await;
+        assert_eq!(response.code, 202, "{to}: {response:?}");
+    }
+    let queued = gw.store.list(&[State::Queued]).await.unwrap();
+    let errors: Vec<_> = queued
+        .iter()
+        .map(|e| {
+            (
+                e.recipients[0].as_str(),
+                e.attempts,
+                e.last_error.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            ("defer@mail.example.test", 1, Some("4.3.0 later")),
+            ("down@mail.example.test", 1, Some("connection refused")),
+        ]
+    );
+    // Due again after the minimum backoff (300 s), not before.
+    let wait = queued[0].next_attempt_at - queued[0].created_at;
+    assert!((299_000..=301_000).contains(&wait), "{wait} ms");
+}
+
+#[tokio::test]
+async fn a_first_attempt_past_the_budget_is_answered_202_and_finishes_after() {
+    let gw = gateway();
+    let started = std::time::Instant::now();
+    let response = gw
+        .send(request("sip:slow@mail.example.test", "text/plain", "hi"))
+        .await;
+    assert_eq!(response.code, 202);
+    assert!(
+        started.elapsed() < SLOW,
+        "answered after {:?}",
+        started.elapsed()
+    );
+    let queued = gw.store.list(&[]).await.unwrap();
+    assert_eq!(queued.len(), 1, "queued while it is being delivered");
+    assert!(queued[0].lease.is_some(), "{queued:?}");
+    tokio::time::sleep(SLOW * 2).await;
+    assert!(
+        gw.store.list(&[]).await.unwrap().is_empty(),
+        "delivered in the background"
+    );
+    assert_eq!(gw.mail.mails.all().len(), 1);
+}
+
+#[tokio::test]
+async fn a_delivered_im_leaves_its_correlation_record() {
+    let gw = gateway();
+    let response = gw
+        .send(request("sip:bob@mail.example.test", "text/plain", "noon?"))
+        .await;
+    assert_eq!(response.code, 202);
+    assert!(gw.store.list(&[]).await.unwrap().is_empty(), "delivered");
+    let mail = &gw.mail.mails.all()[0];
+    let found = gw
+        .store
+        .find(
+            CorrelationKey::MessageId(mail.message_id.clone()),
+            crate::spool::millis_now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    let record = &found[0].record;
+    assert_eq!(
+        (
+            record.im_sender.as_str(),
+            record.im_recipient.as_str(),
+            record.mail_from.as_str(),
+            record.mail_to.as_str(),
+        ),
+        (
+            "sip:alice@im.example.test",
+            "sip:bob@mail.example.test",
+            "alice@im.example.test",
+            "bob@mail.example.test",
+        )
+    );
+    let days = (record.expires_at - found[0].created_at) / 86_400_000;
+    assert_eq!(days, 30);
 }
 
 #[tokio::test]

@@ -12,9 +12,12 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use interwork_plugin_host::{PluginEngine, Plugins, RoleChoice};
 
+use interwork_store::SqliteStore;
+
 use crate::config::{Config, EMBEDDED_DEFAULT};
 use crate::directory::Directory;
 use crate::plugins;
+use crate::spool::{QueuePolicy, Spool};
 
 /// The embedded example configuration.
 fn config() -> Config {
@@ -45,6 +48,19 @@ fn default_plugins() -> Arc<Plugins> {
             )
         })
         .clone()
+}
+
+/// A spool on a fresh SQLite store in a temporary directory (kept alive by
+/// the returned guard), with the embedded configuration's policy.
+fn spool(config: &Config) -> (Arc<Spool>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (store, _) = SqliteStore::open(&dir.path().join("store.sqlite")).expect("store");
+    let spool = Spool::new(
+        Arc::new(store),
+        "test-node/1".into(),
+        QueuePolicy::of(config),
+    );
+    (Arc::new(spool), dir)
 }
 
 /// What a fake recorded, in order.

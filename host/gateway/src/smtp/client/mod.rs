@@ -2,10 +2,12 @@
 //! hand the mail to the first that takes it, and say what happened in terms
 //! that decide the SIP answer (delivered, permanent, temporary).
 
+mod limit;
 mod mx;
 mod outcome;
 mod transport;
 
+pub use limit::PerDomainLimit;
 pub use mx::{MxHost, MxLookup, MxResolver, NoRoute};
 pub use outcome::{DeliveryOutcome, SmtpFailure};
 pub use transport::Deliverer;

@@ -1,0 +1,433 @@
+//! The spool (issue 9): the gateway's side of `interwork_store`. Postfix's
+//! rule — **queue before acknowledge** — is kept here: a message is
+//! committed to the store before its sender is answered, attempted at once
+//! within a short budget, and retried from the queue when that attempt
+//! could not finish it.
+//!
+//! | first attempt | the store | the sender hears |
+//! |---|---|---|
+//! | delivered | out of the queue (correlation kept) | `202` / `250` |
+//! | refused for good | forgotten | the refusal (SIP 4xx–6xx / SMTP 5xx) |
+//! | "later", far side unreachable | queued, retried after the minimum backoff | `202` / `250` |
+//! | still going at the budget | finishes in the background | `202` / `250` |
+//!
+//! [`Spool::run`] is the retry worker: it claims due messages with a
+//! lease, hands each to the [`Courier`] of its direction (RFC 5321
+//! §4.5.4.1: backoff doubling from the minimum to the maximum, given up
+//! after the queue lifetime) and reports the outcome. A message refused or
+//! expired after it was accepted is kept as failed or expired until its
+//! courier has queued the notice for its sender (a DSN for a mail).
+//!
+//! * [`mail_courier`] — IM → mail: delivery by SMTP.
+//! * [`im_courier`] — mail → IM: delivery as an IM, DSN when given up.
+
+pub mod im_courier;
+pub mod mail_courier;
+
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use anyhow::Context as _;
+use interwork_store::{
+    Attempt, Backoff, Claimed, Direction, Lease, Millis, NewMessage, QueueId, Schedule,
+    SqliteStore, Store, StoreError, after,
+};
+use tokio::sync::Semaphore;
+
+use crate::BoxFuture;
+use crate::config::Config;
+use crate::outcome::Verdict;
+use crate::shutdown::Shutdown;
+
+pub use im_courier::ImCourier;
+pub use mail_courier::MailCourier;
+
+/// Now, as the store's clock.
+pub fn millis_now() -> Millis {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// The store of a configuration, opened (created with its directory when
+/// missing) and migrated to this build's schema.
+pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    let path = config.store_path();
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .with_context(|| format!("cannot create the store directory {}", dir.display()))?;
+    }
+    let (store, found) =
+        SqliteStore::open(&path).with_context(|| format!("store {}", path.display()))?;
+    tracing::info!(
+        path = %path.display(),
+        schema_found = found,
+        "store open (SQLite)"
+    );
+    Ok(Arc::new(store))
+}
+
+/// What a node says in its leases: its name and process, so that a
+/// restarted node does not take its predecessor's claims for its own.
+pub fn lease_owner(config: &Config) -> String {
+    let name = config
+        .store
+        .node_name
+        .as_deref()
+        .unwrap_or(&config.gateway.hostname);
+    format!("{name}/{}", std::process::id())
+}
+
+/// How the queue behaves, from `[store]`.
+#[derive(Debug, Clone)]
+pub struct QueuePolicy {
+    /// The retry schedule and lifetime.
+    pub backoff: Backoff,
+    /// How long the sender waits for the first attempt.
+    pub first_attempt_budget: Duration,
+    /// A claim on a message being delivered.
+    pub lease: Duration,
+    /// How often the queue is looked at.
+    pub scan_interval: Duration,
+    /// Deliveries from the queue at once.
+    pub max_in_flight: usize,
+    /// How long correlation records are kept.
+    pub correlation_lifetime: Duration,
+}
+
+impl QueuePolicy {
+    /// The policy of a configuration.
+    pub fn of(config: &Config) -> Self {
+        let store = &config.store;
+        Self {
+            backoff: Backoff {
+                minimum: Duration::from_secs(store.retry_minimum_secs),
+                maximum: Duration::from_secs(store.retry_maximum_secs),
+                lifetime: Duration::from_secs(store.queue_lifetime_secs),
+            },
+            first_attempt_budget: Duration::from_millis(store.first_attempt_budget_ms),
+            lease: Duration::from_secs(store.lease_secs),
+            scan_interval: Duration::from_millis(store.scan_interval_ms),
+            max_in_flight: store.max_retries_in_flight,
+            correlation_lifetime: Duration::from_secs(store.correlation_lifetime_days * 86_400),
+        }
+    }
+}
+
+/// What a message of `direction` is, for the log.
+fn noun(direction: Direction) -> &'static str {
+    match direction {
+        Direction::ImToMail => "mail",
+        Direction::MailToIm => "IM",
+    }
+}
+
+/// How one attempt ended, in either direction.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// Delivered; the text says where and what the far side answered.
+    Delivered(String),
+    /// Not now: retried.
+    Temporary(Verdict),
+    /// Refused for good.
+    Permanent(Verdict),
+}
+
+/// How an accepted message stands when its sender is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepted {
+    /// The far side took it during the first attempt.
+    Delivered,
+    /// It is in the queue (this id) and will be retried.
+    Queued(QueueId),
+}
+
+/// Delivers the queued messages of one direction.
+pub trait Courier: Send + Sync {
+    /// One attempt at a message claimed from the queue.
+    fn attempt(&self, message: Claimed) -> BoxFuture<'static, Outcome>;
+
+    /// Whether the senders of given-up messages (refused after they were
+    /// accepted, or expired) of this direction are told; those of a
+    /// direction that does not (yet) stay in the store as they are.
+    fn notifies(&self) -> bool;
+
+    /// The notice to queue for the sender of a given-up message; `None`
+    /// when there is nobody to tell (a mail with a null reverse-path).
+    fn notice(&self, message: &Claimed) -> Option<NewMessage>;
+}
+
+/// The queue of one node: accepts messages, makes their first attempt,
+/// retries them, and notifies the senders of those given up.
+pub struct Spool {
+    store: Arc<dyn Store>,
+    owner: String,
+    policy: QueuePolicy,
+    im_to_mail: OnceLock<Arc<dyn Courier>>,
+    mail_to_im: OnceLock<Arc<dyn Courier>>,
+}
+
+type Attempting = BoxFuture<'static, Outcome>;
+
+impl Spool {
+    /// A spool on `store`; `owner` names this node in its leases. The
+    /// couriers are given with [`Spool::serve`].
+    pub fn new(store: Arc<dyn Store>, owner: String, policy: QueuePolicy) -> Self {
+        Self {
+            store,
+            owner,
+            policy,
+            im_to_mail: OnceLock::new(),
+            mail_to_im: OnceLock::new(),
+        }
+    }
+
+    /// Who delivers the messages of `direction` (set once; the couriers
+    /// hold the flows, which hold the spool).
+    pub fn serve(&self, direction: Direction, courier: Arc<dyn Courier>) {
+        let slot = self.slot(direction);
+        if slot.set(courier).is_err() {
+            tracing::warn!(?direction, "a second courier for one direction is ignored");
+        }
+    }
+
+    fn slot(&self, direction: Direction) -> &OnceLock<Arc<dyn Courier>> {
+        match direction {
+            Direction::ImToMail => &self.im_to_mail,
+            Direction::MailToIm => &self.mail_to_im,
+        }
+    }
+
+    /// The store the spool is in.
+    pub fn store(&self) -> &Arc<dyn Store> {
+        &self.store
+    }
+
+    /// The spool's policy.
+    pub fn policy(&self) -> &QueuePolicy {
+        &self.policy
+    }
+
+    /// Queues `message` durably, leased to this node, then runs `attempt`
+    /// (its first delivery) for at most the first-attempt budget. `Err`
+    /// only when nothing stays accepted: the store failed (the sender is
+    /// told to retry) or the far side refused for good while the sender
+    /// waited.
+    pub async fn accept(
+        self: &Arc<Self>,
+        mut message: NewMessage,
+        attempt: Attempting,
+    ) -> Result<Accepted, Verdict> {
+        let now = millis_now();
+        if let Some(correlation) = message.correlation.as_mut() {
+            correlation.expires_at = after(now, self.policy.correlation_lifetime);
+        }
+        let message_id = message.message_id.clone();
+        let what = noun(message.direction);
+        let schedule = Schedule {
+            now,
+            expires_at: self.policy.backoff.expiry(now),
+            lease: Some(Lease {
+                owner: self.owner.clone(),
+                until: after(now, self.policy.lease),
+            }),
+        };
+        let id = self
+            .store
+            .enqueue(message, schedule)
+            .await
+            .map_err(|e| Verdict::fault(&format!("cannot queue {message_id}: {e}")))?;
+        let mut attempt = attempt;
+        match tokio::time::timeout(self.policy.first_attempt_budget, &mut attempt).await {
+            Ok(Outcome::Permanent(verdict)) => {
+                tracing::warn!(queue_id = id, %message_id, "{what} refused: {}", verdict.reason);
+                // The sender hears the refusal: nothing stays accepted.
+                if let Err(e) = self
+                    .store
+                    .report(id, &self.owner, Attempt::Rejected, millis_now())
+                    .await
+                {
+                    tracing::error!(queue_id = id, "cannot forget a refused message: {e}");
+                }
+                Err(verdict)
+            }
+            Ok(outcome) => Ok(self.settle(id, 1, what, &message_id, outcome).await),
+            Err(_) => {
+                tracing::info!(
+                    queue_id = id,
+                    %message_id,
+                    budget_ms = self.policy.first_attempt_budget.as_millis() as u64,
+                    "{what}: first attempt still going at the budget; accepted, it finishes in the background"
+                );
+                let spool = self.clone();
+                tokio::spawn(async move {
+                    let outcome = attempt.await;
+                    spool.settle(id, 1, what, &message_id, outcome).await;
+                });
+                Ok(Accepted::Queued(id))
+            }
+        }
+    }
+
+    /// Records how an attempt after the acknowledgement ended.
+    async fn settle(
+        &self,
+        id: QueueId,
+        attempts: u32,
+        what: &str,
+        message_id: &str,
+        outcome: Outcome,
+    ) -> Accepted {
+        let now = millis_now();
+        let (attempt, accepted) = match outcome {
+            Outcome::Delivered(how) => {
+                tracing::info!(queue_id = id, %message_id, attempts, "{what} delivered {how}");
+                (Attempt::Delivered, Accepted::Delivered)
+            }
+            Outcome::Permanent(verdict) => {
+                tracing::warn!(
+                    queue_id = id,
+                    %message_id,
+                    attempts,
+                    "{what} failed after it was accepted: {}",
+                    verdict.reason
+                );
+                let error = verdict.reason;
+                (Attempt::Failed { error }, Accepted::Queued(id))
+            }
+            Outcome::Temporary(verdict) => {
+                let retry_at = self.policy.backoff.next_attempt(attempts, now);
+                tracing::info!(
+                    queue_id = id,
+                    %message_id,
+                    attempts,
+                    retry_in_s = (retry_at - now) / 1000,
+                    "{what} deferred: {}",
+                    verdict.reason
+                );
+                let error = verdict.reason;
+                (Attempt::Deferred { retry_at, error }, Accepted::Queued(id))
+            }
+        };
+        match self.store.report(id, &self.owner, attempt, now).await {
+            Ok(()) => {}
+            Err(StoreError::NotFound(_)) => tracing::warn!(
+                queue_id = id,
+                "the message was held, deleted or taken by another node while this one \
+                 delivered it; its outcome here is not recorded"
+            ),
+            Err(e) => tracing::error!(
+                queue_id = id,
+                "cannot record the attempt: {e}; the message is due again when the lease ends"
+            ),
+        }
+        accepted
+    }
+
+    /// The retry worker: claims due messages (as many as deliveries may
+    /// start), delivers each in a task of its own, and looks again after
+    /// the scan interval (at once when the claim was full).
+    pub async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
+        let slots = Arc::new(Semaphore::new(self.policy.max_in_flight));
+        loop {
+            let free = slots.available_permits();
+            let mut full = false;
+            if free > 0 {
+                match self
+                    .store
+                    .claim_due(&self.owner, millis_now(), self.policy.lease, free)
+                    .await
+                {
+                    Ok(claimed) => {
+                        full = claimed.len() == free;
+                        for message in claimed {
+                            let Ok(slot) = slots.clone().acquire_owned().await else {
+                                return;
+                            };
+                            let spool = self.clone();
+                            tokio::spawn(async move {
+                                spool.retry(message).await;
+                                drop(slot);
+                            });
+                        }
+                    }
+                    Err(e) => tracing::error!("cannot read the queue: {e}"),
+                }
+            }
+            self.notify_given_up().await;
+            if full {
+                // More may be due: go on once a delivery slot is free.
+                tokio::select! {
+                    slot = slots.clone().acquire_owned() => drop(slot),
+                    () = shutdown.signalled() => return,
+                }
+                continue;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(self.policy.scan_interval) => {}
+                () = shutdown.signalled() => return,
+            }
+        }
+    }
+
+    async fn retry(&self, message: Claimed) {
+        let (id, attempts) = (message.entry.id, message.entry.attempts);
+        let message_id = message.entry.message_id.clone();
+        let what = noun(message.entry.direction);
+        let outcome = match self.slot(message.entry.direction).get() {
+            Some(courier) => courier.attempt(message).await,
+            None => Outcome::Temporary(Verdict::fault("this node does not deliver that direction")),
+        };
+        self.settle(id, attempts, what, &message_id, outcome).await;
+    }
+
+    /// Queues the notices for the senders of given-up messages of the
+    /// directions that notify, each in one commit with the removal of the
+    /// message it reports.
+    async fn notify_given_up(&self) {
+        for direction in [Direction::ImToMail, Direction::MailToIm] {
+            let Some(courier) = self.slot(direction).get().filter(|c| c.notifies()) else {
+                continue;
+            };
+            let claimed = match self
+                .store
+                .claim_given_up(direction, &self.owner, millis_now(), self.policy.lease, 64)
+                .await
+            {
+                Ok(claimed) => claimed,
+                Err(e) => {
+                    tracing::error!("cannot read the given-up messages: {e}");
+                    return;
+                }
+            };
+            for message in claimed {
+                let notice = courier.notice(&message);
+                let id = message.entry.id;
+                let now = millis_now();
+                let notice = notice.map(|notice| {
+                    let schedule = Schedule {
+                        now,
+                        expires_at: self.policy.backoff.expiry(now),
+                        lease: None,
+                    };
+                    (notice, schedule)
+                });
+                let told = notice.is_some();
+                match self.store.notified(id, &self.owner, notice).await {
+                    Ok(notice_id) => tracing::info!(
+                        queue_id = id,
+                        message_id = %message.entry.message_id,
+                        notice_id,
+                        "{}",
+                        if told {
+                            "given up: the notice for its sender is queued"
+                        } else {
+                            "given up: nobody to tell (null sender)"
+                        }
+                    ),
+                    Err(e) => tracing::error!(queue_id = id, "cannot queue the notice: {e}"),
+                }
+            }
+        }
+    }
+}
