@@ -49,8 +49,10 @@ class Policy:
     async def handle_DATA(self, server, session, envelope):
         # Keep the envelope with the bytes, as an MTA's Return-Path and
         # Delivered-To would.
+        # aiosmtpd gives the null reverse-path of a bounce as "<>".
+        mail_from = "" if envelope.mail_from in ("", "<>") else envelope.mail_from
         head = "X-Envelope-From: <%s>\r\nX-Envelope-To: %s\r\n" % (
-            envelope.mail_from,
+            mail_from,
             ", ".join("<%s>" % r for r in envelope.rcpt_tos),
         )
         self.maildir.add(head.encode() + envelope.original_content)

@@ -243,6 +243,33 @@ Content-Length: 0
         )
     }
 
+    /// Answers the MESSAGEs of one call (one Call-ID: the first and its
+    /// retries) with these codes in turn: an IM user offline, then back.
+    pub fn answering(answers: &[(u16, &str)]) -> Self {
+        let steps: String = answers
+            .iter()
+            .map(|(code, reason)| {
+                format!(
+                    r#"<recv request="MESSAGE"/>
+<send><![CDATA[
+SIP/2.0 {code} {reason}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+"#
+                )
+            })
+            .collect();
+        Self::with_scenario(&format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<scenario name=\"uas\">\n{steps}</scenario>\n"
+        ))
+    }
+
     /// Answers an INVITE with 200 and an SDP answer whose `a=path` is
     /// `msrp_path` (`a=setup:passive`: the gateway connects), takes the ACK,
     /// and answers the BYE.

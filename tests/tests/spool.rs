@@ -18,6 +18,7 @@ struct World {
     scratch: Scratch,
     config: PathBuf,
     sip_port: u16,
+    smtp_port: u16,
     mx_port: u16,
 }
 
@@ -50,6 +51,7 @@ fn world(retry_minimum_secs: u64) -> World {
         scratch,
         config,
         sip_port: ports.sip,
+        smtp_port: ports.smtp,
         mx_port,
     }
 }
@@ -167,7 +169,11 @@ fn accepted_ims_survive_kill_9_while_the_mx_is_down_and_arrive_once_each() {
         listing.contains(&format!("-- {N} message(s): {N} queued")),
         "{listing}"
     );
-    assert!(gateway.has_logged("mail deferred"), "{:?}", gateway.log);
+    assert!(
+        gateway.has_logged("mail deferred: no mail server reachable"),
+        "{:?}",
+        gateway.log
+    );
     gateway.kill();
     assert!(w.store_file().exists());
     // The MX comes back, the gateway is started again on the same store.
@@ -284,7 +290,7 @@ fn the_queue_tools_list_show_hold_release_delete_and_flush() {
         listing.contains("-- 1 message(s): 0 queued, 1 held"),
         "{listing}"
     );
-    assert_eq!(listed_ids(&listing), [first.clone()], "{third} went");
+    assert_eq!(listed_ids(&listing), [first.as_str()], "{third} went");
 
     // Released: due at once.
     assert_eq!(
@@ -323,4 +329,145 @@ fn check_config_opens_the_store_and_refuses_one_it_cannot() {
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(said.contains("store"), "{said}");
+}
+
+/// A gateway with `[im_delivery] spool = true` whose IM system is `uas`,
+/// retrying every second and giving up after `lifetime_secs`; mail out
+/// (its DSNs) goes by MX to `sink`.
+fn spooled_mail_to_im(uas: &peers::SippUas, sink: &Peer, lifetime_secs: u64) -> (World, Gateway) {
+    let dns = peers::dnsmasq(
+        &[("mail.example.test", "mx.mail.example.test", 10)],
+        &[("mx.mail.example.test", "127.0.0.1")],
+    );
+    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    let (config, ports) = scratch.gateway_config(&[
+        (
+            "next_hop = \"127.0.0.1:5070\"",
+            &format!("next_hop = \"127.0.0.1:{}\"", uas.port),
+        ),
+        (
+            "delivery_port = 25",
+            &format!("delivery_port = {}", sink.port),
+        ),
+        (
+            "# nameserver = \"127.0.0.1:5354\"",
+            &format!("nameserver = \"127.0.0.1:{}\"", dns.port),
+        ),
+        ("spool = false", "spool = true"),
+        ("retry_minimum_secs = 300", "retry_minimum_secs = 1"),
+        ("retry_maximum_secs = 4000", "retry_maximum_secs = 1"),
+        (
+            "queue_lifetime_secs = 432000",
+            &format!("queue_lifetime_secs = {lifetime_secs}"),
+        ),
+        ("scan_interval_ms = 1000", "scan_interval_ms = 100"),
+    ]);
+    let w = World {
+        _dns: dns,
+        scratch,
+        config,
+        sip_port: ports.sip,
+        smtp_port: ports.smtp,
+        mx_port: sink.port,
+    };
+    let gateway = w.start();
+    (w, gateway)
+}
+
+fn send_mail(w: &World) -> String {
+    let (ok, transcript) = peers::swaks(
+        w.smtp_port,
+        &[
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+            "--header",
+            "Subject: are you there?",
+            "--body",
+            "call me when you are back",
+        ],
+    );
+    assert!(ok, "{transcript}");
+    transcript
+}
+
+fn wait_until_empty(w: &World, timeout: Duration) -> String {
+    let started = Instant::now();
+    loop {
+        let (_, listing) = w.queue(&["list"]);
+        if listing.contains("-- 0 message(s)") || started.elapsed() > timeout {
+            return listing;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+fn spooled_mail_to_an_offline_im_user_is_250_at_once_and_arrives_when_they_are_back() {
+    let uas = peers::SippUas::answering(&[(480, "Temporarily Unavailable"), (200, "OK")]);
+    let sink = peers::smtp_sink();
+    let (w, _gateway) = spooled_mail_to_im(&uas, &sink, 3600);
+    let transcript = send_mail(&w);
+    assert!(
+        transcript.contains("<-  250 2.0.0 Queued as"),
+        "250 once stored, the user being offline:\n{transcript}"
+    );
+    let listing = wait_until_empty(&w, Duration::from_secs(15));
+    assert!(listing.contains("-- 0 message(s)"), "{listing}");
+    let (ok, log) = uas.finish();
+    assert!(ok, "{log}");
+    // The same IM twice (one imdn.Message-ID), the retry a new request.
+    let ids: Vec<&str> = log
+        .lines()
+        .filter_map(|l| l.strip_prefix("imdn.Message-ID: "))
+        .collect();
+    assert_eq!(ids.len(), 2, "{log}");
+    assert_eq!(ids[0], ids[1], "{log}");
+    assert!(log.contains("CSeq: 1 MESSAGE"), "{log}");
+    assert!(log.contains("CSeq: 2 MESSAGE"), "{log}");
+    assert!(log.contains("call me when you are back"), "{log}");
+    assert!(sink.mails().is_empty(), "no DSN for a delivered IM");
+}
+
+#[test]
+fn a_spooled_mail_that_expires_is_returned_to_its_sender_as_a_dsn() {
+    let uas = peers::SippUas::answering(&[
+        (480, "Temporarily Unavailable"),
+        (480, "Temporarily Unavailable"),
+    ]);
+    let sink = peers::smtp_sink();
+    let (w, gateway) = spooled_mail_to_im(&uas, &sink, 2);
+    let transcript = send_mail(&w);
+    assert!(
+        transcript.contains("<-  250 2.0.0 Queued as"),
+        "{transcript}"
+    );
+    let mails = mails_when(&sink, 1, Duration::from_secs(20));
+    assert_eq!(
+        mails.len(),
+        1,
+        "one DSN; gateway log:\n{}",
+        gateway.log.join("\n")
+    );
+    let dsn = String::from_utf8_lossy(&mails[0]);
+    for needle in [
+        // From the null reverse-path, to the mail's sender (RFC 3464 §2).
+        "X-Envelope-From: <>",
+        "X-Envelope-To: <bob@mail.example.test>",
+        "Content-Type: multipart/report; report-type=\"delivery-status\"",
+        "Content-Type: message/delivery-status\r\n",
+        "Final-Recipient: rfc822; alice@im.example.test",
+        "Action: failed",
+        "Status: 4.4.7",
+        "Diagnostic-Code: smtp; 451 4.4.1",
+        "Subject: are you there?",
+        "Auto-Submitted: auto-replied",
+    ] {
+        assert!(dsn.contains(needle), "{needle:?} in\n{dsn}");
+    }
+    assert!(!dsn.contains("call me when you are back"), "headers only");
+    let listing = wait_until_empty(&w, Duration::from_secs(10));
+    assert!(listing.contains("-- 0 message(s)"), "{listing}");
+    let _ = uas.finish();
 }
