@@ -232,7 +232,7 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     .await??;
     log_serving(&plugins);
     let watch = PluginWatch::start(plugins.clone(), |_| {})?;
-    let store = spool::open_store(&config)?;
+    let store = spool::open_store(&config).await?;
     let (stop, shutdown) = shutdown::channel();
     let listeners = start_listeners(&config, plugins.clone(), store, &shutdown).await?;
     if let Some(dir) = plugins.dir() {

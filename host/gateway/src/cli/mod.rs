@@ -170,7 +170,10 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let (config, source) = load_config(config.as_deref())?;
             plugins::load_directory(&config)?;
             // The store is opened (and migrated) as `run` would.
-            crate::spool::open_store(&config)?;
+            tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?
+                .block_on(crate::spool::open_store(&config))?;
             println!("# effective configuration from {source}");
             print!("{}", config.to_toml());
             Ok(ExitCode::SUCCESS)

@@ -1,8 +1,9 @@
 //! `interwork queue …`: the queue tools, as Postfix's `postqueue` /
-//! `postsuper`. They work on the store the configuration names, beside a
-//! running gateway (SQLite in WAL mode lets both at once; the gateway's
-//! retry worker looks at the queue every `store.scan_interval_ms`, so a
-//! flushed or released message is attempted within that time).
+//! `postsuper`. They work on the store the configuration names (SQLite or
+//! PostgreSQL), beside running gateways (SQLite in WAL mode lets both at
+//! once); every gateway's retry worker looks at the queue each
+//! `store.scan_interval_ms`, so a flushed or released message is attempted
+//! within that time by whichever node claims it first.
 
 use std::process::ExitCode;
 
@@ -48,11 +49,11 @@ pub enum QueueCommand {
 
 /// Runs one queue command; exit 1 when the message is not there.
 pub fn run(config: &Config, command: QueueCommand) -> anyhow::Result<ExitCode> {
-    let store = spool::open_store(config)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async {
+        let store = spool::open_store(config).await?;
         let now = millis_now();
         let done = match command {
             QueueCommand::List => {

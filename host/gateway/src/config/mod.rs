@@ -317,6 +317,10 @@ pub struct StoreConfig {
     /// `~/.local/state/interwork`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub path: Option<PathBuf>,
+    /// A PostgreSQL database shared by several gateway nodes instead
+    /// (`postgres://user:password@host:port/db`); `path` is then unused.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// The name of this node in leases (who is delivering a message);
     /// `gateway.hostname` when unset. The process id is added to it.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -346,6 +350,7 @@ impl Default for StoreConfig {
     fn default() -> Self {
         Self {
             path: None,
+            url: None,
             node_name: None,
             first_attempt_budget_ms: 2000,
             retry_minimum_secs: 300,
@@ -356,6 +361,21 @@ impl Default for StoreConfig {
             max_retries_in_flight: 64,
             correlation_lifetime_days: 30,
         }
+    }
+}
+
+/// A database URL as it may be shown: the password of
+/// `scheme://user:password@host/…` replaced by `***`.
+fn without_password(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
+    match rest.split_once('@') {
+        Some((userinfo, host)) if userinfo.contains(':') => {
+            let user = userinfo.split(':').next().unwrap_or_default();
+            format!("{scheme}://{user}:***@{host}")
+        }
+        _ => url.to_string(),
     }
 }
 
@@ -426,7 +446,9 @@ impl Config {
 
     /// The effective configuration as TOML, for `check-config`.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
+        let mut shown = self.clone();
+        shown.store.url = shown.store.url.as_deref().map(without_password);
+        toml::to_string_pretty(&shown).unwrap_or_else(|e| format!("# cannot print: {e}\n"))
     }
 
     /// Plugin config values as text: strings as written, numbers and

@@ -106,6 +106,22 @@ fn bad_values_name_their_key() {
             "tls_handshake_timeout_secs = 0",
             "smtp.tls_handshake_timeout_secs",
         ),
+        ("lease_secs = 60", "lease_secs = 20", "store.lease_secs"),
+        (
+            "retry_minimum_secs = 300",
+            "retry_minimum_secs = 5000",
+            "store.retry_minimum_secs",
+        ),
+        (
+            "# url = \"postgres://interwork:secret@127.0.0.1:5432/interwork\"",
+            "url = \"mysql://x\"",
+            "store.url",
+        ),
+        (
+            "# path = \"/var/lib/interwork/store.sqlite\"",
+            "path = \"/x.sqlite\"\nurl = \"postgres://db/x\"",
+            "store.url",
+        ),
         (
             "mail_hop_limit = 25",
             "mail_hop_limit = 0",
@@ -160,4 +176,19 @@ fn plugin_values_are_text() {
     assert_eq!(values["n"], "3");
     assert_eq!(values["flag"], "true");
     assert_eq!(values["corp.domain"], "corp.example.test");
+}
+
+#[test]
+fn the_database_password_is_not_printed() {
+    let text = EMBEDDED_DEFAULT.replace(
+        "# url = \"postgres://interwork:secret@127.0.0.1:5432/interwork\"",
+        "url = \"postgres://interwork:secret@127.0.0.1:5432/interwork\"",
+    );
+    let config = Config::parse(&text, Path::new("/srv")).unwrap();
+    let shown = config.to_toml();
+    assert!(
+        shown.contains("url = \"postgres://interwork:***@127.0.0.1:5432/interwork\""),
+        "{shown}"
+    );
+    assert!(!shown.contains("secret"), "{shown}");
 }

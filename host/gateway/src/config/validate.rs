@@ -254,6 +254,20 @@ impl Config {
 
     fn validate_store(&self) -> Result<(), ConfigError> {
         let store = &self.store;
+        if let Some(url) = &store.url {
+            if store.path.is_some() {
+                return Err(invalid(
+                    "store.url",
+                    "store.path and store.url are two stores: give one",
+                ));
+            }
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(invalid(
+                    "store.url",
+                    "must be a postgres:// or postgresql:// URL",
+                ));
+            }
+        }
         if let Some(name) = &store.node_name
             && (name.is_empty() || name.len() > 200 || name.chars().any(char::is_control))
         {

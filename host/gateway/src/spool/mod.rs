@@ -29,7 +29,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use interwork_store::{
-    Attempt, Backoff, Claimed, Direction, Lease, Millis, NewMessage, QueueId, Schedule,
+    Attempt, Backoff, Claimed, Direction, Lease, Millis, NewMessage, PgStore, QueueId, Schedule,
     SqliteStore, Store, StoreError, after,
 };
 use tokio::sync::Semaphore;
@@ -49,9 +49,17 @@ pub fn millis_now() -> Millis {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// The store of a configuration, opened (created with its directory when
-/// missing) and migrated to this build's schema.
-pub fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+/// The store of a configuration, opened and migrated to this build's
+/// schema: the PostgreSQL database of `store.url`, else the SQLite file
+/// (created with its directory when missing).
+pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
+    if let Some(url) = &config.store.url {
+        let (store, found) = PgStore::connect(url)
+            .await
+            .context("store.url (PostgreSQL)")?;
+        tracing::info!(schema_found = found, "store open (PostgreSQL)");
+        return Ok(Arc::new(store));
+    }
     let path = config.store_path();
     if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)
@@ -168,6 +176,9 @@ pub struct Spool {
 }
 
 type Attempting = BoxFuture<'static, Outcome>;
+
+/// How often expired correlation records are deleted.
+const PURGE_INTERVAL: Duration = Duration::from_secs(3600);
 
 impl Spool {
     /// A spool on `store`; `owner` names this node in its leases. The
@@ -329,7 +340,16 @@ impl Spool {
     /// the scan interval (at once when the claim was full).
     pub async fn run(self: Arc<Self>, mut shutdown: Shutdown) {
         let slots = Arc::new(Semaphore::new(self.policy.max_in_flight));
+        let mut purged = tokio::time::Instant::now();
         loop {
+            if purged.elapsed() >= PURGE_INTERVAL {
+                purged = tokio::time::Instant::now();
+                match self.store.purge(millis_now()).await {
+                    Ok(0) => {}
+                    Ok(n) => tracing::info!(records = n, "expired correlation records purged"),
+                    Err(e) => tracing::error!("cannot purge correlation records: {e}"),
+                }
+            }
             let free = slots.available_permits();
             let mut full = false;
             if free > 0 {
