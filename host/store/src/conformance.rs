@@ -571,3 +571,46 @@ pub async fn given_up_messages_are_told_once_with_their_notice(store: &dyn Store
     assert_eq!(due.len(), 1);
     assert_eq!(due[0].entry.id, notice);
 }
+
+/// The shared directory is replaced whole, in one commit, and its version
+/// rises with each replacement; a replacement that breaks one-to-one is
+/// refused and changes nothing.
+pub async fn the_directory_is_replaced_whole_and_versioned(store: &dyn Store) {
+    assert_eq!(store.directory().await.unwrap(), (0, Vec::new()));
+    assert_eq!(store.directory_version().await.unwrap(), 0);
+    let pairs = vec![
+        (
+            "sip:bob@im.example.test".to_string(),
+            "bob@gw.example.test".to_string(),
+        ),
+        (
+            "sip:alice@im.example.test".to_string(),
+            "alice@gw.example.test".to_string(),
+        ),
+    ];
+    assert_eq!(store.replace_directory(pairs.clone()).await.unwrap(), 1);
+    let (version, read) = store.directory().await.unwrap();
+    assert_eq!(version, 1);
+    let mut sorted = pairs.clone();
+    sorted.sort();
+    assert_eq!(read, sorted, "ordered by IM URI");
+    let clash = vec![
+        (
+            "sip:carol@im.example.test".to_string(),
+            "x@gw.example.test".to_string(),
+        ),
+        (
+            "sip:dave@im.example.test".to_string(),
+            "x@gw.example.test".to_string(),
+        ),
+    ];
+    assert!(store.replace_directory(clash).await.is_err());
+    assert_eq!(store.directory().await.unwrap(), (1, sorted));
+    let one = vec![(
+        "sip:erin@im.example.test".to_string(),
+        "erin@gw.example.test".to_string(),
+    )];
+    assert_eq!(store.replace_directory(one.clone()).await.unwrap(), 2);
+    assert_eq!(store.directory().await.unwrap(), (2, one));
+    assert_eq!(store.directory_version().await.unwrap(), 2);
+}

@@ -495,6 +495,18 @@ pub trait Store: Send + Sync {
         owner: &str,
         notice: Option<(NewMessage, Schedule)>,
     ) -> StoreFuture<'_, Option<QueueId>>;
+
+    /// The shared directory: its version and its (IM URI, e-mail address)
+    /// pairs, ordered by IM URI.
+    fn directory(&self) -> StoreFuture<'_, (i64, Vec<(String, String)>)>;
+
+    /// The directory's version, raised by every [`Store::replace_directory`]:
+    /// cheap enough for every node to poll.
+    fn directory_version(&self) -> StoreFuture<'_, i64>;
+
+    /// Replaces the whole directory in one commit (the caller checked that
+    /// the pairs are one to one); returns the new version.
+    fn replace_directory(&self, pairs: Vec<(String, String)>) -> StoreFuture<'_, i64>;
 }
 
 #[cfg(test)]

@@ -658,4 +658,64 @@ impl Store for PgStore {
             Ok(notice_id)
         })
     }
+
+    fn directory(&self) -> StoreFuture<'_, (i64, Vec<(String, String)>)> {
+        Box::pin(async move {
+            let mut client = self.client().await?;
+            // One snapshot: the version goes with the pairs read.
+            let tx = client
+                .build_transaction()
+                .isolation_level(tokio_postgres::IsolationLevel::RepeatableRead)
+                .read_only(true)
+                .start()
+                .await?;
+            let version = tx
+                .query_one("SELECT version FROM directory_version", &[])
+                .await?
+                .try_get(0)?;
+            let pairs = tx
+                .query("SELECT im, email FROM directory ORDER BY im", &[])
+                .await?
+                .iter()
+                .map(|row| Ok((row.try_get(0)?, row.try_get(1)?)))
+                .collect::<Result<_, StoreError>>()?;
+            tx.commit().await?;
+            Ok((version, pairs))
+        })
+    }
+
+    fn directory_version(&self) -> StoreFuture<'_, i64> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let statement = client
+                .prepare_cached("SELECT version FROM directory_version")
+                .await?;
+            Ok(client.query_one(&statement, &[]).await?.try_get(0)?)
+        })
+    }
+
+    fn replace_directory(&self, pairs: Vec<(String, String)>) -> StoreFuture<'_, i64> {
+        Box::pin(async move {
+            let mut client = self.client().await?;
+            let tx = client.transaction().await?;
+            // The version row first: two replacements at once run one
+            // after the other.
+            let version = tx
+                .query_one(
+                    "UPDATE directory_version SET version = version + 1 RETURNING version",
+                    &[],
+                )
+                .await?
+                .try_get(0)?;
+            tx.execute("DELETE FROM directory", &[]).await?;
+            let (ims, emails): (Vec<String>, Vec<String>) = pairs.into_iter().unzip();
+            tx.execute(
+                "INSERT INTO directory (im, email) SELECT * FROM unnest($1::text[], $2::text[])",
+                &[&ims, &emails],
+            )
+            .await?;
+            tx.commit().await?;
+            Ok(version)
+        })
+    }
 }

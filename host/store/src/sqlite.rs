@@ -560,4 +560,35 @@ impl Store for SqliteStore {
                 .transpose()
         })
     }
+
+    fn directory(&self) -> StoreFuture<'_, (i64, Vec<(String, String)>)> {
+        self.call(|conn| {
+            let version =
+                conn.query_row("SELECT version FROM directory_version", [], |r| r.get(0))?;
+            let pairs = conn
+                .prepare_cached("SELECT im, email FROM directory ORDER BY im")?
+                .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            Ok((version, pairs))
+        })
+    }
+
+    fn directory_version(&self) -> StoreFuture<'_, i64> {
+        self.call(|conn| {
+            Ok(conn.query_row("SELECT version FROM directory_version", [], |r| r.get(0))?)
+        })
+    }
+
+    fn replace_directory(&self, pairs: Vec<(String, String)>) -> StoreFuture<'_, i64> {
+        self.call(move |conn| {
+            conn.execute("DELETE FROM directory", [])?;
+            let mut insert =
+                conn.prepare_cached("INSERT INTO directory (im, email) VALUES (?1, ?2)")?;
+            for (im, email) in &pairs {
+                insert.execute(params![im, email])?;
+            }
+            conn.execute("UPDATE directory_version SET version = version + 1", [])?;
+            Ok(conn.query_row("SELECT version FROM directory_version", [], |r| r.get(0))?)
+        })
+    }
 }

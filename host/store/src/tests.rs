@@ -34,6 +34,7 @@ conformance!(
     correlations_are_found_by_every_id_and_outlive_the_queue_entry,
     a_message_rejected_while_the_sender_waited_is_forgotten,
     given_up_messages_are_told_once_with_their_notice,
+    the_directory_is_replaced_whole_and_versioned,
 );
 
 #[tokio::test]

@@ -67,6 +67,16 @@ pub(crate) const MIGRATIONS: &[&str] = &[
         WHERE contribution_id IS NOT NULL;
     CREATE INDEX correlation_queue_id ON correlation (queue_id) WHERE queue_id IS NOT NULL;
     CREATE INDEX correlation_expires_at ON correlation (expires_at);",
+    // 3: the directory of provisioned addresses (SPEC S2), shared by the
+    // nodes of one store: IM URI ↔ e-mail address, one to one, both
+    // normalised by the gateway; a version the nodes poll to reload it
+    // when someone replaced it.
+    "CREATE TABLE directory (
+        im TEXT PRIMARY KEY,
+        email TEXT NOT NULL UNIQUE
+    );
+    CREATE TABLE directory_version (version INTEGER NOT NULL);
+    INSERT INTO directory_version (version) VALUES (0);",
 ];
 
 /// Brings the store to [`CURRENT`]; refuses a store from a newer build.
