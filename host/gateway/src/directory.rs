@@ -107,28 +107,47 @@ impl Directory {
 
     fn parse(text: &str) -> Result<Self, ParseError> {
         let file: DirectoryFile = toml::from_str(text).map_err(ParseError::Syntax)?;
+        Self::from_pairs(file.address.into_iter().map(|e| (e.im, e.email)))
+            .map_err(|(index, message)| ParseError::Entry { index, message })
+    }
+
+    /// A directory of (IM URI, e-mail address) pairs, normalised; the
+    /// first pair that is malformed or breaks one-to-one is refused with
+    /// its index.
+    pub fn from_pairs(
+        pairs: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, (usize, String)> {
         let mut directory = Self::default();
-        for (index, entry) in file.address.into_iter().enumerate() {
-            let entry_error = |message: String| ParseError::Entry { index, message };
-            let im = normalize_im(&entry.im);
-            let email = normalize_email(&entry.email);
+        for (index, (im_given, email_given)) in pairs.into_iter().enumerate() {
+            let im = normalize_im(&im_given);
+            let email = normalize_email(&email_given);
             if !im.contains(':') || !email.contains('@') {
-                return Err(entry_error(format!(
-                    "{:?} ↔ {:?} is not an IM URI and an e-mail address",
-                    entry.im, entry.email
-                )));
+                return Err((
+                    index,
+                    format!(
+                        "{im_given:?} ↔ {email_given:?} is not an IM URI and an e-mail address"
+                    ),
+                ));
             }
             // SPEC S2: one-to-one, so that replies thread back.
             if let Some(other) = directory.email_by_im.get(&im) {
-                return Err(entry_error(format!("{im} already has {other}")));
+                return Err((index, format!("{im} already has {other}")));
             }
             if let Some(other) = directory.im_by_email.get(&email) {
-                return Err(entry_error(format!("{email} already belongs to {other}")));
+                return Err((index, format!("{email} already belongs to {other}")));
             }
             directory.email_by_im.insert(im.clone(), email.clone());
             directory.im_by_email.insert(email, im);
         }
         Ok(directory)
+    }
+
+    /// The (IM URI, e-mail address) pairs, normalised, by IM URI.
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.email_by_im
+            .iter()
+            .map(|(im, email)| (im.clone(), email.clone()))
+            .collect()
     }
 
     /// The provisioned e-mail address of an IM identity.

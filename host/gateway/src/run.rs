@@ -220,6 +220,52 @@ fn check_open_files(config: &Config) {
     }
 }
 
+/// Serves the directory shared in the store; returns its version.
+async fn load_shared_directory(
+    config: &Config,
+    plugins: &Plugins,
+    store: &dyn Store,
+) -> anyhow::Result<i64> {
+    let (version, directory) = spool::shared_directory(store).await?;
+    tracing::info!(
+        addresses = directory.len(),
+        version,
+        "shared directory loaded from the store"
+    );
+    plugins
+        .engine()
+        .set_context(plugins::host_context(config, Arc::new(directory)));
+    Ok(version)
+}
+
+/// How often a node asks whether the shared directory changed.
+const DIRECTORY_POLL: Duration = Duration::from_secs(2);
+
+/// Reloads the shared directory whenever its version in the store moves
+/// (another node, or `interwork directory import`, replaced it).
+async fn follow_shared_directory(
+    config: Config,
+    plugins: Arc<Plugins>,
+    store: Arc<dyn Store>,
+    mut version: i64,
+    mut shutdown: Shutdown,
+) {
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(DIRECTORY_POLL) => {}
+            () = shutdown.signalled() => return,
+        }
+        match store.directory_version().await {
+            Ok(now) if now == version => {}
+            Ok(_) => match load_shared_directory(&config, &plugins, store.as_ref()).await {
+                Ok(loaded) => version = loaded,
+                Err(e) => tracing::error!("{e:#}; the previous directory stays"),
+            },
+            Err(e) => tracing::warn!("cannot ask the store for the directory's version: {e}"),
+        }
+    }
+}
+
 /// Runs the gateway until SIGINT or SIGTERM.
 pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     tracing::info!(config = %source, "interwork {} starting", env!("CARGO_PKG_VERSION"));
@@ -234,7 +280,21 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     let watch = PluginWatch::start(plugins.clone(), |_| {})?;
     let store = spool::open_store(&config).await?;
     let (stop, shutdown) = shutdown::channel();
-    let listeners = start_listeners(&config, plugins.clone(), store, &shutdown).await?;
+    let mut shared_version = None;
+    if config.directory.shared {
+        // Before the listeners: no request is mapped without it.
+        shared_version = Some(load_shared_directory(&config, &plugins, store.as_ref()).await?);
+    }
+    let mut listeners = start_listeners(&config, plugins.clone(), store.clone(), &shutdown).await?;
+    if let Some(version) = shared_version {
+        listeners.push(tokio::spawn(follow_shared_directory(
+            config.clone(),
+            plugins.clone(),
+            store.clone(),
+            version,
+            shutdown.clone(),
+        )));
+    }
     if let Some(dir) = plugins.dir() {
         tracing::info!(dir = %dir.display(), "watching the plugin directory");
     }
@@ -249,7 +309,14 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     loop {
         tokio::select! {
             _ = hangup.recv() => {
-                tracing::info!("SIGHUP: reloading the directory file and the plugins");
+                tracing::info!("SIGHUP: reloading the directory and the plugins");
+                if config.directory.shared {
+                    if let Err(e) = load_shared_directory(&config, &plugins, store.as_ref()).await {
+                        tracing::error!("{e:#}; the previous directory stays");
+                    }
+                    watch.request_reload();
+                    continue;
+                }
                 match plugins::load_directory(&config) {
                     Ok(directory) => {
                         tracing::info!(addresses = directory.len(), "directory loaded");

@@ -3,13 +3,14 @@
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
 mod queue;
 
 use interwork_plugin_host::bindings::mapping;
-use interwork_plugin_host::{CallError, Role};
+use interwork_plugin_host::{CallError, Plugins, Role};
 use interwork_proto::sip;
 
 use crate::config::{Config, ConfigSource};
@@ -68,6 +69,14 @@ enum Command {
         #[command(subcommand)]
         command: PluginsCommand,
     },
+    /// The directory of provisioned addresses shared in the store
+    /// (`[directory] shared = true`).
+    Directory {
+        #[arg(long, global = true)]
+        config: Option<PathBuf>,
+        #[command(subcommand)]
+        command: DirectoryCommand,
+    },
     /// The queue of accepted messages not delivered yet (as postqueue).
     Queue {
         #[arg(long, global = true)]
@@ -90,6 +99,18 @@ enum PluginsCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum DirectoryCommand {
+    /// Replaces the shared directory with the `[[address]]` entries of a
+    /// directory file (checked first: one to one, well-formed).
+    Import {
+        /// A directory file, as `[directory] file` takes.
+        file: PathBuf,
+    },
+    /// Prints the shared directory: IM URI and e-mail address per line.
+    List,
 }
 
 #[derive(Subcommand)]
@@ -170,10 +191,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             let (config, source) = load_config(config.as_deref())?;
             plugins::load_directory(&config)?;
             // The store is opened (and migrated) as `run` would.
-            tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()?
-                .block_on(crate::spool::open_store(&config))?;
+            runtime()?.block_on(crate::spool::open_store(&config))?;
             println!("# effective configuration from {source}");
             print!("{}", config.to_toml());
             Ok(ExitCode::SUCCESS)
@@ -218,11 +236,65 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 list_plugins(&config)
             }
         },
+        Command::Directory { config, command } => {
+            let (config, _) = load_config(config.as_deref())?;
+            shared_directory(&config, command)
+        }
         Command::Queue { config, command } => {
             let (config, _) = load_config(config.as_deref())?;
             queue::run(&config, command)
         }
     }
+}
+
+/// The plugins as `run` serves them, with the shared directory when the
+/// configuration has one.
+fn open_plugins(config: &Config) -> anyhow::Result<Arc<Plugins>> {
+    let plugins = plugins::open(config)?;
+    if config.directory.shared {
+        let (_, directory) = runtime()?.block_on(async {
+            let store = crate::spool::open_store(config).await?;
+            crate::spool::shared_directory(store.as_ref()).await
+        })?;
+        plugins
+            .engine()
+            .set_context(plugins::host_context(config, Arc::new(directory)));
+    }
+    Ok(plugins)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?)
+}
+
+fn shared_directory(config: &Config, command: DirectoryCommand) -> anyhow::Result<ExitCode> {
+    runtime()?.block_on(async {
+        let store = crate::spool::open_store(config).await?;
+        match command {
+            DirectoryCommand::Import { file } => {
+                let directory = crate::directory::Directory::load(&file)?;
+                let count = directory.len();
+                let version = store.replace_directory(directory.pairs()).await?;
+                println!("{count} address(es) in the shared directory, version {version}");
+                if !config.directory.shared {
+                    eprintln!(
+                        "interwork: note: [directory] shared is false in this configuration; \
+                         gateways that use it do not read the shared directory"
+                    );
+                }
+            }
+            DirectoryCommand::List => {
+                let (version, pairs) = store.directory().await?;
+                for (im, email) in &pairs {
+                    println!("{im} {email}");
+                }
+                println!("-- {} address(es), version {version}", pairs.len());
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
 }
 
 fn is_im_uri(address: &str) -> bool {
@@ -233,7 +305,7 @@ fn is_im_uri(address: &str) -> bool {
 }
 
 fn map(config: &Config, role: Option<MapRole>, address: &str) -> anyhow::Result<ExitCode> {
-    let plugins = plugins::open(config)?;
+    let plugins = open_plugins(config)?;
     let set = plugins.current();
     let engine = plugins.engine();
     let im_side = is_im_uri(address);
@@ -278,7 +350,7 @@ fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode>
         Err(e) => anyhow::bail!("{}: {e}", file.display()),
     };
     request.validate()?;
-    let plugins = plugins::open(config)?;
+    let plugins = open_plugins(config)?;
     let mail = crate::im::incoming::im_of_message(&request, crate::clock::now())
         .and_then(|im| im_to_email::mail_of_im(&plugins, &im, &config.gateway.hostname));
     match mail {
@@ -313,7 +385,7 @@ fn convert_email_to_im(
     file: &Path,
 ) -> anyhow::Result<ExitCode> {
     let data = std::fs::read(file).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))?;
-    let plugins = plugins::open(config)?;
+    let plugins = open_plugins(config)?;
     let tx = Transaction {
         helo: "localhost".into(),
         mail_from: mail_from.trim_matches(['<', '>']).to_string(),
@@ -381,7 +453,7 @@ fn check_plugin(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
 }
 
 fn list_plugins(config: &Config) -> anyhow::Result<ExitCode> {
-    let plugins = plugins::open(config)?;
+    let plugins = open_plugins(config)?;
     let set = plugins.current();
     match plugins.dir() {
         Some(dir) => println!("plugin directory: {}", dir.display()),

@@ -241,6 +241,9 @@ pub struct DirectoryConfig {
     /// The directory of provisioned addresses (TOML), reloaded on SIGHUP.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub file: Option<PathBuf>,
+    /// The directory is the store's, shared by every node of it (written
+    /// with `interwork directory import`); nodes reload it when it changes.
+    pub shared: bool,
 }
 
 /// `[plugins]`

@@ -254,6 +254,13 @@ impl Config {
 
     fn validate_store(&self) -> Result<(), ConfigError> {
         let store = &self.store;
+        if self.directory.shared && self.directory.file.is_some() {
+            return Err(invalid(
+                "directory.shared",
+                "a shared directory is in the store: import the file with \
+                 `interwork directory import` instead of naming it in directory.file",
+            ));
+        }
         if let Some(url) = &store.url {
             if store.path.is_some() {
                 return Err(invalid(

@@ -36,6 +36,7 @@ use tokio::sync::Semaphore;
 
 use crate::BoxFuture;
 use crate::config::Config;
+use crate::directory::Directory;
 use crate::outcome::Verdict;
 use crate::shutdown::Shutdown;
 
@@ -73,6 +74,15 @@ pub async fn open_store(config: &Config) -> anyhow::Result<Arc<dyn Store>> {
         "store open (SQLite)"
     );
     Ok(Arc::new(store))
+}
+
+/// The directory shared in the store (`[directory] shared`) and its
+/// version.
+pub async fn shared_directory(store: &dyn Store) -> anyhow::Result<(i64, Directory)> {
+    let (version, pairs) = store.directory().await?;
+    let directory = Directory::from_pairs(pairs)
+        .map_err(|(index, e)| anyhow::anyhow!("the shared directory, entry {index}: {e}"))?;
+    Ok((version, directory))
 }
 
 /// What a node says in its leases: its name and process, so that a
