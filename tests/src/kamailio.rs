@@ -24,6 +24,18 @@ impl Kamailio {
     /// A proxy that sends requests for each `(domain, port)` to
     /// `127.0.0.1:port` over UDP, recording the route of dialogs.
     pub fn start(routes: &[(&str, u16)]) -> Self {
+        Self::start_with(free_port(), routes, None)
+    }
+
+    /// A proxy on `port` that routes as [`Kamailio::start`] does and sends
+    /// requests for the domains of `dispatched` to its backends in turn
+    /// (dispatcher, round robin, RFC 3261 failover to the next backend on
+    /// 408 and 5xx): the IM system's proxy in front of several gateways.
+    pub fn start_with(
+        port: u16,
+        routes: &[(&str, u16)],
+        dispatched: Option<(&[&str], &[u16])>,
+    ) -> Self {
         let found = Command::new("sh")
             .args(["-c", "command -v kamailio"])
             .stdout(Stdio::null())
@@ -31,8 +43,42 @@ impl Kamailio {
             .is_ok_and(|s| s.success());
         assert!(found, "kamailio is not installed: .ci/run installs it");
         let dir = tempfile::tempdir().expect("temp dir");
-        let port = free_port();
         let mut by_domain = String::new();
+        let mut dispatcher = String::new();
+        let mut dispatch_routes = "";
+        if let Some((domains, backends)) = dispatched {
+            let list: String = backends
+                .iter()
+                .map(|b| format!("1 sip:127.0.0.1:{b} 0 0\n"))
+                .collect();
+            let list_file = dir.path().join("dispatcher.list");
+            std::fs::write(&list_file, list).expect("write dispatcher.list");
+            dispatcher = format!(
+                "loadmodule \"dispatcher.so\"\n\
+                 modparam(\"dispatcher\", \"list_file\", \"{}\")\n\
+                 modparam(\"dispatcher\", \"flags\", 2)\n",
+                list_file.display()
+            );
+            dispatch_routes = r#"
+route[DISPATCH] {
+    if (!ds_select_dst("1", "4")) { sl_send_reply("503", "No gateway"); exit; }
+    t_on_failure("NEXT_GATEWAY");
+    route(RELAY);
+}
+
+failure_route[NEXT_GATEWAY] {
+    if (t_check_status("408|5[0-9][0-9]") && ds_next_dst()) {
+        t_on_failure("NEXT_GATEWAY");
+        route(RELAY);
+    }
+}
+"#;
+            for domain in domains {
+                by_domain.push_str(&format!(
+                    "    if ($rd == \"{domain}\") {{ route(DISPATCH); exit; }}\n"
+                ));
+            }
+        }
         for (domain, to) in routes {
             by_domain.push_str(&format!(
                 "    if ($rd == \"{domain}\") {{ $du = \"sip:127.0.0.1:{to}\"; route(RELAY); exit; }}\n"
@@ -57,6 +103,7 @@ loadmodule "textops.so"
 loadmodule "siputils.so"
 loadmodule "xlog.so"
 loadmodule "sanity.so"
+{dispatcher}
 
 modparam("tm", "fr_timer", 5000)
 modparam("rr", "enable_full_lr", 1)
@@ -88,7 +135,7 @@ route[RELAY] {{
     xlog("L_WARN", "RELAY $rm $ru -> $du\n");
     if (!t_relay()) {{ sl_reply_error(); }}
 }}
-"#
+{dispatch_routes}"#
         );
         let path = dir.path().join("kamailio.cfg");
         std::fs::write(&path, config).expect("write kamailio.cfg");

@@ -221,8 +221,14 @@ impl SippUas {
 
     /// The same, on a given port (a second UAS where the first one was).
     pub fn start_on(port: u16, code: u16, reason: &str) -> Self {
-        Self::with_scenario_on(
+        Self::calls_on(port, 1, code, reason)
+    }
+
+    /// Answers the MESSAGEs of `calls` calls, each with `code`.
+    pub fn calls_on(port: u16, calls: usize, code: u16, reason: &str) -> Self {
+        Self::with_scenario_calls(
             port,
+            calls,
             &format!(
                 r#"<?xml version="1.0" encoding="UTF-8" ?>
 <scenario name="uas">
@@ -331,6 +337,10 @@ Content-Length: 0
     }
 
     fn with_scenario_on(port: u16, scenario: &str) -> Self {
+        Self::with_scenario_calls(port, 1, scenario)
+    }
+
+    fn with_scenario_calls(port: u16, calls: usize, scenario: &str) -> Self {
         require("sipp");
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("uas.xml");
@@ -344,7 +354,7 @@ Content-Length: 0
                 "-p",
                 &port.to_string(),
                 "-m",
-                "1",
+                &calls.to_string(),
                 "-nostdin",
             ])
             .args(["-timeout", "60", "-trace_msg", "-trace_err"])
