@@ -164,7 +164,7 @@ fn two_nodes_share_one_postgresql_store_and_one_takes_over_the_other() {
     .unwrap();
     let said = a.cli(&["directory", "import", file.to_str().unwrap()]);
     assert!(said.starts_with("1 address(es)"), "{said}");
-    let mut node_a = a.start();
+    let node_a = a.start();
     let mut node_b = b.start();
     assert!(node_b.has_logged("shared directory loaded from the store addresses=1"));
 
