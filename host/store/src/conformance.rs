@@ -399,7 +399,7 @@ pub async fn correlations_are_found_by_every_id_and_outlive_the_queue_entry(stor
         .await
         .unwrap();
     assert_eq!(found.len(), 1);
-    assert_eq!(found[0].queue_id, None);
+    assert_eq!(found[0].queue_id, Some(id), "the id it was queued under");
     // Past their expiry they are not found, and purged.
     let later = correlation(1).expires_at;
     assert!(

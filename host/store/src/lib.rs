@@ -331,7 +331,10 @@ pub struct Correlation {
 pub struct Correlated {
     /// The ids and parties.
     pub record: Correlation,
-    /// The queued message it belongs to, while it is queued.
+    /// The queue entry it was written with; a delivered message has left
+    /// the queue, so the id may name nothing now (`None` for records of
+    /// messages never queued, and once a given-up message was notified or
+    /// deleted).
     pub queue_id: Option<QueueId>,
     /// When it was written.
     pub created_at: Millis,

@@ -367,17 +367,14 @@ impl Store for PgStore {
             // the report is refused.
             let client = self.client().await?;
             let rows = match attempt {
-                // Out of the queue; its correlation stays, unlinked.
+                // Out of the queue; its correlation stays, naming the id.
                 Attempt::Delivered => {
                     let delivered = client
                         .prepare_cached(
                             "WITH gone AS (
                                  DELETE FROM queue
                                  WHERE id = $1 AND state = 'queued' AND lease_owner = $2
-                                 RETURNING id),
-                             unlinked AS (
-                                 UPDATE correlation SET queue_id = NULL
-                                 WHERE queue_id IN (SELECT id FROM gone))
+                                 RETURNING id)
                              SELECT count(*) FROM gone",
                         )
                         .await?;
@@ -582,7 +579,10 @@ impl Store for PgStore {
             let client = self.client().await?;
             let rows = client
                 .execute(
-                    "DELETE FROM correlation WHERE expires_at <= $1 AND queue_id IS NULL",
+                    // Kept while its message is still in the queue (failed or
+                    // expired, waiting for its notice).
+                    "DELETE FROM correlation WHERE expires_at <= $1
+                     AND (queue_id IS NULL OR queue_id NOT IN (SELECT id FROM queue))",
                     &[&now],
                 )
                 .await?;

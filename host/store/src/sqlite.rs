@@ -54,6 +54,9 @@ impl SqliteStore {
             )));
         }
         conn.pragma_update(None, "synchronous", "FULL")?;
+        // The savepoint of each job keeps the pages it changes in a
+        // statement journal: in memory, not in a temporary file.
+        conn.pragma_update(None, "temp_store", "MEMORY")?;
         let found = schema::sqlite::migrate(&mut conn)?;
         let (jobs, inbox) = mpsc::channel::<Job>();
         let commits = Arc::new(AtomicU64::new(0));
@@ -99,10 +102,11 @@ fn in_savepoint<T>(
     conn: &Connection,
     work: impl FnOnce(&Connection) -> Result<T, StoreError>,
 ) -> Result<T, StoreError> {
-    conn.execute_batch("SAVEPOINT job")?;
+    // Prepared once: a batch opens hundreds of savepoints.
+    conn.prepare_cached("SAVEPOINT job")?.execute([])?;
     match work(conn) {
         Ok(value) => {
-            conn.execute_batch("RELEASE job")?;
+            conn.prepare_cached("RELEASE job")?.execute([])?;
             Ok(value)
         }
         Err(e) => {
@@ -121,7 +125,10 @@ fn writer(conn: Connection, inbox: mpsc::Receiver<Job>, commits: Arc<AtomicU64>)
                 Err(_) => break,
             }
         }
-        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+        if let Err(e) = conn
+            .prepare_cached("BEGIN IMMEDIATE")
+            .and_then(|mut begin| begin.execute([]))
+        {
             let failed = || StoreError::Database(format!("cannot begin a transaction: {e}"));
             for job in batch {
                 job(Err(failed()))(Err(failed()));
@@ -129,7 +136,11 @@ fn writer(conn: Connection, inbox: mpsc::Receiver<Job>, commits: Arc<AtomicU64>)
             continue;
         }
         let replies: Vec<Reply> = batch.into_iter().map(|job| job(Ok(&conn))).collect();
-        let committed = conn.execute_batch("COMMIT").map_err(StoreError::from);
+        let committed = conn
+            .prepare_cached("COMMIT")
+            .and_then(|mut commit| commit.execute([]))
+            .map(drop)
+            .map_err(StoreError::from);
         if committed.is_err() {
             let _ = conn.execute_batch("ROLLBACK");
         } else {
@@ -375,13 +386,11 @@ impl Store for SqliteStore {
             };
             let (state, next, error) = match attempt {
                 Attempt::Delivered => {
-                    // Out of the queue; its correlation stays, unlinked.
+                    // Out of the queue; its correlation stays, still naming
+                    // the id (the common path: one statement, no index of
+                    // the correlation table touched).
                     conn.prepare_cached("DELETE FROM queue WHERE id = ?1")?
                         .execute(params![id])?;
-                    conn.prepare_cached(
-                        "UPDATE correlation SET queue_id = NULL WHERE queue_id = ?1",
-                    )?
-                    .execute(params![id])?;
                     return Ok(());
                 }
                 Attempt::Rejected => {
@@ -498,7 +507,10 @@ impl Store for SqliteStore {
     fn purge(&self, now: Millis) -> StoreFuture<'_, u64> {
         self.call(move |conn| {
             let rows = conn.execute(
-                "DELETE FROM correlation WHERE expires_at <= ?1 AND queue_id IS NULL",
+                // Kept while its message is still in the queue (failed or
+                // expired, waiting for its notice).
+                "DELETE FROM correlation WHERE expires_at <= ?1
+                     AND (queue_id IS NULL OR queue_id NOT IN (SELECT id FROM queue))",
                 params![now],
             )?;
             Ok(rows as u64)
