@@ -119,6 +119,18 @@ impl Scratch {
         (self.config(&pairs), ports)
     }
 
+    /// `interwork run --config CONFIG` in the scratch directory, once it
+    /// said it is ready.
+    pub fn start_gateway(&self, config: &Path) -> Gateway {
+        let mut gateway = Gateway::start(self.command(&[
+            "run",
+            "--config",
+            config.to_str().expect("a UTF-8 path"),
+        ]));
+        gateway.wait_for("interwork ready", Duration::from_secs(30));
+        gateway
+    }
+
     /// Writes the example configuration with some lines replaced.
     pub fn config(&self, replacements: &[(&str, &str)]) -> PathBuf {
         let mut text = interwork::config::EMBEDDED_DEFAULT.to_string();

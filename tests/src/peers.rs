@@ -132,6 +132,18 @@ pub fn smtp_sink_on(port: u16) -> Peer {
 }
 
 impl Peer {
+    /// The sink's mails once there are `count` (or when `timeout` passed).
+    pub fn mails_when(&self, count: usize, timeout: Duration) -> Vec<Vec<u8>> {
+        let started = Instant::now();
+        loop {
+            let mails = self.mails();
+            if mails.len() >= count || started.elapsed() > timeout {
+                return mails;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// Mails the SMTP sink accepted, oldest first.
     pub fn mails(&self) -> Vec<Vec<u8>> {
         let new = self.dir.path().join("Maildir/new");
@@ -204,6 +216,24 @@ pub fn sipp_calls(scenario_xml: &str, target: &str, transport: &str, calls: usiz
     }
 }
 
+/// A UAS scenario step: take a MESSAGE, answer it `code reason`.
+fn answer_step(code: u16, reason: &str) -> String {
+    format!(
+        r#"<recv request="MESSAGE"/>
+<send><![CDATA[
+SIP/2.0 {code} {reason}
+[last_Via:]
+[last_From:]
+[last_To:];tag=[pid]SIPpTag01[call_number]
+[last_Call-ID:]
+[last_CSeq:]
+Content-Length: 0
+
+]]></send>
+"#
+    )
+}
+
 /// A sipp UAS answering one request with `code`, in the background: the IM
 /// system's side of e-mail → IM. `finish` returns its message log.
 pub struct SippUas {
@@ -230,21 +260,8 @@ impl SippUas {
             port,
             calls,
             &format!(
-                r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="uas">
-<recv request="MESSAGE"/>
-<send><![CDATA[
-SIP/2.0 {code} {reason}
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-</scenario>
-"#
+                "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<scenario name=\"uas\">\n{}</scenario>\n",
+                answer_step(code, reason)
             ),
         )
     }
@@ -254,22 +271,7 @@ Content-Length: 0
     pub fn answering(answers: &[(u16, &str)]) -> Self {
         let steps: String = answers
             .iter()
-            .map(|(code, reason)| {
-                format!(
-                    r#"<recv request="MESSAGE"/>
-<send><![CDATA[
-SIP/2.0 {code} {reason}
-[last_Via:]
-[last_From:]
-[last_To:];tag=[pid]SIPpTag01[call_number]
-[last_Call-ID:]
-[last_CSeq:]
-Content-Length: 0
-
-]]></send>
-"#
-                )
-            })
+            .map(|(code, reason)| answer_step(*code, reason))
             .collect();
         Self::with_scenario(&format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\" ?>\n<scenario name=\"uas\">\n{steps}</scenario>\n"

@@ -83,13 +83,7 @@ spooled message [call_number]
 
 impl World {
     fn start(&self) -> Gateway {
-        let mut gateway = Gateway::start(self.scratch.command(&[
-            "run",
-            "--config",
-            self.config.to_str().unwrap(),
-        ]));
-        gateway.wait_for("interwork ready", Duration::from_secs(30));
-        gateway
+        self.scratch.start_gateway(&self.config)
     }
 
     fn send(&self, gateway: &Gateway, scenario: &str, calls: usize) {
@@ -125,18 +119,6 @@ impl World {
 
     fn store_file(&self) -> PathBuf {
         self.scratch.path().join("interwork/store.sqlite")
-    }
-}
-
-/// Waits until the sink holds `count` mails (or the time is up).
-fn mails_when(sink: &Peer, count: usize, timeout: Duration) -> Vec<Vec<u8>> {
-    let started = Instant::now();
-    loop {
-        let mails = sink.mails();
-        if mails.len() >= count || started.elapsed() > timeout {
-            return mails;
-        }
-        std::thread::sleep(Duration::from_millis(50));
     }
 }
 
@@ -179,7 +161,7 @@ fn accepted_ims_survive_kill_9_while_the_mx_is_down_and_arrive_once_each() {
     // The MX comes back, the gateway is started again on the same store.
     let sink = peers::smtp_sink_on(w.mx_port);
     let gateway = w.start();
-    let mails = mails_when(&sink, N, Duration::from_secs(30));
+    let mails = sink.mails_when(N, Duration::from_secs(30));
     // A little longer: a duplicate would come now.
     std::thread::sleep(Duration::from_millis(500));
     let mails = if mails.len() == N {
@@ -222,7 +204,7 @@ fn a_greylisting_mx_gets_the_mail_on_the_retry_and_the_sender_its_202_at_once() 
     assert!(sink.mails().is_empty(), "greylisted the first time");
     let (_, listing) = w.queue(&["list"]);
     assert!(listing.contains("4.7.1 Greylisted"), "{listing}");
-    let mails = mails_when(&sink, 1, Duration::from_secs(15));
+    let mails = sink.mails_when(1, Duration::from_secs(15));
     assert_eq!(mails.len(), 1, "delivered on the retry");
     assert!(String::from_utf8_lossy(&mails[0]).contains("spooled message 1"));
     let (_, listing) = w.queue(&["list"]);
@@ -282,7 +264,7 @@ fn the_queue_tools_list_show_hold_release_delete_and_flush() {
     // one stays), and the running gateway delivers it.
     let sink = peers::smtp_sink_on(w.mx_port);
     assert_eq!(w.queue(&["flush"]), (0, "1 message(s) due now\n".into()));
-    let mails = mails_when(&sink, 1, Duration::from_secs(10));
+    let mails = sink.mails_when(1, Duration::from_secs(10));
     assert_eq!(mails.len(), 1);
     assert!(String::from_utf8_lossy(&mails[0]).contains("spooled message 3"));
     let (_, listing) = w.queue(&["list"]);
@@ -297,7 +279,7 @@ fn the_queue_tools_list_show_hold_release_delete_and_flush() {
         w.queue(&["release", first]),
         (0, format!("{first} released\n"))
     );
-    let mails = mails_when(&sink, 2, Duration::from_secs(10));
+    let mails = sink.mails_when(2, Duration::from_secs(10));
     assert_eq!(mails.len(), 2);
     assert!(String::from_utf8_lossy(&mails[1]).contains("spooled message 1"));
     std::thread::sleep(Duration::from_millis(300));
@@ -443,7 +425,7 @@ fn a_spooled_mail_that_expires_is_returned_to_its_sender_as_a_dsn() {
         transcript.contains("<-  250 2.0.0 Queued as"),
         "{transcript}"
     );
-    let mails = mails_when(&sink, 1, Duration::from_secs(20));
+    let mails = sink.mails_when(1, Duration::from_secs(20));
     assert_eq!(
         mails.len(),
         1,

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use interwork_e2e::kamailio::Kamailio;
-use interwork_e2e::peers::{self, Peer, SippUas};
+use interwork_e2e::peers::{self, SippUas};
 use interwork_e2e::postgres::Postgres;
 use interwork_e2e::{Gateway, Ports, Scratch};
 
@@ -57,13 +57,7 @@ impl Node {
     }
 
     fn start(&self) -> Gateway {
-        let mut gateway = Gateway::start(self.scratch.command(&[
-            "run",
-            "--config",
-            self.config.to_str().unwrap(),
-        ]));
-        gateway.wait_for("interwork ready", Duration::from_secs(30));
-        gateway
+        self.scratch.start_gateway(&self.config)
     }
 
     fn cli(&self, args: &[&str]) -> String {
@@ -98,17 +92,6 @@ Content-Length: [len]
 </scenario>
 "#
     )
-}
-
-fn mails_when(sink: &Peer, count: usize, timeout: Duration) -> Vec<Vec<u8>> {
-    let started = Instant::now();
-    loop {
-        let mails = sink.mails();
-        if mails.len() >= count || started.elapsed() > timeout {
-            return mails;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn bodies(mails: &[Vec<u8>], tag: &str) -> Vec<String> {
@@ -177,7 +160,7 @@ fn two_nodes_share_one_postgresql_store_and_one_takes_over_the_other() {
         20,
     );
     assert!(run.success, "{}", run.output);
-    let mails = mails_when(&sink, 20, Duration::from_secs(20));
+    let mails = sink.mails_when(20, Duration::from_secs(20));
     std::thread::sleep(Duration::from_millis(500));
     let mails = if mails.len() == 20 {
         sink.mails()
@@ -250,7 +233,7 @@ fn two_nodes_share_one_postgresql_store_and_one_takes_over_the_other() {
     node_b.wait_for("mail deferred", Duration::from_secs(15));
     drop(tarpit);
     let sink = peers::smtp_sink_on(mx_port);
-    let mails = mails_when(&sink, 10, Duration::from_secs(30));
+    let mails = sink.mails_when(10, Duration::from_secs(30));
     let takeover = killed.elapsed();
     std::thread::sleep(Duration::from_millis(500));
     let mails = if mails.len() == 10 {

@@ -216,6 +216,34 @@ fn claimed(conn: &Connection, id: QueueId) -> Result<Claimed, StoreError> {
     })
 }
 
+/// Whether a lease starts a delivery attempt (and counts as one).
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Attempting {
+    Yes,
+    No,
+}
+
+/// Leases `ids` to `owner` until `until` and reads them back.
+fn lease_all(
+    conn: &Connection,
+    ids: &[QueueId],
+    owner: &str,
+    until: Millis,
+    attempting: Attempting,
+) -> Result<Vec<Claimed>, StoreError> {
+    let counted = i64::from(attempting == Attempting::Yes);
+    let mut all = Vec::with_capacity(ids.len());
+    for &id in ids {
+        conn.prepare_cached(
+            "UPDATE queue SET lease_owner = ?2, lease_until = ?3, attempts = attempts + ?4
+             WHERE id = ?1",
+        )?
+        .execute(params![id, owner, until, counted])?;
+        all.push(claimed(conn, id)?);
+    }
+    Ok(all)
+}
+
 fn changed(id: QueueId, rows: usize) -> Result<(), StoreError> {
     if rows == 0 {
         Err(StoreError::NotFound(id))
@@ -352,16 +380,7 @@ impl Store for SqliteStore {
                 )?
                 .query_map(params![now, limit as i64], |row| row.get(0))?
                 .collect::<Result<_, _>>()?;
-            let mut all = Vec::with_capacity(ids.len());
-            for id in ids {
-                conn.prepare_cached(
-                    "UPDATE queue SET lease_owner = ?2, lease_until = ?3, attempts = attempts + 1
-                     WHERE id = ?1",
-                )?
-                .execute(params![id, owner, after(now, lease)])?;
-                all.push(claimed(conn, id)?);
-            }
-            Ok(all)
+            lease_all(conn, &ids, &owner, after(now, lease), Attempting::Yes)
         })
     }
 
@@ -538,15 +557,7 @@ impl Store for SqliteStore {
                     row.get(0)
                 })?
                 .collect::<Result<_, _>>()?;
-            let mut all = Vec::with_capacity(ids.len());
-            for id in ids {
-                conn.prepare_cached(
-                    "UPDATE queue SET lease_owner = ?2, lease_until = ?3 WHERE id = ?1",
-                )?
-                .execute(params![id, owner, after(now, lease)])?;
-                all.push(claimed(conn, id)?);
-            }
-            Ok(all)
+            lease_all(conn, &ids, &owner, after(now, lease), Attempting::No)
         })
     }
 
