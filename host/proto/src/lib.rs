@@ -9,6 +9,7 @@
 //! * [`cpim`] — `message/cpim` (RFC 3862).
 //! * [`imdn`] — IMDN requests and notifications (RFC 5438).
 //! * [`mime`] — received mails (RFC 5322, MIME), decoded for the plugins.
+//! * [`report`] — DSNs and MDNs that come back by mail (RFC 3464, RFC 8098).
 //! * [`smtp`] — the SMTP server session (RFC 5321, RFC 3207, RFC 6531).
 //! * [`dates`] — RFC 3339 and RFC 5322 date-times.
 
@@ -17,6 +18,7 @@ pub mod dates;
 pub mod imdn;
 pub mod mime;
 pub mod msrp;
+pub mod report;
 pub mod sdp;
 pub mod sip;
 pub mod smtp;

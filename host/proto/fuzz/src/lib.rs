@@ -9,6 +9,7 @@ pub mod imdn_xml;
 pub mod mime;
 pub mod msrp_frame;
 pub mod msrp_reassembly;
+pub mod report;
 pub mod sdp;
 mod sip_common;
 pub mod sip_datagram;
@@ -30,4 +31,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("dates", dates::run),
     ("smtp_session", smtp_session::run),
     ("mime", mime::run),
+    ("report", report::run),
 ];
