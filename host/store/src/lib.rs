@@ -125,7 +125,8 @@ pub enum Direction {
 }
 
 impl Direction {
-    fn as_str(self) -> &'static str {
+    /// Its name, as stored and as the queue tools print it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::ImToMail => "im-to-mail",
             Self::MailToIm => "mail-to-im",
@@ -155,7 +156,8 @@ pub enum State {
 }
 
 impl State {
-    fn as_str(self) -> &'static str {
+    /// Its name, as stored and as the queue tools print it.
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::Queued => "queued",
             Self::Held => "held",

@@ -98,15 +98,6 @@ fn said(result: Result<(), StoreError>, id: QueueId, what: &str) -> Result<(), S
     result.map(|()| println!("{id} {what}"))
 }
 
-fn state_name(state: State) -> &'static str {
-    match state {
-        State::Queued => "queued",
-        State::Held => "held",
-        State::Failed => "failed",
-        State::Expired => "expired",
-    }
-}
-
 /// `3d4h`, `2h5m`, `4m03s`, `12s`: two units at most, as people read ages.
 fn span(ms: Millis) -> String {
     let s = ms.max(0) / 1000;
@@ -135,7 +126,7 @@ fn list(entries: &[Entry], now: Millis) -> String {
         out.push_str(&format!(
             "{:<8} {:<8} {:>7} {:>5} {:>8}  {:<30} {}\n",
             e.id,
-            state_name(e.state),
+            e.state.as_str(),
             span(now - e.created_at),
             e.attempts,
             next,
@@ -172,14 +163,8 @@ fn show(e: &Entry, now: Millis) -> String {
     let mut out = String::new();
     let mut line = |name: &str, value: &str| out.push_str(&format!("{name:<16} {value}\n"));
     line("id:", &e.id.to_string());
-    line(
-        "direction:",
-        match e.direction {
-            interwork_store::Direction::ImToMail => "im-to-mail",
-            interwork_store::Direction::MailToIm => "mail-to-im",
-        },
-    );
-    line("state:", state_name(e.state));
+    line("direction:", e.direction.as_str());
+    line("state:", e.state.as_str());
     line("message-id:", &format!("<{}>", e.message_id));
     if let Some(imdn) = &e.imdn_message_id {
         line("imdn-message-id:", imdn);

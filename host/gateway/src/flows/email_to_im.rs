@@ -22,7 +22,7 @@ use crate::BoxFuture;
 use crate::clock::now;
 use crate::im::outgoing::{Delivered, ImComposer, ImSender, PlannedIm};
 use crate::loops;
-use crate::mail::incoming;
+use crate::mail::{dsn, incoming};
 use crate::outcome::{About, Kind, Verdict};
 use crate::smtp::server::{MailSink, RecipientCheck, Reply, Transaction};
 use crate::spool::{Accepted, Outcome, Spool, millis_now};
@@ -166,7 +166,8 @@ impl EmailToIm {
 
     /// Delivers one accepted mail as an IM; the reply goes to DATA.
     pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
-        let tx_envelope = Envelope::of(&tx);
+        // Only a spooled IM keeps its mail's envelope and headers.
+        let envelope = self.spooled.then(|| Envelope::of(&tx));
         let this = self.clone();
         let planned = tokio::task::spawn_blocking(move || {
             plan(&this.plugins, &this.composer, &tx, this.hop_limit)
@@ -180,8 +181,8 @@ impl EmailToIm {
         };
         let (planned, correlation) = planned;
         let mode = if planned.pager { "pager" } else { "large" };
-        if self.spooled {
-            return self.spool_im(tx_envelope, planned, correlation, mode).await;
+        if let Some(envelope) = envelope {
+            return self.spool_im(envelope, planned, correlation, mode).await;
         }
         let reply = match self.sender.deliver(&self.composer, planned).await {
             Ok(Delivered::Pager(code, reason)) => {
@@ -248,15 +249,10 @@ struct Envelope {
 
 impl Envelope {
     fn of(tx: &Transaction) -> Self {
-        let end = tx
-            .data
-            .windows(4)
-            .position(|w| w == b"\r\n\r\n")
-            .map_or(tx.data.len(), |end| end + 2);
         Self {
             mail_from: tx.mail_from.clone(),
             rcpt_to: tx.rcpt_to.clone(),
-            header_section: tx.data[..end].to_vec(),
+            header_section: dsn::header_section(&tx.data).to_vec(),
         }
     }
 }

@@ -34,8 +34,9 @@ pub struct Failure<'a> {
     pub diagnostic: &'a str,
 }
 
-/// The header section of a mail (up to the first empty line), CRLF ended.
-fn header_section(mail: &[u8]) -> &[u8] {
+/// The header section of a mail (up to the first empty line), CRLF ended;
+/// the whole mail when it has no body.
+pub fn header_section(mail: &[u8]) -> &[u8] {
     mail.windows(4)
         .position(|w| w == b"\r\n\r\n")
         .map_or(mail, |end| &mail[..end + 2])
