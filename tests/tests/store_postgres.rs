@@ -48,6 +48,7 @@ conformance!(
     a_message_rejected_while_the_sender_waited_is_forgotten,
     given_up_messages_are_told_once_with_their_notice,
     the_directory_is_replaced_whole_and_versioned,
+    a_notice_is_sent_once_per_key,
 );
 
 #[tokio::test]

@@ -57,6 +57,10 @@ pub fn correlation(n: u32) -> Correlation {
         im_recipient: format!("sip:bob{n}@mail.example.test"),
         mail_from: "alice@im.example.test".into(),
         mail_to: format!("bob{n}@mail.example.test"),
+        notify: Some("positive-delivery, display".into()),
+        notify_to: None,
+        im_date: Some("2026-12-03T08:00:00Z".into()),
+        subject: Some(format!("Subject {n}")),
         expires_at: 30 * 24 * 60 * MINUTE,
     }
 }
@@ -369,6 +373,8 @@ pub async fn correlations_are_found_by_every_id_and_outlive_the_queue_entry(stor
         .unwrap();
     let mut other = correlation(2);
     other.direction = Direction::MailToIm;
+    other.notify = Some("SUCCESS,FAILURE".into());
+    other.notify_to = Some("carol@mail.example.test".into());
     store.correlate(other.clone(), 2_000).await.unwrap();
     for key in [
         CorrelationKey::ImdnMessageId("imdn-1".into()),
@@ -411,6 +417,27 @@ pub async fn correlations_are_found_by_every_id_and_outlive_the_queue_entry(stor
     );
     assert_eq!(store.purge(later).await.unwrap(), 2);
     assert_eq!(store.purge(later).await.unwrap(), 0);
+}
+
+/// A notice is sent once per key, however often and by however many
+/// callers it is asked for, until it expires (then it is purged).
+pub async fn a_notice_is_sent_once_per_key(store: &dyn Store) {
+    assert!(store.first_notice("mdn:m1".into(), MINUTE).await.unwrap());
+    assert!(!store.first_notice("mdn:m1".into(), MINUTE).await.unwrap());
+    assert!(store.first_notice("dsn:m1".into(), MINUTE).await.unwrap());
+    let ask = || store.first_notice("mdn:m2".into(), MINUTE);
+    let (a, b, c, d) = tokio::join!(ask(), ask(), ask(), ask());
+    let firsts = [a, b, c, d]
+        .into_iter()
+        .filter(|first| *first.as_ref().unwrap());
+    assert_eq!(firsts.count(), 1, "one of four concurrent callers sends it");
+    assert_eq!(store.purge(MINUTE).await.unwrap(), 3);
+    assert!(
+        store
+            .first_notice("mdn:m1".into(), 2 * MINUTE)
+            .await
+            .unwrap()
+    );
 }
 
 /// A message refused for good while its sender still waited is forgotten

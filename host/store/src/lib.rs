@@ -324,6 +324,19 @@ pub struct Correlation {
     pub mail_from: String,
     /// The mail side's recipient address.
     pub mail_to: String,
+    /// The notifications the original's sender asked for, as its side
+    /// writes them: IM → mail the `imdn.Disposition-Notification` value
+    /// (`positive-delivery, display`, RFC 5438 §6.2), mail → IM the RCPT
+    /// `NOTIFY=` values (`SUCCESS,FAILURE`, RFC 3461 §4.1).
+    pub notify: Option<String>,
+    /// Mail → IM: where the mail asked its MDN to go
+    /// (`Disposition-Notification-To`, RFC 8098 §2.1).
+    pub notify_to: Option<String>,
+    /// The IM's CPIM `DateTime` as it was written (RFC 3339): an IMDN
+    /// echoes it (RFC 5438 §7.2.1.1 `<datetime>`).
+    pub im_date: Option<String>,
+    /// The subject the message had, for a reply's `Re:`.
+    pub subject: Option<String>,
     /// When the record may be forgotten (default 30 days on).
     pub expires_at: Millis,
 }
@@ -475,7 +488,14 @@ pub trait Store: Send + Sync {
     /// The live correlation records with that id, newest first.
     fn find(&self, key: CorrelationKey, now: Millis) -> StoreFuture<'_, Vec<Correlated>>;
 
-    /// Forgets correlation records past their expiry; returns how many.
+    /// Notes that the notice `key` (e.g. the MDN of one message) is being
+    /// sent, remembered until `expires_at`: `true` the first time, `false`
+    /// for every later call with the same key, on every node — RFC 8098
+    /// §2.1's "at most one MDN per message" across retries and nodes.
+    fn first_notice(&self, key: String, expires_at: Millis) -> StoreFuture<'_, bool>;
+
+    /// Forgets correlation records and notices past their expiry; returns
+    /// how many.
     fn purge(&self, now: Millis) -> StoreFuture<'_, u64>;
 
     /// Claims up to `limit` messages of `direction` that were given up

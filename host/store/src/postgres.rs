@@ -185,7 +185,7 @@ fn changed(id: QueueId, rows: u64) -> Result<(), StoreError> {
 
 const CORRELATION_COLUMNS: &str = "direction, queue_id, imdn_message_id, message_id, envid, \
      conversation_id, contribution_id, im_sender, im_recipient, mail_from, mail_to, \
-     created_at, expires_at";
+     created_at, expires_at, notify, notify_to, im_date, subject";
 
 /// Queues a message (parameters 1 to 13) and returns its id. One
 /// statement, so one round trip: the accepting node answers its sender
@@ -205,7 +205,8 @@ static INSERT_QUEUE_AND_CORRELATION: LazyLock<String> = LazyLock::new(|| {
          linked AS (
              INSERT INTO correlation ({CORRELATION_COLUMNS})
              SELECT $14::text, id, $15::text, $16::text, $17::text, $18::text, $19::text,
-                 $20::text, $21::text, $22::text, $23::text, $9, $24::bigint
+                 $20::text, $21::text, $22::text, $23::text, $9, $24::bigint, $25::text,
+                 $26::text, $27::text, $28::text
              FROM queued)
          SELECT id FROM queued"
     )
@@ -224,6 +225,10 @@ fn correlated(row: &Row) -> Result<Correlated, StoreError> {
             im_recipient: row.try_get(8)?,
             mail_from: row.try_get(9)?,
             mail_to: row.try_get(10)?,
+            notify: row.try_get(13)?,
+            notify_to: row.try_get(14)?,
+            im_date: row.try_get(15)?,
+            subject: row.try_get(16)?,
             expires_at: row.try_get(12)?,
         },
         queue_id: row.try_get(1)?,
@@ -278,6 +283,10 @@ async fn insert_message<C: GenericClient>(
                 &record.mail_from,
                 &record.mail_to,
                 &record.expires_at,
+                &record.notify,
+                &record.notify_to,
+                &record.im_date,
+                &record.subject,
             ]);
             &INSERT_QUEUE_AND_CORRELATION
         }
@@ -532,7 +541,7 @@ impl Store for PgStore {
             let insert = client
                 .prepare_cached(&format!(
                     "INSERT INTO correlation ({CORRELATION_COLUMNS})
-                     VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+                     VALUES ($1, NULL, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
                 ))
                 .await?;
             client
@@ -551,6 +560,10 @@ impl Store for PgStore {
                         &record.mail_to,
                         &now,
                         &record.expires_at,
+                        &record.notify,
+                        &record.notify_to,
+                        &record.im_date,
+                        &record.subject,
                     ],
                 )
                 .await?;
@@ -574,18 +587,34 @@ impl Store for PgStore {
         })
     }
 
+    fn first_notice(&self, key: String, expires_at: Millis) -> StoreFuture<'_, bool> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let note = client
+                .prepare_cached(
+                    "INSERT INTO notice (key, expires_at) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+                )
+                .await?;
+            Ok(client.execute(&note, &[&key, &expires_at]).await? == 1)
+        })
+    }
+
     fn purge(&self, now: Millis) -> StoreFuture<'_, u64> {
         Box::pin(async move {
             let client = self.client().await?;
-            let rows = client
-                .execute(
-                    // Kept while its message is still in the queue (failed or
-                    // expired, waiting for its notice).
-                    "DELETE FROM correlation WHERE expires_at <= $1
-                     AND (queue_id IS NULL OR queue_id NOT IN (SELECT id FROM queue))",
-                    &[&now],
-                )
+            let notices = client
+                .execute("DELETE FROM notice WHERE expires_at <= $1", &[&now])
                 .await?;
+            let rows = notices
+                + client
+                    .execute(
+                        // Kept while its message is still in the queue (failed or
+                        // expired, waiting for its notice).
+                        "DELETE FROM correlation WHERE expires_at <= $1
+                     AND (queue_id IS NULL OR queue_id NOT IN (SELECT id FROM queue))",
+                        &[&now],
+                    )
+                    .await?;
             Ok(rows)
         })
     }

@@ -254,7 +254,7 @@ fn changed(id: QueueId, rows: usize) -> Result<(), StoreError> {
 
 const CORRELATION_COLUMNS: &str = "direction, queue_id, imdn_message_id, message_id, envid, \
      conversation_id, contribution_id, im_sender, im_recipient, mail_from, mail_to, \
-     created_at, expires_at";
+     created_at, expires_at, notify, notify_to, im_date, subject";
 
 fn insert_correlation(
     conn: &Connection,
@@ -264,7 +264,7 @@ fn insert_correlation(
 ) -> Result<(), StoreError> {
     conn.prepare_cached(&format!(
         "INSERT INTO correlation ({CORRELATION_COLUMNS})
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)"
     ))?
     .execute(params![
         record.direction.as_str(),
@@ -280,6 +280,10 @@ fn insert_correlation(
         record.mail_to,
         now,
         record.expires_at,
+        record.notify,
+        record.notify_to,
+        record.im_date,
+        record.subject,
     ])?;
     Ok(())
 }
@@ -299,6 +303,10 @@ fn correlated(row: &Row<'_>) -> rusqlite::Result<Result<Correlated, StoreError>>
                 im_recipient: row.get(8)?,
                 mail_from: row.get(9)?,
                 mail_to: row.get(10)?,
+                notify: row.get(13)?,
+                notify_to: row.get(14)?,
+                im_date: row.get(15)?,
+                subject: row.get(16)?,
                 expires_at: row.get(12)?,
             },
             queue_id: row.get(1)?,
@@ -523,15 +531,29 @@ impl Store for SqliteStore {
         })
     }
 
+    fn first_notice(&self, key: String, expires_at: Millis) -> StoreFuture<'_, bool> {
+        self.call(move |conn| {
+            let rows = conn
+                .prepare_cached(
+                    "INSERT INTO notice (key, expires_at) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                )?
+                .execute(params![key, expires_at])?;
+            Ok(rows == 1)
+        })
+    }
+
     fn purge(&self, now: Millis) -> StoreFuture<'_, u64> {
         self.call(move |conn| {
-            let rows = conn.execute(
-                // Kept while its message is still in the queue (failed or
-                // expired, waiting for its notice).
-                "DELETE FROM correlation WHERE expires_at <= ?1
+            let notices =
+                conn.execute("DELETE FROM notice WHERE expires_at <= ?1", params![now])?;
+            let rows = notices
+                + conn.execute(
+                    // Kept while its message is still in the queue (failed or
+                    // expired, waiting for its notice).
+                    "DELETE FROM correlation WHERE expires_at <= ?1
                      AND (queue_id IS NULL OR queue_id NOT IN (SELECT id FROM queue))",
-                params![now],
-            )?;
+                    params![now],
+                )?;
             Ok(rows as u64)
         })
     }

@@ -77,6 +77,18 @@ pub(crate) const MIGRATIONS: &[&str] = &[
     );
     CREATE TABLE directory_version (version INTEGER NOT NULL);
     INSERT INTO directory_version (version) VALUES (0);",
+    // 4: notifications (issue 10): what the original's sender asked for,
+    // where an MDN goes, and the notices already sent, so that one is
+    // sent at most once (RFC 8098 §2.1) whichever node is asked.
+    "ALTER TABLE correlation ADD COLUMN notify TEXT;
+    ALTER TABLE correlation ADD COLUMN notify_to TEXT;
+    ALTER TABLE correlation ADD COLUMN im_date TEXT;
+    ALTER TABLE correlation ADD COLUMN subject TEXT;
+    CREATE TABLE notice (
+        key TEXT PRIMARY KEY,
+        expires_at INTEGER NOT NULL
+    );
+    CREATE INDEX notice_expires_at ON notice (expires_at);",
 ];
 
 /// Brings the store to [`CURRENT`]; refuses a store from a newer build.
