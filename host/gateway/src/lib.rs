@@ -28,6 +28,7 @@ pub mod listen;
 pub mod loops;
 pub mod mail;
 pub mod msrp;
+pub mod notify;
 pub mod outcome;
 pub mod plugins;
 pub mod run;

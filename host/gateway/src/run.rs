@@ -59,14 +59,22 @@ async fn start_listeners(
         spool::lease_owner(config),
         QueuePolicy::of(config),
     ));
-    let mail_courier = Arc::new(MailCourier::new(deliverer));
-    spool.serve(Direction::ImToMail, mail_courier.clone());
-    let im_to_email = Arc::new(ImToEmail::new(
-        plugins.clone(),
-        spool.clone(),
-        mail_courier,
+    let mail_courier = Arc::new(MailCourier::new(
+        deliverer,
+        spool.store().clone(),
         config.gateway.hostname.clone(),
+        spool.policy().correlation_lifetime,
     ));
+    spool.serve(Direction::ImToMail, mail_courier.clone());
+    let im_to_email = Arc::new(
+        ImToEmail::new(
+            plugins.clone(),
+            spool.clone(),
+            mail_courier,
+            config.gateway.hostname.clone(),
+        )
+        .with_notifications(config.notifications.clone()),
+    );
     let limits = sip::Limits {
         max_message_bytes: config.limits.sip_message_max_bytes,
         ..sip::Limits::default()
@@ -109,14 +117,17 @@ async fn start_listeners(
         limits,
         config.msrp.advertised_address(),
     );
-    let email_to_im = Arc::new(EmailToIm::new(
-        plugins.clone(),
-        ImComposer::with_msrp_address(config, msrp_address),
-        ImSender::new(endpoint.clone(), contact),
-        config.limits.mail_hop_limit,
-        spool.clone(),
-        config.im_delivery.spool,
-    ));
+    let email_to_im = Arc::new(
+        EmailToIm::new(
+            plugins.clone(),
+            ImComposer::with_msrp_address(config, msrp_address),
+            ImSender::new(endpoint.clone(), contact),
+            config.limits.mail_hop_limit,
+            spool.clone(),
+            config.im_delivery.spool,
+        )
+        .with_notifications(config.notifications.clone()),
+    );
     // Always: IMs queued while the option was on (or by another node) are
     // still delivered.
     spool.serve(

@@ -49,6 +49,37 @@ pub struct Config {
     /// `[im_delivery]`
     #[serde(default)]
     pub im_delivery: ImDeliveryConfig,
+    /// `[notifications]`
+    #[serde(default)]
+    pub notifications: NotificationsConfig,
+}
+
+/// `[notifications]`: how receipts cross the gateway (issue 10).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationsConfig {
+    /// IM → mail: answer an IM that asked for positive delivery with IMDN
+    /// `delivered` when the recipient's MX took the mail with `250` but
+    /// does not offer DSN (RFC 3461), so no success DSN will ever come.
+    /// Off by default: a 250 says a relay took the mail, not that it
+    /// reached the mailbox (RFC 3461 §5.2.2 "relayed" is not "delivered").
+    pub delivered_on_250: bool,
+    /// Mail → IM: turn an IMDN `displayed` from the IM side into an MDN
+    /// (RFC 8098) for a mail that asked with `Disposition-Notification-To`.
+    pub send_mdn: bool,
+    /// Mail → IM: turn an IMDN `delivered` into a success DSN (RFC 3464)
+    /// for a mail whose envelope asked with `NOTIFY=SUCCESS`.
+    pub send_dsn: bool,
+}
+
+impl Default for NotificationsConfig {
+    fn default() -> Self {
+        Self {
+            delivered_on_250: false,
+            send_mdn: true,
+            send_dsn: true,
+        }
+    }
 }
 
 /// `[im_delivery]`: how mail becomes IM.

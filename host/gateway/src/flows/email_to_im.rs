@@ -15,14 +15,17 @@ use std::sync::Arc;
 use interwork_plugin_host::Plugins;
 use interwork_plugin_host::bindings::mapping::Role;
 
+use interwork_proto::report::{self, Report};
 use interwork_proto::sip::{self, Message, Request};
 use interwork_store::{Correlation, Direction, NewMessage, after};
 
 use crate::BoxFuture;
 use crate::clock::now;
+use crate::config::NotificationsConfig;
 use crate::im::outgoing::{Delivered, ImComposer, ImSender, PlannedIm};
 use crate::loops;
 use crate::mail::{dsn, incoming};
+use crate::notify::{imdn_out, to_im};
 use crate::outcome::{About, Kind, Verdict};
 use crate::smtp::server::{MailSink, RecipientCheck, Reply, Transaction};
 use crate::spool::{Accepted, Outcome, Spool, millis_now};
@@ -87,10 +90,28 @@ pub fn plan(
         im_recipient: recipient,
         mail_from: tx.mail_from.clone(),
         mail_to: rcpt.clone(),
+        notify: None,
+        // RFC 8098 §2.1: the MDN goes to the address that asked, and only
+        // if one did.
+        notify_to: header("Disposition-Notification-To")
+            .as_deref()
+            .and_then(address_of),
+        im_date: None,
+        subject: header("Subject"),
         // Set by whoever stores it, from store.correlation_lifetime_days.
         expires_at: 0,
     };
     Ok((planned, correlation))
+}
+
+/// The address of a one-address header value (`Carol <c@x>` or `c@x`).
+fn address_of(value: &str) -> Option<String> {
+    let address = match (value.rfind('<'), value.rfind('>')) {
+        (Some(start), Some(end)) if start < end => &value[start + 1..end],
+        _ => value,
+    };
+    let address = address.trim();
+    address.contains('@').then(|| address.to_string())
 }
 
 /// The e-mail → IM direction.
@@ -102,6 +123,8 @@ pub struct EmailToIm {
     spool: Arc<Spool>,
     /// `[im_delivery] spool`: queue the IM before the `250`.
     spooled: bool,
+    /// `[notifications]`: how reports that come back are read.
+    notifications: NotificationsConfig,
 }
 
 impl EmailToIm {
@@ -123,6 +146,15 @@ impl EmailToIm {
             hop_limit,
             spool,
             spooled,
+            notifications: NotificationsConfig::default(),
+        }
+    }
+
+    /// The direction with the operator's notification policy.
+    pub fn with_notifications(self, notifications: NotificationsConfig) -> Self {
+        Self {
+            notifications,
+            ..self
         }
     }
 
@@ -164,8 +196,13 @@ impl EmailToIm {
         self.composer.route(request)
     }
 
-    /// Delivers one accepted mail as an IM; the reply goes to DATA.
+    /// Delivers one accepted mail as an IM; the reply goes to DATA. A
+    /// report (DSN, MDN) is no mail for a person: it becomes the IMDN it
+    /// stands for, or nothing.
     pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
+        if let Ok(Some(report)) = report::parse(&tx.data) {
+            return self.take_report(report).await;
+        }
         // Only a spooled IM keeps its mail's envelope and headers.
         let envelope = self.spooled.then(|| Envelope::of(&tx));
         let this = self.clone();
@@ -201,6 +238,69 @@ impl EmailToIm {
         }
         tracing::info!(mode, "mail delivered as IM: {reply}");
         reply
+    }
+
+    /// A DSN or MDN about a mail made from an IM: the IMDNs it stands for
+    /// are queued for the IM's sender (and tried at once); `250` whether
+    /// or not it told anyone — a report is never bounced (RFC 3464 §2).
+    async fn take_report(self: &Arc<Self>, report: Report) -> Reply {
+        let store = self.spool.store().clone();
+        let now = millis_now();
+        let told = match to_im::read(
+            store.as_ref(),
+            &report,
+            self.notifications.delivered_on_250,
+            now,
+        )
+        .await
+        {
+            Ok(told) => told,
+            Err(e) => {
+                tracing::error!("cannot look the report's message up: {e}");
+                return Reply::new(451, "4.3.0", "Cannot read the store now; try again later");
+            }
+        };
+        let keep_until = after(now, self.spool.policy().correlation_lifetime);
+        let mut queued = 0;
+        for to_im::Told { record, kind } in told {
+            let imdn_message_id = record.imdn_message_id.clone().unwrap_or_default();
+            if !imdn_out::asked(&record, kind) {
+                tracing::info!(%imdn_message_id, ?kind, "the IM asked for no such IMDN: nothing to tell");
+                continue;
+            }
+            if !imdn_out::first_of_its_kind(store.as_ref(), &record, kind, keep_until).await {
+                tracing::info!(%imdn_message_id, ?kind, "its sender was told already");
+                continue;
+            }
+            let Some(request) =
+                imdn_out::imdn_request(&record, kind, self.hostname(), &imdn_out::now())
+            else {
+                continue;
+            };
+            let planned = match self.composer.route(request.clone()) {
+                Ok(planned) => planned,
+                Err(verdict) => {
+                    tracing::warn!(%imdn_message_id, "cannot route the IMDN: {}", verdict.reason);
+                    continue;
+                }
+            };
+            let queued_imdn = imdn_out::queued_imdn(&request, &record);
+            match self.spool.accept(queued_imdn, self.attempt(planned)).await {
+                Ok(accepted) => {
+                    queued += 1;
+                    tracing::info!(%imdn_message_id, ?kind, ?accepted, to = %record.im_sender, "report became an IMDN");
+                }
+                Err(verdict) => {
+                    tracing::warn!(%imdn_message_id, ?kind, "the IMDN was refused: {}", verdict.reason)
+                }
+            }
+        }
+        let what = if queued > 0 {
+            "Report taken: its IM's sender is told"
+        } else {
+            "Report taken: nothing to tell"
+        };
+        Reply::new(250, "2.0.0", what)
     }
 
     /// `[im_delivery] spool`: the IM is queued, then attempted within the

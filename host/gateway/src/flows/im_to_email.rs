@@ -12,19 +12,23 @@ use std::sync::Arc;
 use interwork_plugin_host::Plugins;
 use interwork_plugin_host::bindings::mapping::Role;
 use interwork_plugin_host::bindings::types::ImMessage;
+use interwork_proto::imdn::Notification;
 use interwork_proto::sip::{Method, Request, Response, Uri};
-use interwork_store::{Correlation, Direction};
+use interwork_store::{Correlation, Direction, after};
 
 use crate::clock::now;
-use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message};
+use crate::config::NotificationsConfig;
+use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message, sender_of};
+use crate::im::wire_dispositions;
 use crate::loops;
 use crate::mail::{self, OutgoingMail};
 use crate::msrp::{MessageSink, Session};
+use crate::notify::to_mail::{self, notification_of};
 use crate::outcome::{About, Kind, Verdict};
 use crate::sip::dialog::MsrpSessionSetup;
 use crate::sip::{Answer, RequestHandler};
-use crate::spool::mail_courier::queued_mail;
-use crate::spool::{Accepted, MailCourier, Spool};
+use crate::spool::mail_courier::{queued_mail, queued_notice};
+use crate::spool::{Accepted, MailCourier, Spool, millis_now};
 
 /// The IM → e-mail direction.
 pub struct ImToEmail {
@@ -32,6 +36,8 @@ pub struct ImToEmail {
     spool: Arc<Spool>,
     courier: Arc<MailCourier>,
     hostname: String,
+    /// `[notifications]`: which IMDNs become reports by mail.
+    notifications: NotificationsConfig,
 }
 
 /// Map and convert (S3 step 1, S5), without the network: the mail that an
@@ -86,7 +92,65 @@ impl ImToEmail {
             spool,
             courier,
             hostname,
+            notifications: NotificationsConfig::default(),
         }
+    }
+
+    /// The direction with the operator's notification policy.
+    pub fn with_notifications(self, notifications: NotificationsConfig) -> Self {
+        Self {
+            notifications,
+            ..self
+        }
+    }
+
+    /// An IMDN from the IM side (RFC 5438 §7.2.1) from `from`: the DSN or
+    /// MDN it stands for goes to the sender of the mail its IM was made
+    /// from, when that mail asked; never a mail of its own. `Ok` once that
+    /// report is queued, or there is none to send.
+    pub async fn take_notification(
+        &self,
+        notification: Result<Notification, Verdict>,
+        from: &str,
+    ) -> Result<(), Verdict> {
+        let notification = notification?;
+        let now = millis_now();
+        let keep_until = after(now, self.spool.policy().correlation_lifetime);
+        let notice = to_mail::answer(
+            self.spool.store().as_ref(),
+            &notification,
+            from,
+            &self.notifications,
+            &self.hostname,
+            now,
+            keep_until,
+        )
+        .await
+        .map_err(|e| Verdict::fault(&format!("cannot read the store: {e}")))?;
+        let Some(notice) = notice else {
+            return Ok(());
+        };
+        let message = queued_notice(&notice.mail);
+        match self
+            .spool
+            .accept(message, self.courier.deliver(notice.mail))
+            .await
+        {
+            Ok(accepted) => tracing::info!(
+                key = %notice.key,
+                imdn_message_id = %notification.message_id,
+                ?accepted,
+                "IMDN became a report by mail"
+            ),
+            // The mail side refused the report for good: nothing more can
+            // be done for it, and the IM side is not to hear about it.
+            Err(verdict) => tracing::warn!(
+                key = %notice.key,
+                "the report by mail was refused: {}",
+                verdict.reason
+            ),
+        }
+        Ok(())
     }
 
     /// The plugin registry the direction uses.
@@ -141,6 +205,14 @@ fn correlation_of(im: &ImMessage, mail: &OutgoingMail) -> Correlation {
         im_recipient: im.recipients.first().cloned().unwrap_or_default(),
         mail_from: mail.envelope_from.clone(),
         mail_to: mail.envelope_to.join(", "),
+        notify: Some(wire_dispositions(im.dispositions).to_string()).filter(|d| !d.is_empty()),
+        notify_to: None,
+        im_date: interwork_proto::dates::format_rfc3339(&interwork_proto::dates::Timestamp {
+            unix_seconds: im.date.unix_seconds,
+            offset_minutes: im.date.offset_minutes,
+        })
+        .ok(),
+        subject: im.subject.clone(),
         // The queue sets it from store.correlation_lifetime_days.
         expires_at: 0,
     }
@@ -169,6 +241,19 @@ impl SipIn {
         }
         let answer = match request.method {
             Method::Message => {
+                let content_type = request.headers.get("Content-Type");
+                if let Some(notification) = notification_of(content_type, &request.body) {
+                    let taken = match sender_of(&request) {
+                        Ok(from) => self.pager.take_notification(notification, &from).await,
+                        Err(verdict) => Err(verdict),
+                    };
+                    // The gateway is where the notification ends: 200.
+                    let answer = match taken {
+                        Ok(()) => Answer::new(200, "OK"),
+                        Err(verdict) => verdict.sip_answer(self.pager.hostname()),
+                    };
+                    return answer.into_response(&request);
+                }
                 let delivered = match im_of_message(&request, now()) {
                     Ok(im) => self.pager.deliver(im).await,
                     Err(verdict) => Err(verdict),
@@ -211,6 +296,11 @@ impl MessageSink for MsrpIn {
     ) -> Pin<Box<dyn Future<Output = Result<(), Verdict>> + Send>> {
         let direction = self.0.clone();
         Box::pin(async move {
+            if let Some(notification) = notification_of(content_type.as_deref(), &body) {
+                return direction
+                    .take_notification(notification, &session.sender)
+                    .await;
+            }
             let im = im_from_content(
                 content_type.as_deref(),
                 &body,

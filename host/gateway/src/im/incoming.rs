@@ -122,22 +122,7 @@ pub fn im_from_content(
             .get_ns(imdn::IMDN_URN, "Message-ID")
             .map(|h| h.value.clone());
         if let Some(asked) = cpim.get_ns(imdn::IMDN_URN, "Disposition-Notification") {
-            let asked = imdn::Dispositions::parse(&asked.value);
-            for (theirs, ours) in [
-                (
-                    imdn::Dispositions::POSITIVE_DELIVERY,
-                    Dispositions::POSITIVE_DELIVERY,
-                ),
-                (
-                    imdn::Dispositions::NEGATIVE_DELIVERY,
-                    Dispositions::NEGATIVE_DELIVERY,
-                ),
-                (imdn::Dispositions::DISPLAY, Dispositions::DISPLAY),
-            ] {
-                if asked.contains(theirs) {
-                    im.dispositions |= ours;
-                }
-            }
+            im.dispositions = super::contract_dispositions(imdn::Dispositions::parse(&asked.value));
         }
         for header in cpim
             .headers

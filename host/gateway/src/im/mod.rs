@@ -9,3 +9,38 @@
 
 pub mod incoming;
 pub mod outgoing;
+
+use interwork_plugin_host::bindings::types::Dispositions;
+use interwork_proto::imdn;
+
+/// The contract's IMDN requests and the wire's, flag for flag.
+const DISPOSITIONS: [(Dispositions, imdn::Dispositions); 3] = [
+    (
+        Dispositions::POSITIVE_DELIVERY,
+        imdn::Dispositions::POSITIVE_DELIVERY,
+    ),
+    (
+        Dispositions::NEGATIVE_DELIVERY,
+        imdn::Dispositions::NEGATIVE_DELIVERY,
+    ),
+    (Dispositions::DISPLAY, imdn::Dispositions::DISPLAY),
+];
+
+/// The IMDN requests of an `im-message` as RFC 5438 §6.2 writes them.
+pub fn wire_dispositions(asked: Dispositions) -> imdn::Dispositions {
+    let mut wire = imdn::Dispositions::NONE;
+    for (ours, theirs) in DISPOSITIONS {
+        if asked.contains(ours) {
+            wire.insert(theirs);
+        }
+    }
+    wire
+}
+
+/// The IMDN requests read from the wire, as the contract has them.
+pub fn contract_dispositions(wire: imdn::Dispositions) -> Dispositions {
+    DISPOSITIONS
+        .into_iter()
+        .filter(|(_, theirs)| wire.contains(*theirs))
+        .fold(Dispositions::empty(), |asked, (ours, _)| asked | ours)
+}

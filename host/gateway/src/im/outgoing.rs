@@ -8,7 +8,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use interwork_plugin_host::bindings::types::{Dispositions, ImMessage};
+use interwork_plugin_host::bindings::types::ImMessage;
 use interwork_proto::cpim::{self, CpimHeader, CpimMessage};
 use interwork_proto::msrp::{self, Frame, MsrpUri};
 use interwork_proto::sdp::{self, MsrpOfferParams, Setup};
@@ -145,22 +145,7 @@ impl ImComposer {
     ) -> Result<Request, Verdict> {
         let bad = |what: String| Verdict::new(Kind::Invalid, About::Content, what);
         let message_id = im.imdn_message_id.clone().unwrap_or_else(crate::ids::token);
-        let mut dispositions = imdn::Dispositions::NONE;
-        for (ours, theirs) in [
-            (
-                Dispositions::POSITIVE_DELIVERY,
-                imdn::Dispositions::POSITIVE_DELIVERY,
-            ),
-            (
-                Dispositions::NEGATIVE_DELIVERY,
-                imdn::Dispositions::NEGATIVE_DELIVERY,
-            ),
-            (Dispositions::DISPLAY, imdn::Dispositions::DISPLAY),
-        ] {
-            if im.dispositions.contains(ours) {
-                dispositions.insert(theirs);
-            }
-        }
+        let dispositions = super::wire_dispositions(im.dispositions);
         let date = dates::Timestamp {
             unix_seconds: im.date.unix_seconds,
             offset_minutes: im.date.offset_minutes,

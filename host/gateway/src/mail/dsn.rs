@@ -5,17 +5,10 @@
 //! told by a DSN from the null reverse-path (RFC 5321 §4.5.5), so that no
 //! notification is ever answered by another.
 
-use mail_builder::MessageBuilder;
-use mail_builder::headers::HeaderType;
-use mail_builder::headers::address::Address;
-use mail_builder::headers::content_type::ContentType;
-use mail_builder::headers::raw::Raw;
-use mail_builder::mime::{BodyPart, MimePart};
+use interwork_plugin_host::bindings::types::Timestamp;
 
-use interwork_plugin_host::bindings::types::{DsnNotify, Timestamp};
-
-use super::OutgoingMail;
-use super::outgoing::{new_message_id, rfc5322_date};
+use super::outgoing::rfc5322_date;
+use super::{OutgoingMail, notice};
 
 /// What a failure report says about the mail it reports.
 #[derive(Debug, Clone, PartialEq)]
@@ -45,7 +38,7 @@ pub fn header_section(mail: &[u8]) -> &[u8] {
 /// One line of US-ASCII (RFC 3464 fields are ASCII; RFC 6533's
 /// internationalized reports are not needed for what the gateway says):
 /// CR and LF become spaces, anything else outside ASCII a `?`.
-fn one_line(text: &str) -> String {
+pub(super) fn one_line(text: &str) -> String {
     text.chars()
         .map(|c| match c {
             '\r' | '\n' => ' ',
@@ -66,7 +59,6 @@ pub fn failure_report(
     if failure.sender.is_empty() {
         return None;
     }
-    let message_id = new_message_id(hostname, &now);
     let expired = failure.status == "4.4.7";
     let recipients = failure
         .recipients
@@ -104,48 +96,87 @@ pub fn failure_report(
             rfc5322_date(&now, &now)
         ));
     }
-    let report = MimePart::new(
-        ContentType::new("multipart/report").attribute("report-type", "delivery-status"),
-        vec![
-            MimePart::new("text/plain", BodyPart::Text(text.into())),
-            // ASCII lines as bytes, 7bit with no charset, as RFC 3464 has it
-            // (readers of DSNs look for the fields in the clear).
-            MimePart::new(
-                "message/delivery-status",
-                BodyPart::Binary(status.into_bytes().into()),
-            )
-            .transfer_encoding("7bit"),
-            MimePart::new(
-                "text/rfc822-headers",
-                BodyPart::Binary(header_section(failure.original).to_vec().into()),
-            ),
-        ],
+    notice::multipart_report(
+        &notice::Notice {
+            hostname,
+            to: failure.sender,
+            from_name: Some("Mail Delivery System"),
+            from: &format!("MAILER-DAEMON@{hostname}"),
+            subject: "Undelivered instant message",
+            text: &text,
+            report_type: "delivery-status",
+            report: status.as_bytes(),
+            returned_headers: Some(header_section(failure.original)),
+        },
+        now,
+    )
+}
+
+/// What a success report says: the mail (its sender, the recipient it
+/// reached, its ENVID) and how it was delivered.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Success<'a> {
+    /// The mail's reverse-path: the DSN goes there.
+    pub sender: &'a str,
+    /// The recipient the IM reached (`Final-Recipient`).
+    pub recipient: &'a str,
+    /// The mail's `ENVID` (RFC 3461 §4.4), echoed as `Original-Envelope-Id`.
+    pub envid: Option<&'a str>,
+    /// The mail's Message-ID, named in the text.
+    pub message_id: Option<&'a str>,
+    /// What the IM side said, e.g. "IMDN delivered from sip:bob@…".
+    pub diagnostic: &'a str,
+}
+
+/// The success DSN (RFC 3464 `Action: delivered`, RFC 3461 §6.2.1 when
+/// the mail asked with `NOTIFY=SUCCESS`) for a mail whose IM the IM side
+/// reported delivered; `None` for a null reverse-path.
+pub fn success_report(
+    success: &Success<'_>,
+    hostname: &str,
+    now: Timestamp,
+) -> Option<OutgoingMail> {
+    if success.sender.is_empty() {
+        return None;
+    }
+    let text = format!(
+        "This is the mail system of the IM gateway {hostname}.\r\n\r\n\
+         Your message{} to <{}> was delivered as an instant message:\r\n\
+         the recipient's IM client says it has it.\r\n",
+        success
+            .message_id
+            .map(|id| format!(" <{}>", one_line(id)))
+            .unwrap_or_default(),
+        success.recipient
     );
-    let builder = MessageBuilder::new()
-        .header("Date", HeaderType::Raw(Raw::new(rfc5322_date(&now, &now))))
-        .message_id(message_id.clone())
-        .from(Address::new_address(
-            Some("Mail Delivery System"),
-            format!("MAILER-DAEMON@{hostname}"),
-        ))
-        .to(Address::new_address(
-            None::<&str>,
-            failure.sender.to_string(),
-        ))
-        .subject("Undelivered instant message")
-        // RFC 3834 §5: an automatic response; our own loop check and
-        // every vacation responder leave it alone.
-        .header("Auto-Submitted", HeaderType::Raw(Raw::new("auto-replied")))
-        .body(report);
-    let bytes = builder.write_to_vec().ok()?;
-    Some(OutgoingMail {
-        envelope_from: String::new(),
-        envelope_to: vec![failure.sender.to_string()],
-        dsn_notify: DsnNotify::empty(),
-        message_id,
-        bytes,
-        seven_bit: None,
-    })
+    let mut status = format!("Reporting-MTA: dns; {hostname}\r\n");
+    if let Some(envid) = success.envid {
+        status.push_str(&format!("Original-Envelope-Id: {}\r\n", one_line(envid)));
+    }
+    status.push_str(&format!(
+        "\r\nFinal-Recipient: rfc822; {}\r\n\
+         Action: delivered\r\n\
+         Status: 2.0.0\r\n\
+         Diagnostic-Code: X-IMDN; {}\r\n\
+         Last-Attempt-Date: {}\r\n",
+        success.recipient,
+        one_line(success.diagnostic),
+        rfc5322_date(&now, &now)
+    ));
+    notice::multipart_report(
+        &notice::Notice {
+            hostname,
+            to: success.sender,
+            from_name: Some("Mail Delivery System"),
+            from: &format!("MAILER-DAEMON@{hostname}"),
+            subject: "Delivered as an instant message",
+            text: &text,
+            report_type: "delivery-status",
+            report: status.as_bytes(),
+            returned_headers: None,
+        },
+        now,
+    )
 }
 
 #[cfg(test)]

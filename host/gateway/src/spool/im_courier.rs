@@ -70,7 +70,16 @@ impl Courier for ImCourier {
         true
     }
 
-    fn notice(&self, message: &Claimed) -> Option<NewMessage> {
+    fn notice(&self, message: &Claimed) -> BoxFuture<'static, Option<NewMessage>> {
+        let notice = self.dsn(message);
+        Box::pin(async move { notice })
+    }
+}
+
+impl ImCourier {
+    /// The DSN for the mail of a given-up IM; `None` for a null sender
+    /// (an IMDN the gateway sent, a mail from the null reverse-path).
+    fn dsn(&self, message: &Claimed) -> Option<NewMessage> {
         let entry = &message.entry;
         let status = status_of(message);
         let diagnostic = entry

@@ -1,28 +1,49 @@
 //! IM → mail through the spool: the mail an IM became, as the store keeps
 //! it, and its delivery by SMTP ([`MailDelivery`]: DNS MX, per-domain
-//! limits). The senders of mails given up are told by IMDN `failed`
-//! (issue 10); until then those stay in the store as failed or expired.
+//! limits). The sender of a mail given up is told by IMDN `failed` when
+//! the IM asked for negative delivery notification (RFC 5438 §7.2.1.1).
 
 use std::sync::Arc;
 
-use interwork_plugin_host::bindings::types::DsnNotify;
-use interwork_store::{Claimed, Correlation, Direction, NewMessage};
+use std::time::Duration;
 
-use super::{Courier, Outcome};
+use interwork_plugin_host::bindings::types::DsnNotify;
+use interwork_proto::imdn::{DeliveryStatus, NotificationKind};
+use interwork_store::{Claimed, Correlation, CorrelationKey, Direction, NewMessage, Store, after};
+
+use super::{Courier, Outcome, millis_now};
 use crate::BoxFuture;
 use crate::mail::OutgoingMail;
+use crate::notify::imdn_out;
 use crate::outcome::Verdict;
 use crate::smtp::client::{DeliveryOutcome, MailDelivery};
 
 /// Delivers queued mails.
 pub struct MailCourier {
     delivery: Arc<dyn MailDelivery>,
+    /// Where the IMs' correlation records are (who to tell, and how).
+    store: Arc<dyn Store>,
+    /// The gateway's host name (Call-IDs of IMDNs).
+    hostname: String,
+    /// How long a notice key is kept (the correlation lifetime).
+    notice_lifetime: Duration,
 }
 
 impl MailCourier {
-    /// A courier that hands mails to `delivery`.
-    pub fn new(delivery: Arc<dyn MailDelivery>) -> Self {
-        Self { delivery }
+    /// A courier that hands mails to `delivery` and tells the senders of
+    /// mails given up, through the records in `store`.
+    pub fn new(
+        delivery: Arc<dyn MailDelivery>,
+        store: Arc<dyn Store>,
+        hostname: String,
+        notice_lifetime: Duration,
+    ) -> Self {
+        Self {
+            delivery,
+            store,
+            hostname,
+            notice_lifetime,
+        }
     }
 
     /// One delivery of `mail`, as a task the spool may leave running past
@@ -101,12 +122,38 @@ impl Courier for MailCourier {
     }
 
     fn notifies(&self) -> bool {
-        // The IMDN `failed` of issue 10.
-        false
+        true
     }
 
-    fn notice(&self, _message: &Claimed) -> Option<NewMessage> {
-        None
+    fn notice(&self, message: &Claimed) -> BoxFuture<'static, Option<NewMessage>> {
+        let store = self.store.clone();
+        let hostname = self.hostname.clone();
+        let lifetime = self.notice_lifetime;
+        let entry = message.entry.clone();
+        Box::pin(async move {
+            let kind = NotificationKind::Delivery(DeliveryStatus::Failed);
+            let now = millis_now();
+            let key = CorrelationKey::ImdnMessageId(entry.imdn_message_id.clone()?);
+            let found = match store.find(key, now).await {
+                Ok(found) => found,
+                Err(e) => {
+                    tracing::error!(queue_id = entry.id, "cannot read the IM's record: {e}");
+                    return None;
+                }
+            };
+            let record = found.into_iter().map(|c| c.record).find(|r| {
+                r.direction == Direction::ImToMail
+                    && r.message_id.as_deref() == Some(entry.message_id.as_str())
+            })?;
+            if !imdn_out::asked(&record, kind) {
+                return None;
+            }
+            imdn_out::first_of_its_kind(store.as_ref(), &record, kind, after(now, lifetime))
+                .await
+                .then_some(())?;
+            let request = imdn_out::imdn_request(&record, kind, &hostname, &imdn_out::now())?;
+            Some(imdn_out::queued_imdn(&request, &record))
+        })
     }
 }
 

@@ -171,8 +171,9 @@ pub trait Courier: Send + Sync {
     fn notifies(&self) -> bool;
 
     /// The notice to queue for the sender of a given-up message; `None`
-    /// when there is nobody to tell (a mail with a null reverse-path).
-    fn notice(&self, message: &Claimed) -> Option<NewMessage>;
+    /// when there is nobody to tell (a mail with a null reverse-path, an
+    /// IM whose sender asked for no IMDN).
+    fn notice(&self, message: &Claimed) -> BoxFuture<'static, Option<NewMessage>>;
 }
 
 /// The queue of one node: accepts messages, makes their first attempt,
@@ -431,7 +432,7 @@ impl Spool {
                 }
             };
             for message in claimed {
-                let notice = courier.notice(&message);
+                let notice = courier.notice(&message).await;
                 let id = message.entry.id;
                 let now = millis_now();
                 let notice = notice.map(|notice| {
@@ -452,7 +453,7 @@ impl Spool {
                         if told {
                             "given up: the notice for its sender is queued"
                         } else {
-                            "given up: nobody to tell (null sender)"
+                            "given up: nobody to tell (a null sender, or no IMDN asked for)"
                         }
                     ),
                     Err(e) => tracing::error!(queue_id = id, "cannot queue the notice: {e}"),

@@ -79,7 +79,12 @@ fn gateway() -> Gateway {
     let mail = Arc::new(MailSystem::default());
     let (spool, dir) = spool(&config);
     let store = spool.store().clone();
-    let courier = Arc::new(MailCourier::new(mail.clone()));
+    let courier = Arc::new(MailCourier::new(
+        mail.clone(),
+        store.clone(),
+        config.gateway.hostname.clone(),
+        spool.policy().correlation_lifetime,
+    ));
     let pager = Arc::new(ImToEmail::new(
         default_plugins(),
         spool,
