@@ -104,9 +104,7 @@ fn a_mail_becomes_a_cpim_message_and_250() {
     assert!(request.contains("\nimdn.Message-ID: "), "{request}");
     assert!(request.contains("\nDateTime: "), "{request}");
     assert!(
-        request.contains(
-            "\nimdn.Disposition-Notification: positive-delivery, negative-delivery, display"
-        ),
+        request.contains("\nimdn.Disposition-Notification: negative-delivery, display"),
         "{request}"
     );
     assert!(request.contains("\nSubject: 午饭"), "{request}");

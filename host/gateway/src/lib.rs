@@ -36,6 +36,7 @@ pub mod shutdown;
 pub mod sip;
 pub mod smtp;
 pub mod spool;
+pub mod threads;
 
 /// A boxed future, so that the trait seams between the flows and the
 /// transports (`SipSender`, `MailDelivery`, `MxLookup`) stay object-safe.

@@ -46,7 +46,9 @@ impl Guest for DefaultConversion {
         if let Some(subject) = im.subject.filter(|s| !s.trim().is_empty()) {
             headers.push(Header::new("Subject", subject));
         }
-        if !im.dispositions.is_empty() {
+        // RFC 8098 §2.1: an MDN reports display; delivery is the DSN's
+        // (below), so only a display request asks for one.
+        if im.dispositions.contains(Dispositions::DISPLAY) {
             headers.push(Header::new(DNT, format!("<{sender_address}>")));
         }
         let mut dsn_notify = DsnNotify::empty();
@@ -80,11 +82,20 @@ impl Guest for DefaultConversion {
             .map(str::trim)
             .filter(|s| !s.is_empty())
             .map(str::to_string);
-        let dispositions = if find_header(&mail.headers, DNT).is_some() {
-            Dispositions::all()
-        } else {
-            Dispositions::empty()
-        };
+        // What the mail's sender will be told of: display when it asked
+        // for an MDN, delivery when its envelope asked for DSNs (RFC 3461
+        // NOTIFY, which the host fills in); the IMDNs that come back become
+        // those reports.
+        let mut dispositions = Dispositions::empty();
+        if find_header(&mail.headers, DNT).is_some() {
+            dispositions |= Dispositions::DISPLAY;
+        }
+        if mail.dsn_notify.contains(DsnNotify::SUCCESS) {
+            dispositions |= Dispositions::POSITIVE_DELIVERY;
+        }
+        if mail.dsn_notify.contains(DsnNotify::FAILURE) {
+            dispositions |= Dispositions::NEGATIVE_DELIVERY;
+        }
         let (content_type, body) = pick_content(mail.body);
         Ok(ImMessage {
             sender: sender_im,

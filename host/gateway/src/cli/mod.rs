@@ -351,8 +351,11 @@ fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode>
     };
     request.validate()?;
     let plugins = open_plugins(config)?;
-    let mail = crate::im::incoming::im_of_message(&request, crate::clock::now())
-        .and_then(|im| im_to_email::mail_of_im(&plugins, &im, &config.gateway.hostname));
+    let mail = crate::im::incoming::im_of_message(&request, crate::clock::now()).and_then(|im| {
+        // A dry run knows no conversation: no store is opened.
+        let thread = crate::threads::MailThread::default();
+        im_to_email::mail_of_im(&plugins, &im, &thread, &config.gateway.hostname)
+    });
     match mail {
         Ok(mail) => {
             println!("MAIL FROM:<{}>", mail.envelope_from);

@@ -14,6 +14,7 @@ use std::sync::Arc;
 
 use interwork_plugin_host::Plugins;
 use interwork_plugin_host::bindings::mapping::Role;
+use interwork_plugin_host::bindings::types::DsnNotify;
 
 use interwork_proto::report::{self, Report};
 use interwork_proto::sip::{self, Message, Request};
@@ -29,6 +30,7 @@ use crate::notify::{imdn_out, to_im};
 use crate::outcome::{About, Kind, Verdict};
 use crate::smtp::server::{MailSink, RecipientCheck, Reply, Transaction};
 use crate::spool::{Accepted, Outcome, Spool, millis_now};
+use crate::threads;
 
 /// Receive → map → convert, without the network: the SIP request an
 /// accepted mail becomes, and where it goes; refused when it went through
@@ -40,8 +42,9 @@ pub fn plan(
     tx: &Transaction,
     hop_limit: usize,
 ) -> Result<(PlannedIm, Correlation), Verdict> {
-    let mail = incoming::parse(&tx.data, &tx.mail_from, &tx.rcpt_to, now())
+    let mut mail = incoming::parse(&tx.data, &tx.mail_from, &tx.rcpt_to, now())
         .map_err(|e| Verdict::new(Kind::Invalid, About::Content, e.to_string()))?;
+    mail.dsn_notify = requested_dsn(tx);
     let hops = loops::check_mail_hops(&mail, hop_limit)?;
     loops::refuse_automatic(&tx.mail_from, &mail)?;
     let set = plugins.current();
@@ -95,7 +98,7 @@ pub fn plan(
         // if one did.
         notify_to: header("Disposition-Notification-To")
             .as_deref()
-            .and_then(address_of),
+            .and_then(incoming::address_in),
         im_date: None,
         subject: header("Subject"),
         // Set by whoever stores it, from store.correlation_lifetime_days.
@@ -104,14 +107,10 @@ pub fn plan(
     Ok((planned, correlation))
 }
 
-/// The address of a one-address header value (`Carol <c@x>` or `c@x`).
-fn address_of(value: &str) -> Option<String> {
-    let address = match (value.rfind('<'), value.rfind('>')) {
-        (Some(start), Some(end)) if start < end => &value[start + 1..end],
-        _ => value,
-    };
-    let address = address.trim();
-    address.contains('@').then(|| address.to_string())
+/// The DSNs the mail's envelope asked for. Without `NOTIFY` an MTA
+/// reports failures and delays (RFC 3461 §4.1), so that is the default.
+fn requested_dsn(_tx: &Transaction) -> DsnNotify {
+    DsnNotify::FAILURE | DsnNotify::DELAY
 }
 
 /// The e-mail → IM direction.
@@ -205,6 +204,7 @@ impl EmailToIm {
         }
         // Only a spooled IM keeps its mail's envelope and headers.
         let envelope = self.spooled.then(|| Envelope::of(&tx));
+        let answered = threads::answered_ids(&tx.data);
         let this = self.clone();
         let planned = tokio::task::spawn_blocking(move || {
             plan(&this.plugins, &this.composer, &tx, this.hop_limit)
@@ -216,7 +216,16 @@ impl EmailToIm {
             Ok(planned) => planned,
             Err(verdict) => return verdict.smtp_reply(),
         };
-        let (planned, correlation) = planned;
+        let (mut planned, mut correlation) = planned;
+        // The conversation the mail answers, from the store (issue 10 §5).
+        let thread = threads::of_mail(self.spool.store().as_ref(), &answered, millis_now()).await;
+        thread.apply(&mut planned.request);
+        correlation.conversation_id = Some(thread.conversation_id);
+        correlation.contribution_id = Some(thread.contribution_id);
+        let planned = match self.composer.route(planned.request) {
+            Ok(planned) => planned,
+            Err(verdict) => return verdict.smtp_reply(),
+        };
         let mode = if planned.pager { "pager" } else { "large" };
         if let Some(envelope) = envelope {
             return self.spool_im(envelope, planned, correlation, mode).await;

@@ -29,6 +29,7 @@ use crate::sip::dialog::MsrpSessionSetup;
 use crate::sip::{Answer, RequestHandler};
 use crate::spool::mail_courier::{queued_mail, queued_notice};
 use crate::spool::{Accepted, MailCourier, Spool, millis_now};
+use crate::threads::{self, MailThread};
 
 /// The IM → e-mail direction.
 pub struct ImToEmail {
@@ -45,6 +46,7 @@ pub struct ImToEmail {
 pub fn mail_of_im(
     plugins: &Plugins,
     im: &ImMessage,
+    thread: &MailThread,
     hostname: &str,
 ) -> Result<OutgoingMail, Verdict> {
     let set = plugins.current();
@@ -63,10 +65,11 @@ pub fn mail_of_im(
         .email_of_im(engine, &im.sender, Role::Sender)
         .map_err(|e| Verdict::of_plugin(e, About::Sender))?;
     // S5: the conversion plugin decides the headers and content.
-    let email = set
+    let mut email = set
         .conversion
         .im_to_email(engine, im, &from.value, &to.value)
         .map_err(|e| Verdict::of_plugin(e, About::Content))?;
+    thread.apply(&mut email);
     let im_domain = Uri::parse(&im.sender)
         .ok()
         .and_then(|uri| uri.host)
@@ -168,8 +171,9 @@ impl ImToEmail {
     pub async fn deliver(&self, im: ImMessage) -> Result<Accepted, Verdict> {
         let plugins = self.plugins.clone();
         let hostname = self.hostname.clone();
+        let thread = threads::of_im(self.spool.store().as_ref(), &im, millis_now()).await;
         let (mail, im) = tokio::task::spawn_blocking(move || {
-            mail_of_im(&plugins, &im, &hostname).map(|mail| (mail, im))
+            mail_of_im(&plugins, &im, &thread, &hostname).map(|mail| (mail, im))
         })
         .await
         .map_err(|e| Verdict::fault(&format!("plugin task failed: {e}")))??;
@@ -301,7 +305,7 @@ impl MessageSink for MsrpIn {
                     .take_notification(notification, &session.sender)
                     .await;
             }
-            let im = im_from_content(
+            let mut im = im_from_content(
                 content_type.as_deref(),
                 &body,
                 &session.sender,
@@ -309,6 +313,7 @@ impl MessageSink for MsrpIn {
                 session.subject.as_deref(),
                 now(),
             )?;
+            threads::add_missing(&mut im, session.cpm_headers.clone());
             direction.deliver(im).await.map(|_| ())
         })
     }

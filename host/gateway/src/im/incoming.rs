@@ -26,14 +26,16 @@ pub fn sender_of(request: &Request) -> Result<String, Verdict> {
 pub fn im_of_message(request: &Request, now: Timestamp) -> Result<ImMessage, Verdict> {
     let headers = &request.headers;
     let sender = sender_of(request)?;
-    im_from_content(
+    let mut im = im_from_content(
         headers.get("Content-Type"),
         &request.body,
         &sender,
         &request.uri,
         headers.get("Subject"),
         now,
-    )
+    )?;
+    crate::threads::add_missing(&mut im, crate::threads::cpm_headers(request));
+    Ok(im)
 }
 
 /// What the gateway takes (the `Accept` of a 415).

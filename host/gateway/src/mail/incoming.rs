@@ -14,16 +14,18 @@ pub fn author(mail: &EmailMessage) -> Option<String> {
     mail.headers
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case("From"))
-        .and_then(|h| {
-            let v = &h.value;
-            match (v.rfind('<'), v.rfind('>')) {
-                (Some(open), Some(close)) if open < close => {
-                    Some(v[open + 1..close].trim().to_string())
-                }
-                _ => Some(v.trim().to_string()).filter(|s| s.contains('@')),
-            }
-        })
+        .and_then(|h| address_in(&h.value))
         .or_else(|| Some(mail.envelope_from.clone()).filter(|s| !s.is_empty()))
+}
+
+/// The address of a one-address header value (`Carol <c@x>` or `c@x`).
+pub fn address_in(value: &str) -> Option<String> {
+    match (value.rfind('<'), value.rfind('>')) {
+        (Some(open), Some(close)) if open < close => {
+            Some(value[open + 1..close].trim().to_string())
+        }
+        _ => Some(value.trim().to_string()).filter(|s| s.contains('@')),
+    }
 }
 
 /// Parses `data` received from `mail_from` for `rcpt_to`; `now` dates a

@@ -19,6 +19,8 @@ pub struct Session {
     pub recipient: String,
     /// SIP Subject of the INVITE, if any.
     pub subject: Option<String>,
+    /// The INVITE's CPM conversation headers (`crate::threads`).
+    pub cpm_headers: Vec<interwork_plugin_host::bindings::types::Header>,
     /// The peer's `a=path` (RFC 4975 §8.2).
     pub peer_path: Vec<MsrpUri>,
     /// Our URI, as in our `a=path`.

@@ -129,6 +129,7 @@ impl MsrpSessionSetup {
             sender,
             recipient: request.uri.clone(),
             subject: request.headers.get("Subject").map(str::to_string),
+            cpm_headers: crate::threads::cpm_headers(request),
             peer_path,
             our_uri,
             created: Instant::now(),
