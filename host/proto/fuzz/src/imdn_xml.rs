@@ -1,5 +1,5 @@
-//! `interwork_proto::imdn::parse_xml` on arbitrary bytes (the small hand-written
-//! XML reader and the RFC 5438 document rules).
+//! `interwork_proto::imdn::parse_xml` on arbitrary bytes (quick-xml's
+//! `NsReader` with the refusals of `imdn`, and the RFC 5438 document rules).
 //!
 //! Checks: no panic; a parsed notification can be written, except when its
 //! `<datetime>` cannot be formatted again (`format_rfc3339` refuses local

@@ -31,8 +31,9 @@ pub enum ImdnError {
         /// The offending value.
         value: String,
     },
-    /// The body is not well-formed XML, or uses XML features this small
-    /// parser refuses (DOCTYPE, entities, CDATA, processing instructions).
+    /// The body is not well-formed XML, or uses XML features the reader
+    /// refuses (DOCTYPE, undefined entities, CDATA, processing
+    /// instructions, other encodings than UTF-8, deep nesting).
     #[error("IMDN XML, byte {offset}: {reason}")]
     Xml {
         /// Byte offset in the body where the problem was found.

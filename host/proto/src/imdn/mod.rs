@@ -7,9 +7,13 @@
 //! * [`request_headers`], [`message_id_of`], [`dispositions_of`] and
 //!   [`notification_message`] work on [`crate::cpim::CpimMessage`]s and
 //!   find IMDN headers by namespace URN, never by prefix.
-//! * [`parse_xml`] / [`write_xml`] handle the notification document with a
-//!   small hand-written XML reader that refuses DOCTYPE, entities, CDATA
-//!   and processing instructions; `parse_xml(write_xml(n)) == n`.
+//! * [`parse_xml`] / [`write_xml`] handle the notification document with
+//!   quick-xml: `xml_tree` reads it with the namespace-aware `NsReader`
+//!   (names resolved by URI, never by prefix) and refuses DOCTYPE,
+//!   undefined entities, CDATA, processing instructions, non-UTF-8
+//!   encodings and deep nesting; `xml_parse` applies the RFC 5438 §7.2.1
+//!   document rules; `xml_write` writes the §7.2.1.1 shape with quick-xml's
+//!   `Writer`. `parse_xml(write_xml(n)) == n`.
 
 mod disposition;
 mod error;
@@ -17,7 +21,7 @@ mod message_id;
 mod notification;
 mod request;
 mod xml_parse;
-mod xml_reader;
+mod xml_tree;
 mod xml_write;
 
 #[cfg(test)]

@@ -350,3 +350,217 @@ fn never_panics_on_damaged_xml() {
         }
     }
 }
+
+/// The reason of an `ImdnError::Xml`, or a panic naming what came instead.
+fn xml_reason(document: &str) -> String {
+    match parse_xml(document.as_bytes()) {
+        Err(ImdnError::Xml { reason, .. }) => reason,
+        other => panic!("expected an XML error, got {other:?}"),
+    }
+}
+
+#[test]
+fn refuses_billion_laughs_before_expanding_anything() {
+    let mut entities = String::from("<!ENTITY lol0 \"lol\">");
+    for level in 1..10 {
+        let previous = format!("&lol{};", level - 1).repeat(10);
+        entities.push_str(&format!("<!ENTITY lol{level} \"{previous}\">"));
+    }
+    let document = format!(
+        "<?xml version=\"1.0\"?>\n<!DOCTYPE imdn [{entities}]>\n{}",
+        RFC5438_DELIVERED
+            .trim_start_matches("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n")
+            .replace("34jk324j", "&lol9;")
+    );
+    match parse_xml(document.as_bytes()) {
+        Err(ImdnError::Xml { offset, reason }) => {
+            assert!(reason.contains("DOCTYPE"), "{reason}");
+            assert_eq!(offset, document.find("<!DOCTYPE").unwrap());
+        }
+        other => panic!("expected the DOCTYPE refused, got {other:?}"),
+    }
+}
+
+#[test]
+fn refuses_undeclared_entities() {
+    for entity in ["&nbsp;", "&lol;", "&xxe;", "&#0;", "&#xFFFE;"] {
+        let document = RFC5438_DELIVERED.replace("34jk324j", &format!("34jk{entity}324j"));
+        let reason = xml_reason(&document);
+        assert!(
+            reason.contains("entity") || reason.contains("character reference"),
+            "{entity}: {reason}"
+        );
+    }
+    // The predefined ones and character references are plain text.
+    let encoded = RFC5438_DELIVERED.replace("im:bob@", "im:b&#111;&#x62;&amp;x@");
+    let parsed = parse_xml(encoded.as_bytes()).unwrap();
+    assert_eq!(
+        parsed.recipient_uri.as_deref(),
+        Some("im:bob&x@example.com")
+    );
+}
+
+#[test]
+fn ignores_extension_elements_of_other_namespaces() {
+    // The RFC 5438 schema lets other namespaces extend <imdn>, the
+    // notification and <status> (`<xs:any namespace="##other"/>`).
+    let document = RFC5438_DELIVERED
+        .replace(
+            "<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\">",
+            "<imdn xmlns=\"urn:ietf:params:xml:ns:imdn\" xmlns:x=\"urn:example:ext\" x:flag=\"1\">\n   <x:first>before &amp; <x:inner a='b'>text</x:inner></x:first>",
+        )
+        .replace(
+            "<delivery-notification>",
+            "<x:meta/><delivery-notification><x:where>here</x:where>",
+        )
+        .replace(
+            "<delivered/>",
+            "<delivered/><x:reason code='7'/><other xmlns='urn:example:other'/>",
+        )
+        .replace("</imdn>", "<x:last><x:deeper/></x:last></imdn>");
+    assert_eq!(
+        parse_xml(document.as_bytes()).unwrap(),
+        sample(NotificationKind::Delivery(DeliveryStatus::Delivered))
+    );
+    // The same local names in another namespace are not IMDN elements.
+    let shadowed = RFC5438_DELIVERED.replace(
+        "</imdn>",
+        "<message-id xmlns=\"urn:example:ext\">other</message-id></imdn>",
+    );
+    assert_eq!(
+        parse_xml(shadowed.as_bytes()).unwrap().message_id,
+        "34jk324j"
+    );
+}
+
+/// `document` with `prefix:` put before every element name.
+fn with_prefix(document: &str, prefix: &str) -> String {
+    let mut prefixed = String::new();
+    let mut rest = document;
+    while let Some(index) = rest.find('<') {
+        let (before, tag) = rest.split_at(index + 1);
+        prefixed.push_str(before);
+        let slash = tag.starts_with('/');
+        if slash {
+            prefixed.push('/');
+        }
+        if !tag.starts_with(['?', '!']) {
+            prefixed.push_str(prefix);
+            prefixed.push(':');
+        }
+        rest = &tag[usize::from(slash)..];
+    }
+    prefixed.push_str(rest);
+    prefixed
+}
+
+#[test]
+fn accepts_the_imdn_namespace_under_any_prefix() {
+    for prefix in ["i", "imdn", "n0"] {
+        let document = with_prefix(RFC5438_DELIVERED, prefix).replace(
+            "xmlns=\"urn:ietf:params:xml:ns:imdn\"",
+            &format!("xmlns:{prefix}=\"urn:ietf:params:xml:ns:imdn\""),
+        );
+        assert!(document.contains(&format!("<{prefix}:imdn xmlns:{prefix}=")));
+        assert!(document.contains(&format!("<{prefix}:delivered/>")));
+        assert_eq!(
+            parse_xml(document.as_bytes()).unwrap(),
+            sample(NotificationKind::Delivery(DeliveryStatus::Delivered)),
+            "{document}"
+        );
+    }
+}
+
+#[test]
+fn refuses_the_wrong_namespace() {
+    let cases = [
+        // Another default namespace.
+        RFC5438_DELIVERED.replace(
+            "urn:ietf:params:xml:ns:imdn",
+            "urn:ietf:params:xml:ns:imdn2",
+        ),
+        // No namespace at all.
+        RFC5438_DELIVERED.replace(" xmlns=\"urn:ietf:params:xml:ns:imdn\"", ""),
+        // The familiar prefix bound to another URI.
+        RFC5438_DELIVERED
+            .replace("<imdn xmlns=", "<imdn:imdn xmlns:imdn=")
+            .replace("urn:ietf:params:xml:ns:imdn", "urn:example:imdn")
+            .replace("</imdn>", "</imdn:imdn>"),
+        // Right URI on a prefix, but the root element is not in it.
+        RFC5438_DELIVERED.replace("xmlns=", "xmlns:i="),
+    ];
+    for document in cases {
+        match parse_xml(document.as_bytes()) {
+            Err(ImdnError::NotImdn(reason)) => assert!(reason.contains("root"), "{reason}"),
+            other => panic!("expected NotImdn, got {other:?}\n{document}"),
+        }
+    }
+    // The children must be in the IMDN namespace too: unprefixed children
+    // under a prefixed root are in no namespace, so nothing is found.
+    let children_outside = RFC5438_DELIVERED
+        .replace("<imdn xmlns=", "<i:imdn xmlns:i=")
+        .replace("</imdn>", "</i:imdn>");
+    assert!(matches!(
+        parse_xml(children_outside.as_bytes()),
+        Err(ImdnError::NotImdn(reason)) if reason.contains("missing <message-id>")
+    ));
+}
+
+#[test]
+fn reads_notifications_as_rcs_clients_send_them() {
+    // CRLF line ends throughout, as the RFC 5438 vector would travel in a
+    // CPIM body written by a client that uses CRLF everywhere.
+    let crlf = RFC5438_DELIVERED.replace('\n', "\r\n");
+    assert_eq!(
+        parse_xml(crlf.as_bytes()).unwrap(),
+        sample(NotificationKind::Delivery(DeliveryStatus::Delivered))
+    );
+
+    // One line, tel: URIs, milliseconds in UTC, a <subject>, an extension
+    // namespace: the shape of an RCS (GSMA RCC.07) delivery report.
+    let one_line = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><imdn xmlns=\"urn:ietf:params:xml:ns:imdn\" xmlns:rcs=\"urn:gsma:params:xml:ns:rcs:rcs:imdn\"><message-id>Msg_3f8a0c2b-1d</message-id><datetime>2024-05-17T09:12:33.000Z</datetime><recipient-uri>tel:+4915112345678</recipient-uri><original-recipient-uri>tel:+4915112345678</original-recipient-uri><subject>Hello</subject><delivery-notification><status><delivered/></status></delivery-notification><rcs:delivery-method>im</rcs:delivery-method></imdn>";
+    let parsed = parse_xml(one_line.as_bytes()).unwrap();
+    assert_eq!(
+        parsed,
+        Notification {
+            message_id: "Msg_3f8a0c2b-1d".to_owned(),
+            datetime: parse_rfc3339("2024-05-17T09:12:33Z").unwrap(),
+            recipient_uri: Some("tel:+4915112345678".to_owned()),
+            original_recipient_uri: Some("tel:+4915112345678".to_owned()),
+            kind: NotificationKind::Delivery(DeliveryStatus::Delivered),
+        }
+    );
+
+    // Tabs, blank lines, CRLF and spaces around every value, a sip: URI
+    // with parameters, a display notification, no XML declaration.
+    let loose = "\r\n<imdn  xmlns = 'urn:ietf:params:xml:ns:imdn' >\r\n\r\n\t<message-id>\r\n\t\tdisp-01\r\n\t</message-id>\r\n\t<datetime> 2024-05-17T11:12:33+02:00 </datetime>\r\n\t<recipient-uri>\tsip:+4915112345678@ims.example.net;user=phone </recipient-uri >\r\n\t<subject></subject>\r\n\t<display-notification >\r\n\t\t<status>\r\n\t\t\t<displayed />\r\n\t\t</status>\r\n\t</display-notification>\r\n</imdn>\r\n";
+    let parsed = parse_xml(loose.as_bytes()).unwrap();
+    assert_eq!(parsed.message_id, "disp-01");
+    assert_eq!(
+        parsed.datetime.unix_seconds,
+        parse_rfc3339("2024-05-17T09:12:33Z").unwrap().unix_seconds
+    );
+    assert_eq!(parsed.datetime.offset_minutes, 120);
+    assert_eq!(
+        parsed.recipient_uri.as_deref(),
+        Some("sip:+4915112345678@ims.example.net;user=phone")
+    );
+    assert_eq!(parsed.original_recipient_uri, None);
+    assert_eq!(
+        parsed.kind,
+        NotificationKind::Display(DisplayStatus::Displayed)
+    );
+    for document in [crlf.as_str(), one_line, loose] {
+        let notification = parse_xml(document.as_bytes()).unwrap();
+        assert_eq!(parse_xml(&xml_of(&notification)).unwrap(), notification);
+    }
+}
+
+#[test]
+fn escape_xml_escapes_the_five_special_characters() {
+    assert_eq!(
+        escape_xml("a&b<c>d\"e'f"),
+        "a&amp;b&lt;c&gt;d&quot;e&apos;f"
+    );
+    assert_eq!(escape_xml("plain tel:+49"), "plain tel:+49");
+}

@@ -2,7 +2,7 @@
 
 use super::message_id::validate_message_id;
 use super::notification::{IMDN_XML_NAMESPACE, NotificationKind};
-use super::xml_reader::{XmlElement, parse_document};
+use super::xml_tree::{XmlElement, parse_document};
 use super::xml_write::check_uri;
 use super::{ImdnError, Notification};
 use crate::dates::parse_rfc3339;
