@@ -356,7 +356,7 @@ impl SmtpSession {
                 } else if self.rcpt_to.is_empty() {
                     Reply::new(554, "5.5.1", "No valid recipients")
                 } else {
-                    self.data = DataReceiver::new();
+                    self.data = data_receiver();
                     self.data_buf = Vec::new();
                     self.data_too_big = false;
                     self.state = State::Data;
@@ -447,6 +447,18 @@ fn notify_of(flags: u64) -> Result<Option<Notify>, Reply> {
         (false, true) => Ok(None),
         (false, false) => Ok(Some(notify)),
     }
+}
+
+/// smtp-proto's receiver for DATA, at the start of a line. A new one
+/// counts as in the middle of a line, so a message whose first line is
+/// `.` (the empty message, RFC 5321 §4.1.1.4) never ended and a first line
+/// `..x` was not unstuffed (found by the smtp_reply fuzz target): it is
+/// given the CRLF that ended the DATA command, which it keeps no byte of.
+fn data_receiver() -> DataReceiver {
+    let mut receiver = DataReceiver::new();
+    let mut none = Vec::new();
+    receiver.ingest(&mut b"\r\n".iter(), &mut none);
+    receiver
 }
 
 fn send(reply: Reply) -> Output {

@@ -372,3 +372,24 @@ fn notify_never_with_another_value_is_a_syntax_error() {
         "250 2.1.5",
     );
 }
+
+#[test]
+fn the_first_line_of_the_message_is_a_line_start_too() {
+    // Found by the smtp_reply fuzz target (crashes/smtp_reply/empty-message):
+    // "." right after 354 is the empty message, and a first line "..x" is
+    // unstuffed like any other (RFC 5321 §4.5.2).
+    let mut c = Client::new(10_000);
+    c.cmd("EHLO mail.example.org", "250-");
+    for (sent, kept) in [(".\r\n", ""), ("..x\r\n.\r\n", ".x\r\n")] {
+        c.cmd("MAIL FROM:<bob@mail.example.org>", "250 2.1.0");
+        c.cmd("RCPT TO:<alice@im.example.test>", "250 2.1.5");
+        c.cmd("DATA", "354 ");
+        assert_eq!(c.send(sent), "");
+        assert_eq!(
+            c.delivered.last().map(|t| t.data.as_slice()),
+            Some(kept.as_bytes())
+        );
+        c.deliver_with(Reply::new(250, "2.0.0", "Delivered as IM"));
+    }
+    assert_eq!(c.delivered.len(), 2);
+}
