@@ -142,6 +142,7 @@ pub fn failure_report(
         envelope_from: String::new(),
         envelope_to: vec![failure.sender.to_string()],
         dsn_notify: DsnNotify::empty(),
+        envid: None,
         message_id,
         bytes,
         seven_bit: None,

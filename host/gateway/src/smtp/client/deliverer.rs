@@ -1,25 +1,23 @@
-//! Handing a mail to an SMTP server with lettre: connections pooled per
-//! server, opportunistic STARTTLS with a fall-back to plain text when the
-//! handshake fails (lettre's opportunistic mode gives up instead), and the
-//! next address / next MX when a server cannot be reached.
+//! Handing a mail to the recipient's mail system: the MX hosts in
+//! preference order (or the smarthost), each of their addresses, until
+//! one answers; a session per server reused from the pool, opportunistic
+//! STARTTLS with a fall-back to plain text when the handshake fails, and
+//! the whole delivery within the deadline.
 
-use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
-use std::sync::{Arc, Mutex};
+use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
-use lettre::address::Envelope;
-use lettre::transport::smtp::client::{Tls, TlsParameters};
-use lettre::transport::smtp::extension::ClientId;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
+use tokio_rustls::TlsConnector;
 
+use super::connection::{Connection, OpenError};
 use super::mx::{MxLookup, MxResolver, NoRoute};
-use super::{DeliveryOutcome, MailDelivery, SmtpFailure};
+use super::pool::{IDLE_TIMEOUT, MAX_IDLE_PER_SERVER, Pool};
+use super::transaction::{self, Reuse, Sent};
+use super::{DeliveryOutcome, MailDelivery, SmtpFailure, tls};
 use crate::BoxFuture;
 use crate::config::Config;
 use crate::mail::OutgoingMail;
-
-type Transport = AsyncSmtpTransport<Tokio1Executor>;
 
 /// Sends mail by MX (or through a smarthost).
 pub struct Deliverer {
@@ -28,19 +26,17 @@ pub struct Deliverer {
     smarthost: Option<(String, u16)>,
     hostname: String,
     deadline: Duration,
-    /// lettre transports keep a connection pool each: one per server and
-    /// TLS mode, so a second mail to the same MX reuses the session.
-    transports: Mutex<HashMap<(SocketAddr, bool), Transport>>,
+    /// `None` when rustls could not be set up: plain text only.
+    tls: Option<TlsConnector>,
+    pool: Pool,
 }
 
 /// Why one server did not take the mail.
 enum Attempt {
     /// It answered: its answer is the outcome.
     Answered(DeliveryOutcome),
-    /// It could not be talked to: try the next one.
+    /// It could not be talked to, or cannot take this mail: try the next.
     Unreachable(String),
-    /// The TLS handshake failed: try it again in plain text.
-    TlsFailed(String),
 }
 
 impl Deliverer {
@@ -61,13 +57,17 @@ impl Deliverer {
                 port.parse().ok()?,
             ))
         });
+        let tls = tls::opportunistic()
+            .inspect_err(|e| tracing::error!("no TLS for outgoing mail: {e}"))
+            .ok();
         Self {
             resolver,
             port: config.smtp.delivery_port,
             smarthost,
             hostname: config.gateway.hostname.clone(),
             deadline: Duration::from_secs(config.smtp.delivery_deadline_secs),
-            transports: Mutex::new(HashMap::new()),
+            tls,
+            pool: Pool::new(MAX_IDLE_PER_SERVER, IDLE_TIMEOUT),
         }
     }
 
@@ -102,10 +102,9 @@ impl Deliverer {
                 "recipients in more than one domain",
             ));
         }
-        let envelope = match envelope(mail) {
-            Ok(envelope) => envelope,
-            Err(e) => return DeliveryOutcome::Permanent(SmtpFailure::local(e)),
-        };
+        if let Err(e) = check_envelope(mail) {
+            return DeliveryOutcome::Permanent(SmtpFailure::local(e));
+        }
         let targets: Vec<(String, u16)> = match &self.smarthost {
             Some((host, port)) => vec![(host.clone(), *port)],
             None => match self.resolver.mx_hosts(&domain).await {
@@ -128,10 +127,9 @@ impl Deliverer {
                 }
             };
             for ip in addresses {
-                match self.send(&host, ip, port, &envelope, mail).await {
+                match self.send(&host, SocketAddr::new(ip, port), mail).await {
                     Attempt::Answered(outcome) => return outcome,
                     Attempt::Unreachable(why) => tried.push(why),
-                    Attempt::TlsFailed(_) => unreachable!("send retries in plain text"),
                 }
             }
         }
@@ -144,91 +142,77 @@ impl Deliverer {
         )))
     }
 
-    async fn send(
-        &self,
-        host: &str,
-        ip: IpAddr,
-        port: u16,
-        envelope: &Envelope,
-        mail: &OutgoingMail,
-    ) -> Attempt {
-        let server = SocketAddr::new(ip, port);
-        match self.try_send(host, server, true, envelope, mail).await {
-            Attempt::TlsFailed(why) => {
-                tracing::info!(%server, "STARTTLS failed ({why}); sending in plain text");
-                match self.try_send(host, server, false, envelope, mail).await {
-                    Attempt::TlsFailed(why) => Attempt::Unreachable(why),
-                    other => other,
+    /// One server: an idle session if there is one (those opened with TLS
+    /// first), else a new one, trying STARTTLS and then plain text.
+    async fn send(&self, host: &str, server: SocketAddr, mail: &OutgoingMail) -> Attempt {
+        let label = format!("{host} ({server})");
+        for key in [(server, true), (server, false)] {
+            while let Some(mut conn) = self.pool.take(key) {
+                match transaction::send(&mut conn, mail, &label).await {
+                    (
+                        Sent::Broken {
+                            why,
+                            before_mail_reply: true,
+                        },
+                        _,
+                    ) => {
+                        // Closed by the server while idle: nothing of
+                        // this mail reached it.
+                        tracing::debug!(%server, "idle session gone ({why}); another one");
+                    }
+                    (sent, reuse) => return self.finish(key, conn, sent, reuse),
                 }
             }
-            other => other,
         }
+        let tls = self.tls.as_ref();
+        let conn = match Connection::open(server, host, &self.hostname, tls).await {
+            Err(OpenError::Tls(why)) => {
+                tracing::info!(%server, "STARTTLS failed ({why}); sending in plain text");
+                Connection::open(server, host, &self.hostname, None)
+                    .await
+                    .map(|conn| ((server, false), conn))
+            }
+            opened => opened.map(|conn| ((server, tls.is_some()), conn)),
+        };
+        let (key, mut conn) = match conn {
+            Ok(opened) => opened,
+            Err(e) => return Attempt::Unreachable(format!("{label}: {e}")),
+        };
+        tracing::debug!(%server, tls = conn.is_tls(), "SMTP session opened");
+        let (sent, reuse) = transaction::send(&mut conn, mail, &label).await;
+        self.finish(key, conn, sent, reuse)
     }
 
-    fn transport(&self, host: &str, server: SocketAddr, tls: bool) -> Transport {
-        let mut transports = self.transports.lock().unwrap_or_else(|e| e.into_inner());
-        transports
-            .entry((server, tls))
-            .or_insert_with(|| {
-                let tls_mode = if tls {
-                    // RFC 7435 opportunistic security: encrypt when offered,
-                    // without authenticating the server (MX names are not
-                    // authenticated by DNS either).
-                    TlsParameters::builder(host.to_string())
-                        .dangerous_accept_invalid_certs(true)
-                        .dangerous_accept_invalid_hostnames(true)
-                        .build_rustls()
-                        .map(Tls::Opportunistic)
-                        .unwrap_or(Tls::None)
-                } else {
-                    Tls::None
-                };
-                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(server.ip().to_string())
-                    .port(server.port())
-                    .hello_name(ClientId::Domain(self.hostname.clone()))
-                    .timeout(Some(self.deadline))
-                    .tls(tls_mode)
-                    .build()
-            })
-            .clone()
-    }
-
-    async fn try_send(
+    fn finish(
         &self,
-        host: &str,
-        server: SocketAddr,
-        tls: bool,
-        envelope: &Envelope,
-        mail: &OutgoingMail,
+        key: (SocketAddr, bool),
+        conn: Connection,
+        sent: Sent,
+        reuse: Reuse,
     ) -> Attempt {
-        let transport = self.transport(host, server, tls);
-        let mut sent = transport.send_raw(envelope, &mail.bytes).await;
-        // lettre refuses, before MAIL FROM, to send 8-bit data to a server
-        // that does not offer 8BITMIME (RFC 6152 §3); it says so only in
-        // its error text. The 7-bit copy goes instead.
-        if let (Err(e), Some(seven_bit)) = (&sent, &mail.seven_bit)
-            && !e.is_permanent()
-            && !e.is_transient()
-            && !e.is_tls()
-            && e.to_string().contains("8BITMIME")
-        {
-            tracing::debug!(%server, "no 8BITMIME: sending the 7-bit copy");
-            sent = transport.send_raw(envelope, seven_bit).await;
+        if reuse == Reuse::Yes {
+            self.pool.put(key, conn);
         }
         match sent {
-            Ok(reply) => Attempt::Answered(DeliveryOutcome::Delivered {
-                server: format!("{host} ({server})"),
-                reply: reply.message().collect::<Vec<_>>().join(" "),
-            }),
-            Err(e) if e.is_tls() => Attempt::TlsFailed(e.to_string()),
-            Err(e) if e.is_permanent() => Attempt::Answered(DeliveryOutcome::Permanent(
-                SmtpFailure::from_reply(e.status().map(code_number), &e.to_string()),
-            )),
-            Err(e) if e.is_transient() => Attempt::Answered(DeliveryOutcome::Temporary(
-                SmtpFailure::from_reply(e.status().map(code_number), &e.to_string()),
-            )),
-            Err(e) => Attempt::Unreachable(format!("{host} ({server}): {e}")),
+            Sent::Answered(outcome) => Attempt::Answered(outcome),
+            Sent::Broken { why, .. } | Sent::Unsuitable(why) => Attempt::Unreachable(why),
+            // Never again now, not even to another MX: it may be there.
+            Sent::Uncertain(why) => {
+                Attempt::Answered(DeliveryOutcome::Temporary(SmtpFailure::local(why)))
+            }
         }
+    }
+}
+
+#[cfg(test)]
+impl Deliverer {
+    /// Whether each idle session to `server` opened trying TLS, and each
+    /// opened in plain text, is encrypted.
+    pub(super) fn idle_tls(&self, server: SocketAddr) -> (Vec<bool>, Vec<bool>) {
+        (
+            self.pool.idle_tls((server, true)),
+            self.pool.idle_tls((server, false)),
+        )
     }
 }
 
@@ -238,24 +222,27 @@ impl MailDelivery for Deliverer {
     }
 }
 
-fn code_number(code: lettre::transport::smtp::response::Code) -> u16 {
-    code.to_string().parse().unwrap_or(0)
-}
-
-fn envelope(mail: &OutgoingMail) -> Result<Envelope, String> {
-    let from = if mail.envelope_from.is_empty() {
-        None
-    } else {
-        Some(
-            mail.envelope_from
-                .parse()
-                .map_err(|e| format!("sender {}: {e}", mail.envelope_from))?,
-        )
+/// The addresses go into command lines as they are: none may carry what
+/// would end or break one (RFC 5321 §4.1.2 has no controls, spaces
+/// outside quotes, or angle brackets in a path).
+fn check_envelope(mail: &OutgoingMail) -> Result<(), String> {
+    let bad = |a: &str| {
+        a.chars()
+            .any(|c| c.is_control() || c == '<' || c == '>' || c == ' ')
     };
-    let to = mail
-        .envelope_to
-        .iter()
-        .map(|t| t.parse().map_err(|e| format!("recipient {t}: {e}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    Envelope::new(from, to).map_err(|e| e.to_string())
+    if bad(&mail.envelope_from) {
+        return Err(format!(
+            "sender {:?} cannot be sent in MAIL FROM",
+            mail.envelope_from
+        ));
+    }
+    for to in &mail.envelope_to {
+        if bad(to) || !to.contains('@') {
+            return Err(format!("recipient {to:?} cannot be sent in RCPT TO"));
+        }
+    }
+    if !mail.envelope_from.is_empty() && !mail.envelope_from.contains('@') {
+        return Err(format!("sender {:?} is not an address", mail.envelope_from));
+    }
+    Ok(())
 }
