@@ -395,6 +395,7 @@ fn convert_email_to_im(
         rcpt_to: vec![rcpt_to.trim_matches(['<', '>']).to_string()],
         data,
         smtputf8: false,
+        dsn: Default::default(),
     };
     let policy = email_to_im::RecipientPolicy(plugins.clone());
     if let Err(reply) = policy.check(&tx.rcpt_to[0]) {

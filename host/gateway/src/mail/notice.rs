@@ -81,6 +81,7 @@ pub(super) fn multipart_report(notice: &Notice<'_>, now: Timestamp) -> Option<Ou
         envelope_from: String::new(),
         envelope_to: vec![notice.to.to_string()],
         dsn_notify: DsnNotify::empty(),
+        envid: None,
         message_id,
         bytes,
         seven_bit: None,

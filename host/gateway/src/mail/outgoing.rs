@@ -24,6 +24,11 @@ pub struct OutgoingMail {
     pub envelope_to: Vec<String>,
     /// DSN the conversion plugin asked for (RFC 3461 `NOTIFY=`).
     pub dsn_notify: DsnNotify,
+    /// The envelope identifier sent as `ENVID=` with a DSN request
+    /// (RFC 3461 §4.4), returned in the DSN as `Original-Envelope-Id`: at
+    /// most 100 characters in xtext form (a longer one is not sent);
+    /// `None` for none.
+    pub envid: Option<String>,
     /// Without angle brackets.
     pub message_id: String,
     /// The message, RFC 5322 with CRLF line ends. Short UTF-8 text goes
@@ -305,6 +310,7 @@ pub fn build(
         envelope_from: mail.envelope_from.clone(),
         envelope_to: mail.envelope_to.clone(),
         dsn_notify: mail.dsn_notify,
+        envid: None,
         message_id,
         bytes,
         seven_bit,

@@ -226,6 +226,7 @@ fn mail_system_replies_become_verdicts() {
     let delivered = DeliveryOutcome::Delivered {
         server: "mx".into(),
         reply: "ok".into(),
+        dsn: false,
     };
     assert_eq!(Verdict::of_mail_failure(&delivered), None);
 }

@@ -93,6 +93,7 @@ fn mail_of(message: Claimed) -> OutgoingMail {
         envelope_from: entry.sender,
         envelope_to: entry.recipients,
         dsn_notify: notify_flags(entry.dsn_notify.as_deref()),
+        envid: None,
         message_id: entry.message_id,
         bytes: message.content,
         seven_bit: message.alternate,
@@ -101,7 +102,7 @@ fn mail_of(message: Claimed) -> OutgoingMail {
 
 fn outcome_of(outcome: DeliveryOutcome) -> Outcome {
     match &outcome {
-        DeliveryOutcome::Delivered { server, reply } => {
+        DeliveryOutcome::Delivered { server, reply, .. } => {
             Outcome::Delivered(format!("to {server}: {reply}"))
         }
         DeliveryOutcome::Permanent(_) | DeliveryOutcome::Temporary(_) => {

@@ -14,6 +14,7 @@ pub mod sdp;
 mod sip_common;
 pub mod sip_datagram;
 pub mod sip_stream;
+pub mod smtp_reply;
 pub mod smtp_session;
 
 /// A fuzz target: one input in, a panic when something is wrong.
@@ -30,6 +31,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("imdn_xml", imdn_xml::run),
     ("dates", dates::run),
     ("smtp_session", smtp_session::run),
+    ("smtp_reply", smtp_reply::run),
     ("mime", mime::run),
     ("report", report::run),
 ];

@@ -12,6 +12,7 @@ fn seed_dir(target: &str) -> &str {
         "msrp_frame" | "msrp_reassembly" => "msrp",
         "imdn_xml" => "imdn",
         "smtp_session" => "smtp",
+        "smtp_reply" => "smtp-reply",
         other => other,
     }
 }

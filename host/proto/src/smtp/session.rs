@@ -3,9 +3,12 @@
 //! dot-unstuffing are Stalwart's `smtp-proto`; the policy is ours.
 
 use smtp_proto::request::receiver::DataReceiver;
-use smtp_proto::{Error as ProtoError, MAIL_SMTPUTF8, Request};
+use smtp_proto::{
+    Error as ProtoError, MAIL_RET_FULL, MAIL_RET_HDRS, MAIL_SMTPUTF8, RCPT_NOTIFY_DELAY,
+    RCPT_NOTIFY_FAILURE, RCPT_NOTIFY_NEVER, RCPT_NOTIFY_SUCCESS, Request,
+};
 
-use super::Reply;
+use super::{Dsn, Notify, RecipientDsn, Reply, Ret};
 
 /// What the server offers (EHLO) and enforces.
 #[derive(Debug, Clone)]
@@ -37,6 +40,18 @@ pub struct Transaction {
     pub data: Vec<u8>,
     /// `MAIL FROM … SMTPUTF8` (RFC 6531).
     pub smtputf8: bool,
+    /// The DSN parameters (RFC 3461 §4): ENVID and RET of MAIL, NOTIFY
+    /// and ORCPT of each RCPT (`dsn.recipients[i]` is of `rcpt_to[i]`).
+    pub dsn: Dsn,
+}
+
+/// What MAIL FROM said.
+#[derive(Debug, Clone, Default)]
+struct Sender {
+    address: String,
+    smtputf8: bool,
+    envid: Option<String>,
+    ret: Option<Ret>,
 }
 
 /// What the driver must do.
@@ -80,8 +95,9 @@ pub struct SmtpSession {
     caps: Capabilities,
     state: State,
     helo: Option<String>,
-    mail_from: Option<(String, bool)>,
+    mail_from: Option<Sender>,
     rcpt_to: Vec<String>,
+    rcpt_dsn: Vec<RecipientDsn>,
     /// The command line received so far, up to its LF.
     line: Vec<u8>,
     data: DataReceiver,
@@ -107,6 +123,7 @@ impl SmtpSession {
             helo: None,
             mail_from: None,
             rcpt_to: Vec::new(),
+            rcpt_dsn: Vec::new(),
             line: Vec::new(),
             data: DataReceiver::new(),
             data_buf: Vec::new(),
@@ -133,6 +150,7 @@ impl SmtpSession {
     fn reset_transaction(&mut self) {
         self.mail_from = None;
         self.rcpt_to.clear();
+        self.rcpt_dsn.clear();
         self.data_buf = Vec::new();
         self.data_too_big = false;
     }
@@ -173,13 +191,18 @@ impl SmtpSession {
                         out.push(send(Reply::new(552, "5.3.4", "Message too big for system")));
                         continue;
                     }
-                    let (mail_from, smtputf8) = self.mail_from.take().unwrap_or_default();
+                    let sender = self.mail_from.take().unwrap_or_default();
                     out.push(Output::Deliver(Transaction {
                         helo: self.helo.clone().unwrap_or_default(),
-                        mail_from,
+                        mail_from: sender.address,
                         rcpt_to: std::mem::take(&mut self.rcpt_to),
                         data: std::mem::take(&mut self.data_buf),
-                        smtputf8,
+                        smtputf8: sender.smtputf8,
+                        dsn: Dsn {
+                            envid: sender.envid,
+                            ret: sender.ret,
+                            recipients: std::mem::take(&mut self.rcpt_dsn),
+                        },
                     }));
                     self.state = State::Delivering;
                 }
@@ -279,9 +302,24 @@ impl SmtpSession {
                     Reply::new(503, "5.5.1", "Nested MAIL command")
                 } else if from.size > self.caps.max_size {
                     Reply::new(552, "5.3.4", "Message too big for system")
+                } else if from.flags & MAIL_RET_FULL != 0 && from.flags & MAIL_RET_HDRS != 0 {
+                    Reply::new(501, "5.5.4", "RET given twice")
                 } else {
-                    let utf8 = from.flags & MAIL_SMTPUTF8 != 0;
-                    self.mail_from = Some((from.address, utf8));
+                    // smtp-proto has decoded the ENVID's xtext and checked
+                    // its length (RFC 3461 §4.4).
+                    let ret = if from.flags & MAIL_RET_FULL != 0 {
+                        Some(Ret::Full)
+                    } else if from.flags & MAIL_RET_HDRS != 0 {
+                        Some(Ret::Hdrs)
+                    } else {
+                        None
+                    };
+                    self.mail_from = Some(Sender {
+                        address: from.address,
+                        smtputf8: from.flags & MAIL_SMTPUTF8 != 0,
+                        envid: from.env_id,
+                        ret,
+                    });
                     Reply::new(250, "2.1.0", "Sender OK")
                 }
             }
@@ -294,12 +332,21 @@ impl SmtpSession {
                     // in another (RFC 5321 §4.5.3.1.10).
                     Reply::new(452, "4.5.3", "Too many recipients, one per transaction")
                 } else {
-                    match check.check(&to.address) {
-                        Ok(()) => {
-                            self.rcpt_to.push(to.address);
-                            Reply::new(250, "2.1.5", "Recipient OK")
-                        }
+                    match notify_of(to.flags) {
                         Err(reply) => reply,
+                        Ok(notify) => match check.check(&to.address) {
+                            Ok(()) => {
+                                self.rcpt_to.push(to.address);
+                                // ORCPT: smtp-proto takes only the rfc822
+                                // address type and decodes its xtext.
+                                self.rcpt_dsn.push(RecipientDsn {
+                                    notify,
+                                    orcpt: to.orcpt,
+                                });
+                                Reply::new(250, "2.1.5", "Recipient OK")
+                            }
+                            Err(reply) => reply,
+                        },
                     }
                 }
             }
@@ -309,7 +356,7 @@ impl SmtpSession {
                 } else if self.rcpt_to.is_empty() {
                     Reply::new(554, "5.5.1", "No valid recipients")
                 } else {
-                    self.data = DataReceiver::new();
+                    self.data = data_receiver();
                     self.data_buf = Vec::new();
                     self.data_too_big = false;
                     self.state = State::Data;
@@ -368,6 +415,7 @@ impl SmtpSession {
             "8BITMIME".to_string(),
             "ENHANCEDSTATUSCODES".to_string(),
             "SMTPUTF8".to_string(),
+            "DSN".to_string(),
         ];
         if self.caps.starttls && !self.tls {
             lines.push("STARTTLS".to_string());
@@ -379,6 +427,38 @@ impl SmtpSession {
         }
         out
     }
+}
+
+/// The NOTIFY= of RCPT flags. RFC 3461 §4.1: NEVER stands alone;
+/// smtp-proto refuses it after another keyword, not before one.
+fn notify_of(flags: u64) -> Result<Option<Notify>, Reply> {
+    let notify = Notify {
+        success: flags & RCPT_NOTIFY_SUCCESS != 0,
+        failure: flags & RCPT_NOTIFY_FAILURE != 0,
+        delay: flags & RCPT_NOTIFY_DELAY != 0,
+    };
+    match (flags & RCPT_NOTIFY_NEVER != 0, notify.is_never()) {
+        (true, true) => Ok(Some(Notify::NEVER)),
+        (true, false) => Err(Reply::new(
+            501,
+            "5.5.4",
+            "NOTIFY=NEVER cannot be combined with other values",
+        )),
+        (false, true) => Ok(None),
+        (false, false) => Ok(Some(notify)),
+    }
+}
+
+/// smtp-proto's receiver for DATA, at the start of a line. A new one
+/// counts as in the middle of a line, so a message whose first line is
+/// `.` (the empty message, RFC 5321 §4.1.1.4) never ended and a first line
+/// `..x` was not unstuffed (found by the smtp_reply fuzz target): it is
+/// given the CRLF that ended the DATA command, which it keeps no byte of.
+fn data_receiver() -> DataReceiver {
+    let mut receiver = DataReceiver::new();
+    let mut none = Vec::new();
+    receiver.ingest(&mut b"\r\n".iter(), &mut none);
+    receiver
 }
 
 fn send(reply: Reply) -> Output {

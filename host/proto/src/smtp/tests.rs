@@ -83,7 +83,7 @@ fn a_whole_transaction() {
     assert_eq!(
         ehlo,
         "250-gw.example.test greets you\r\n250-SIZE 10000\r\n250-PIPELINING\r\n250-8BITMIME\r\n\
-250-ENHANCEDSTATUSCODES\r\n250 SMTPUTF8\r\n"
+250-ENHANCEDSTATUSCODES\r\n250-SMTPUTF8\r\n250 DSN\r\n"
     );
     c.cmd(
         "MAIL FROM:<bob@mail.example.org> SIZE=100 BODY=8BITMIME",
@@ -232,7 +232,7 @@ fn starttls_is_offered_with_a_certificate_and_resets_the_session() {
         starttls: true,
     });
     let ehlo = c.send("EHLO x\r\n");
-    assert!(ehlo.ends_with("250-SMTPUTF8\r\n250 STARTTLS\r\n"), "{ehlo}");
+    assert!(ehlo.ends_with("250-DSN\r\n250 STARTTLS\r\n"), "{ehlo}");
     // Anything pipelined behind STARTTLS is discarded (RFC 3207 §4.2).
     let reply = c.send("STARTTLS\r\nMAIL FROM:<evil@x>\r\n");
     assert_eq!(reply, "220 2.0.0 Ready to start TLS\r\n");
@@ -295,4 +295,101 @@ fn a_message_of_exactly_the_limit_is_taken_wherever_the_reads_end() {
         assert_eq!(c.delivered.len(), 1, "cut {cut}");
         assert_eq!(c.delivered[0].data.len(), 100);
     }
+}
+
+#[test]
+fn dsn_parameters_of_rfc3461_6_2_are_kept_on_the_transaction() {
+    let mut c = Client::new(10_000);
+    c.cmd("EHLO mail.example.org", "250-");
+    c.cmd(
+        "MAIL FROM:<Alice@Example.ORG> RET=HDRS ENVID=QQ314159+2Bx",
+        "250 2.1.0",
+    );
+    c.cmd(
+        "RCPT TO:<dana@im.example.test> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;Dana+20@Ivory.EDU",
+        "250 2.1.5",
+    );
+    c.cmd("DATA", "354 ");
+    c.send("Subject: hi\r\n\r\nbody\r\n.\r\n");
+    let t = &c.delivered[0];
+    assert_eq!(
+        t.dsn,
+        Dsn {
+            // xtext decoded: "+2B" is "+".
+            envid: Some("QQ314159+x".into()),
+            ret: Some(Ret::Hdrs),
+            recipients: vec![RecipientDsn {
+                notify: Some(Notify {
+                    success: true,
+                    failure: true,
+                    delay: false
+                }),
+                orcpt: Some("Dana @Ivory.EDU".into()),
+            }],
+        }
+    );
+    c.deliver_with(Reply::new(250, "2.0.0", "Delivered as IM"));
+
+    // Without DSN parameters: nothing asked, one entry per recipient.
+    c.cmd("MAIL FROM:<bob@mail.example.org> RET=FULL", "250 2.1.0");
+    c.cmd("RCPT TO:<alice@im.example.test> NOTIFY=NEVER", "250 2.1.5");
+    c.cmd("DATA", "354 ");
+    c.send("x\r\n.\r\n");
+    let t = &c.delivered[1];
+    assert_eq!(t.dsn.envid, None);
+    assert_eq!(t.dsn.ret, Some(Ret::Full));
+    assert_eq!(t.dsn.recipients[0].notify, Some(Notify::NEVER));
+    c.deliver_with(Reply::new(250, "2.0.0", "Delivered as IM"));
+    c.cmd("MAIL FROM:<bob@mail.example.org>", "250 2.1.0");
+    c.cmd("RCPT TO:<alice@im.example.test>", "250 2.1.5");
+    c.cmd("DATA", "354 ");
+    c.send("x\r\n.\r\n");
+    assert_eq!(
+        c.delivered[2].dsn,
+        Dsn {
+            recipients: vec![RecipientDsn::default()],
+            ..Dsn::default()
+        }
+    );
+}
+
+#[test]
+fn notify_never_with_another_value_is_a_syntax_error() {
+    // RFC 3461 §4.1, in either order.
+    let mut c = Client::new(10_000);
+    c.cmd("EHLO mail.example.org", "250-");
+    c.cmd("MAIL FROM:<bob@mail.example.org>", "250 2.1.0");
+    for rcpt in [
+        "RCPT TO:<alice@im.example.test> NOTIFY=NEVER,SUCCESS",
+        "RCPT TO:<alice@im.example.test> NOTIFY=DELAY,NEVER",
+        "RCPT TO:<alice@im.example.test> NOTIFY=SOMETIMES",
+        "RCPT TO:<alice@im.example.test> ORCPT=x400;whatever",
+    ] {
+        c.cmd(rcpt, "501 5.5.4");
+    }
+    c.cmd(
+        "RCPT TO:<alice@im.example.test> NOTIFY=delay,failure",
+        "250 2.1.5",
+    );
+}
+
+#[test]
+fn the_first_line_of_the_message_is_a_line_start_too() {
+    // Found by the smtp_reply fuzz target (crashes/smtp_reply/empty-message):
+    // "." right after 354 is the empty message, and a first line "..x" is
+    // unstuffed like any other (RFC 5321 §4.5.2).
+    let mut c = Client::new(10_000);
+    c.cmd("EHLO mail.example.org", "250-");
+    for (sent, kept) in [(".\r\n", ""), ("..x\r\n.\r\n", ".x\r\n")] {
+        c.cmd("MAIL FROM:<bob@mail.example.org>", "250 2.1.0");
+        c.cmd("RCPT TO:<alice@im.example.test>", "250 2.1.5");
+        c.cmd("DATA", "354 ");
+        assert_eq!(c.send(sent), "");
+        assert_eq!(
+            c.delivered.last().map(|t| t.data.as_slice()),
+            Some(kept.as_bytes())
+        );
+        c.deliver_with(Reply::new(250, "2.0.0", "Delivered as IM"));
+    }
+    assert_eq!(c.delivered.len(), 2);
 }

@@ -51,12 +51,14 @@ impl MailDelivery for MailSystem {
                     DeliveryOutcome::Delivered {
                         server: "mx.mail.example.test (127.0.0.1:25)".into(),
                         reply: "2.0.0 Ok: queued at last".into(),
+                        dsn: false,
                     }
                 });
             }
             _ => DeliveryOutcome::Delivered {
                 server: "mx.mail.example.test (127.0.0.1:25)".into(),
                 reply: "2.0.0 Ok: queued".into(),
+                dsn: false,
             },
         };
         Box::pin(async move { outcome })

@@ -97,6 +97,7 @@ mod tests {
                 DeliveryOutcome::Delivered {
                     server: "mx".into(),
                     reply: "ok".into(),
+                    dsn: false,
                 }
             })
         }
@@ -107,6 +108,7 @@ mod tests {
             envelope_from: "a@x.test".into(),
             envelope_to: vec![to.into()],
             dsn_notify: interwork_plugin_host::bindings::types::DsnNotify::empty(),
+            envid: None,
             message_id: "m@x.test".into(),
             bytes: b"Subject: x\r\n\r\nx\r\n".to_vec(),
             seven_bit: None,

@@ -1,16 +1,25 @@
 //! Mail out (SPEC S3 steps 2–4): find the recipient's MX hosts in DNS,
 //! hand the mail to the first that takes it, and say what happened in terms
-//! that decide the SIP answer (delivered, permanent, temporary).
+//! that decide the SIP answer (delivered, permanent, temporary). The SMTP
+//! client is ours: `connection` (one session over TCP or TLS), `tls`
+//! (opportunistic STARTTLS), `transaction` (one mail: MAIL, RCPT, DATA,
+//! pipelined, with DSN parameters), `pool` (idle sessions per server),
+//! `deliverer` (the MX walk and the deadline), on the wire format of
+//! `interwork_proto::smtp::client`.
 
+mod connection;
+mod deliverer;
 mod limit;
 mod mx;
 mod outcome;
-mod transport;
+mod pool;
+mod tls;
+mod transaction;
 
+pub use deliverer::Deliverer;
 pub use limit::PerDomainLimit;
 pub use mx::{MxHost, MxLookup, MxResolver, NoRoute};
 pub use outcome::{DeliveryOutcome, SmtpFailure};
-pub use transport::Deliverer;
 
 use crate::BoxFuture;
 use crate::mail::OutgoingMail;

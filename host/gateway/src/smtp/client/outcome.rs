@@ -61,8 +61,14 @@ pub enum DeliveryOutcome {
     Delivered {
         /// Which server: `name (ip:port)`.
         server: String,
-        /// Its reply text.
+        /// Its reply text, from the enhanced code on: `2.0.0 Ok: queued`.
         reply: String,
+        /// Whether the server took a DSN request (RFC 3461 NOTIFY=, RET,
+        /// ENVID): true when the mail asked for DSNs, the server offered
+        /// DSN, and the parameters were sent with the transaction it
+        /// accepted. Then the far side reports delivery itself; when false,
+        /// this 250 is the last word on the mail.
+        dsn: bool,
     },
     /// Will not be delivered (5xx, null MX, no such domain).
     Permanent(SmtpFailure),
