@@ -451,6 +451,18 @@ impl Postfix {
     /// `127.0.0.1:port`, with `extra` appended to its main.cf (e.g.
     /// `smtpd_discard_ehlo_keywords = 8bitmime`).
     pub fn start_relaying(routes: &[(&str, u16)], extra: &str) -> Self {
+        let transports: Vec<(&str, String)> = routes
+            .iter()
+            .map(|(domain, port)| (*domain, format!("smtp:[127.0.0.1]:{port}")))
+            .collect();
+        Self::start_routing(&transports, extra)
+    }
+
+    /// Starts an instance that takes mail for each `(domain, transport)`
+    /// and hands it to that Postfix transport (`smtp:[127.0.0.1]:2525`,
+    /// `discard:why` — a final delivery, so a `NOTIFY=SUCCESS` mail gets a
+    /// "delivered" DSN — or `error:5.1.1 why`), with `extra` main.cf lines.
+    pub fn start_routing(routes: &[(&str, String)], extra: &str) -> Self {
         require("postfix");
         let dir = tempfile::tempdir().expect("temp dir");
         let t = dir.path();
@@ -488,7 +500,7 @@ alias_maps =\nalias_database =\nlocal_recipient_maps =\nbiff = no\n{extra}\n",
                 .join(", "),
             transports = routes
                 .iter()
-                .map(|(d, p)| format!("{d}=smtp:[127.0.0.1]:{p}"))
+                .map(|(d, transport)| format!("{d}={transport}"))
                 .collect::<Vec<_>>()
                 .join(", "),
         );

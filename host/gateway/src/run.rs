@@ -59,12 +59,15 @@ async fn start_listeners(
         spool::lease_owner(config),
         QueuePolicy::of(config),
     ));
-    let mail_courier = Arc::new(MailCourier::new(
-        deliverer,
-        spool.store().clone(),
-        config.gateway.hostname.clone(),
-        spool.policy().correlation_lifetime,
-    ));
+    let mail_courier = Arc::new(
+        MailCourier::new(
+            deliverer,
+            spool.store().clone(),
+            config.gateway.hostname.clone(),
+            spool.policy().clone(),
+        )
+        .with_delivered_on_250(config.notifications.delivered_on_250),
+    );
     spool.serve(Direction::ImToMail, mail_courier.clone());
     let im_to_email = Arc::new(
         ImToEmail::new(

@@ -18,6 +18,7 @@ use interwork_plugin_host::bindings::types::DsnNotify;
 
 use interwork_proto::report::{self, Report};
 use interwork_proto::sip::{self, Message, Request};
+use interwork_proto::smtp::Notify;
 use interwork_store::{Correlation, Direction, NewMessage, after};
 
 use crate::BoxFuture;
@@ -86,19 +87,21 @@ pub fn plan(
         direction: Direction::MailToIm,
         imdn_message_id: planned.imdn_message_id(),
         message_id: header("Message-ID"),
-        envid: None,
+        envid: tx.dsn.envid.clone(),
         conversation_id: None,
         contribution_id: None,
         im_sender: sender,
         im_recipient: recipient,
         mail_from: tx.mail_from.clone(),
         mail_to: rcpt.clone(),
-        notify: None,
+        notify: notify_text(tx),
         // RFC 8098 §2.1: the MDN goes to the address that asked, and only
         // if one did.
-        notify_to: header("Disposition-Notification-To")
-            .as_deref()
-            .and_then(incoming::address_in),
+        notify_to: mail
+            .headers
+            .iter()
+            .find(|h| h.name.eq_ignore_ascii_case("Disposition-Notification-To"))
+            .and_then(|h| incoming::address_in(&h.value)),
         im_date: None,
         subject: header("Subject"),
         // Set by whoever stores it, from store.correlation_lifetime_days.
@@ -107,10 +110,45 @@ pub fn plan(
     Ok((planned, correlation))
 }
 
+/// The `NOTIFY=` of the transaction's (one) recipient, if it gave one.
+fn notify_of(tx: &Transaction) -> Option<Notify> {
+    tx.dsn.recipients.first().and_then(|r| r.notify)
+}
+
 /// The DSNs the mail's envelope asked for. Without `NOTIFY` an MTA
 /// reports failures and delays (RFC 3461 §4.1), so that is the default.
-fn requested_dsn(_tx: &Transaction) -> DsnNotify {
-    DsnNotify::FAILURE | DsnNotify::DELAY
+fn requested_dsn(tx: &Transaction) -> DsnNotify {
+    let Some(notify) = notify_of(tx) else {
+        return DsnNotify::FAILURE | DsnNotify::DELAY;
+    };
+    [
+        (notify.success, DsnNotify::SUCCESS),
+        (notify.failure, DsnNotify::FAILURE),
+        (notify.delay, DsnNotify::DELAY),
+    ]
+    .into_iter()
+    .filter(|(asked, _)| *asked)
+    .fold(DsnNotify::empty(), |all, (_, flag)| all | flag)
+}
+
+/// The `NOTIFY=` values asked for, as the store keeps them (`None` when
+/// not given; `NEVER` for none).
+fn notify_text(tx: &Transaction) -> Option<String> {
+    let notify = notify_of(tx)?;
+    let values: Vec<&str> = [
+        (notify.success, "SUCCESS"),
+        (notify.failure, "FAILURE"),
+        (notify.delay, "DELAY"),
+    ]
+    .into_iter()
+    .filter(|(asked, _)| *asked)
+    .map(|(_, name)| name)
+    .collect();
+    Some(if values.is_empty() {
+        "NEVER".to_string()
+    } else {
+        values.join(",")
+    })
 }
 
 /// The e-mail → IM direction.
@@ -331,7 +369,7 @@ impl EmailToIm {
             imdn_message_id: correlation.imdn_message_id.clone(),
             content: request,
             alternate: Some(tx.header_section),
-            dsn_notify: None,
+            dsn_notify: correlation.notify.clone(),
             correlation: Some(correlation),
         };
         let reply = match self.spool.accept(message, self.attempt(planned)).await {

@@ -27,7 +27,7 @@ use crate::notify::to_mail::{self, notification_of};
 use crate::outcome::{About, Kind, Verdict};
 use crate::sip::dialog::MsrpSessionSetup;
 use crate::sip::{Answer, RequestHandler};
-use crate::spool::mail_courier::{queued_mail, queued_notice};
+use crate::spool::mail_courier::{envid_of, queued_mail, queued_notice};
 use crate::spool::{Accepted, MailCourier, Spool, millis_now};
 use crate::threads::{self, MailThread};
 
@@ -177,6 +177,8 @@ impl ImToEmail {
         })
         .await
         .map_err(|e| Verdict::fault(&format!("plugin task failed: {e}")))??;
+        let mut mail = mail;
+        mail.envid = envid_of(&mail);
         let message = queued_mail(&mail, correlation_of(&im, &mail));
         self.spool.accept(message, self.courier.deliver(mail)).await
     }
@@ -202,7 +204,7 @@ fn correlation_of(im: &ImMessage, mail: &OutgoingMail) -> Correlation {
         direction: Direction::ImToMail,
         imdn_message_id: im.imdn_message_id.clone(),
         message_id: Some(mail.message_id.clone()),
-        envid: None,
+        envid: mail.envid.clone(),
         conversation_id: header("Conversation-ID"),
         contribution_id: header("Contribution-ID"),
         im_sender: im.sender.clone(),

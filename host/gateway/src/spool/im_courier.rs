@@ -81,6 +81,13 @@ impl ImCourier {
     /// (an IMDN the gateway sent, a mail from the null reverse-path).
     fn dsn(&self, message: &Claimed) -> Option<NewMessage> {
         let entry = &message.entry;
+        // RFC 3461 §4.1: a failure DSN unless the RCPT's NOTIFY left
+        // FAILURE out (NEVER, SUCCESS, DELAY); none given means failures.
+        if let Some(notify) = &entry.dsn_notify
+            && !notify.split(',').any(|v| v.trim() == "FAILURE")
+        {
+            return None;
+        }
         let status = status_of(message);
         let diagnostic = entry
             .last_error

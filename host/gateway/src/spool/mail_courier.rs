@@ -5,13 +5,13 @@
 
 use std::sync::Arc;
 
-use std::time::Duration;
-
 use interwork_plugin_host::bindings::types::DsnNotify;
 use interwork_proto::imdn::{DeliveryStatus, NotificationKind};
-use interwork_store::{Claimed, Correlation, CorrelationKey, Direction, NewMessage, Store, after};
+use interwork_store::{
+    Claimed, Correlation, CorrelationKey, Direction, Millis, NewMessage, Schedule, Store, after,
+};
 
-use super::{Courier, Outcome, millis_now};
+use super::{Courier, Outcome, QueuePolicy, millis_now};
 use crate::BoxFuture;
 use crate::mail::OutgoingMail;
 use crate::notify::imdn_out;
@@ -21,12 +21,19 @@ use crate::smtp::client::{DeliveryOutcome, MailDelivery};
 /// Delivers queued mails.
 pub struct MailCourier {
     delivery: Arc<dyn MailDelivery>,
+    imdns: Arc<Imdns>,
+}
+
+/// What the courier needs to tell IM senders about their mails.
+struct Imdns {
     /// Where the IMs' correlation records are (who to tell, and how).
     store: Arc<dyn Store>,
     /// The gateway's host name (Call-IDs of IMDNs).
     hostname: String,
-    /// How long a notice key is kept (the correlation lifetime).
-    notice_lifetime: Duration,
+    /// The queue's lifetimes (of IMDNs, of notice keys).
+    policy: QueuePolicy,
+    /// `[notifications] delivered_on_250`.
+    delivered_on_250: bool,
 }
 
 impl MailCourier {
@@ -36,22 +43,115 @@ impl MailCourier {
         delivery: Arc<dyn MailDelivery>,
         store: Arc<dyn Store>,
         hostname: String,
-        notice_lifetime: Duration,
+        policy: QueuePolicy,
     ) -> Self {
         Self {
             delivery,
-            store,
-            hostname,
-            notice_lifetime,
+            imdns: Arc::new(Imdns {
+                store,
+                hostname,
+                policy,
+                delivered_on_250: false,
+            }),
+        }
+    }
+
+    /// The courier with the operator's "a 250 counts as delivered" choice.
+    pub fn with_delivered_on_250(self, delivered_on_250: bool) -> Self {
+        let imdns = Imdns {
+            store: self.imdns.store.clone(),
+            hostname: self.imdns.hostname.clone(),
+            policy: self.imdns.policy.clone(),
+            delivered_on_250,
+        };
+        Self {
+            imdns: Arc::new(imdns),
+            ..self
         }
     }
 
     /// One delivery of `mail`, as a task the spool may leave running past
-    /// the first-attempt budget.
+    /// the first-attempt budget. A `250` from a server that took no DSN
+    /// request tells the IM sender "delivered" when the operator counts it
+    /// so; otherwise the success DSN that comes back does (`notify`).
     pub fn deliver(&self, mail: OutgoingMail) -> BoxFuture<'static, Outcome> {
         let delivery = self.delivery.clone();
-        Box::pin(async move { outcome_of(delivery.deliver(&mail).await) })
+        let imdns = self.imdns.clone();
+        Box::pin(async move {
+            let outcome = delivery.deliver(&mail).await;
+            if imdns.delivered_on_250
+                && matches!(outcome, DeliveryOutcome::Delivered { dsn: false, .. })
+            {
+                imdns.delivered(&mail.message_id).await;
+            }
+            outcome_of(outcome)
+        })
     }
+}
+
+impl Imdns {
+    /// The IM → mail record of the mail `message_id`.
+    async fn record(&self, message_id: &str, now: Millis) -> Option<Correlation> {
+        let key = CorrelationKey::MessageId(message_id.to_string());
+        match self.store.find(key, now).await {
+            Ok(found) => found
+                .into_iter()
+                .map(|c| c.record)
+                .find(|r| r.direction == Direction::ImToMail),
+            Err(e) => {
+                tracing::error!(%message_id, "cannot read the IM's record: {e}");
+                None
+            }
+        }
+    }
+
+    /// The IMDN `kind` for the IM of `record`, queued, when it asked for
+    /// one and was not told yet.
+    async fn imdn(
+        &self,
+        record: &Correlation,
+        kind: NotificationKind,
+        now: Millis,
+    ) -> Option<NewMessage> {
+        if !imdn_out::asked(record, kind) {
+            return None;
+        }
+        let keep_until = after(now, self.policy.correlation_lifetime);
+        imdn_out::first_of_its_kind(self.store.as_ref(), record, kind, keep_until)
+            .await
+            .then_some(())?;
+        let request = imdn_out::imdn_request(record, kind, &self.hostname, &imdn_out::now())?;
+        Some(imdn_out::queued_imdn(&request, record))
+    }
+
+    /// "Delivered" for the mail `message_id`, queued for the retry worker.
+    async fn delivered(&self, message_id: &str) {
+        let now = millis_now();
+        let kind = NotificationKind::Delivery(DeliveryStatus::Delivered);
+        let Some(record) = self.record(message_id, now).await else {
+            return;
+        };
+        let Some(imdn) = self.imdn(&record, kind, now).await else {
+            return;
+        };
+        let schedule = Schedule {
+            now,
+            expires_at: self.policy.backoff.expiry(now),
+            lease: None,
+        };
+        match self.store.enqueue(imdn, schedule).await {
+            Ok(id) => {
+                tracing::info!(queue_id = id, %message_id, "250 counted as delivered: IMDN queued")
+            }
+            Err(e) => tracing::error!(%message_id, "cannot queue the IMDN: {e}"),
+        }
+    }
+}
+
+/// The DSN envelope id of a mail (RFC 3461 §4.4): its Message-ID, unique
+/// already, kept by the queue, and found again in the DSN that echoes it.
+pub fn envid_of(mail: &OutgoingMail) -> Option<String> {
+    (mail.dsn_notify != DsnNotify::empty()).then(|| mail.message_id.clone())
 }
 
 /// What the spool keeps of a mail: its envelope, both forms of its bytes,
@@ -89,7 +189,7 @@ pub fn queued_notice(mail: &OutgoingMail) -> NewMessage {
 /// The mail of a queued message.
 fn mail_of(message: Claimed) -> OutgoingMail {
     let entry = message.entry;
-    OutgoingMail {
+    let mut mail = OutgoingMail {
         envelope_from: entry.sender,
         envelope_to: entry.recipients,
         dsn_notify: notify_flags(entry.dsn_notify.as_deref()),
@@ -97,7 +197,9 @@ fn mail_of(message: Claimed) -> OutgoingMail {
         message_id: entry.message_id,
         bytes: message.content,
         seven_bit: message.alternate,
-    }
+    };
+    mail.envid = envid_of(&mail);
+    mail
 }
 
 fn outcome_of(outcome: DeliveryOutcome) -> Outcome {
@@ -127,33 +229,13 @@ impl Courier for MailCourier {
     }
 
     fn notice(&self, message: &Claimed) -> BoxFuture<'static, Option<NewMessage>> {
-        let store = self.store.clone();
-        let hostname = self.hostname.clone();
-        let lifetime = self.notice_lifetime;
-        let entry = message.entry.clone();
+        let imdns = self.imdns.clone();
+        let message_id = message.entry.message_id.clone();
         Box::pin(async move {
-            let kind = NotificationKind::Delivery(DeliveryStatus::Failed);
             let now = millis_now();
-            let key = CorrelationKey::ImdnMessageId(entry.imdn_message_id.clone()?);
-            let found = match store.find(key, now).await {
-                Ok(found) => found,
-                Err(e) => {
-                    tracing::error!(queue_id = entry.id, "cannot read the IM's record: {e}");
-                    return None;
-                }
-            };
-            let record = found.into_iter().map(|c| c.record).find(|r| {
-                r.direction == Direction::ImToMail
-                    && r.message_id.as_deref() == Some(entry.message_id.as_str())
-            })?;
-            if !imdn_out::asked(&record, kind) {
-                return None;
-            }
-            imdn_out::first_of_its_kind(store.as_ref(), &record, kind, after(now, lifetime))
-                .await
-                .then_some(())?;
-            let request = imdn_out::imdn_request(&record, kind, &hostname, &imdn_out::now())?;
-            Some(imdn_out::queued_imdn(&request, &record))
+            let record = imdns.record(&message_id, now).await?;
+            let kind = NotificationKind::Delivery(DeliveryStatus::Failed);
+            imdns.imdn(&record, kind, now).await
         })
     }
 }

@@ -85,7 +85,7 @@ fn gateway() -> Gateway {
         mail.clone(),
         store.clone(),
         config.gateway.hostname.clone(),
-        spool.policy().correlation_lifetime,
+        spool.policy().clone(),
     ));
     let pager = Arc::new(ImToEmail::new(
         default_plugins(),
