@@ -102,9 +102,13 @@ fn imdn_requests_become_notification_requests() {
                 "bob@mail.example.org",
             )
             .unwrap();
+        // An MDN reports display only (RFC 8098): delivery is the DSN's.
+        let dnt = asked
+            .contains(Dispositions::DISPLAY)
+            .then_some("<alice@im.example.test>");
         assert_eq!(
             header(&mail, "Disposition-Notification-To"),
-            Some("<alice@im.example.test>"),
+            dnt,
             "{asked:?}"
         );
         assert_eq!(mail.dsn_notify, dsn, "{asked:?}");
@@ -185,7 +189,8 @@ fn mail_to_im_follows_s6() {
     assert_eq!(im.sender, "sip:bob@mail.example.org");
     assert_eq!(im.recipients, ["sip:alice@im.example.test"]);
     assert_eq!(im.subject.as_deref(), Some("Re: 午饭?"));
-    assert_eq!(im.dispositions, Dispositions::all());
+    // The MDN request asks for display; no DSN request, no delivery IMDNs.
+    assert_eq!(im.dispositions, Dispositions::DISPLAY);
     assert_eq!(im.date, WHEN);
     assert_eq!(im.content_type, "text/plain;charset=utf-8");
     assert_eq!(im.body, "好的".as_bytes());
@@ -197,6 +202,18 @@ fn mail_to_im_follows_s6() {
         .unwrap();
     assert_eq!(im.subject, None);
     assert_eq!(im.dispositions, Dispositions::empty());
+
+    // The envelope's DSN request (the host fills it in from RCPT NOTIFY)
+    // asks for the delivery IMDNs that become those DSNs.
+    let mut asked = mail(&[], vec![part("text/plain", None, b"x")]);
+    asked.dsn_notify = DsnNotify::SUCCESS | DsnNotify::FAILURE;
+    let im = plugin
+        .email_to_im(&engine, &asked, "sip:b@x.test", "sip:a@im.example.test")
+        .unwrap();
+    assert_eq!(
+        im.dispositions,
+        Dispositions::POSITIVE_DELIVERY | Dispositions::NEGATIVE_DELIVERY
+    );
 }
 
 #[test]

@@ -170,3 +170,60 @@ fn missing_fields_are_none_not_errors() {
     assert!(empty.recipients.is_empty());
     assert_eq!(empty.reporting_mta, None);
 }
+
+/// One DSN shape of a real MTA: the ids the gateway matches on and the one
+/// recipient's block.
+fn failed_for(bytes: &[u8], message_id: &str, recipient: &str, status: &str) -> DeliveryReport {
+    let Report::Delivery(dsn) = report(bytes) else {
+        panic!("a DSN")
+    };
+    assert_eq!(dsn.original_message_id.as_deref(), Some(message_id));
+    assert_eq!(dsn.recipients.len(), 1);
+    let r = &dsn.recipients[0];
+    assert_eq!(r.action, Action::Failed);
+    assert_eq!(r.final_recipient.as_deref(), Some(recipient));
+    assert_eq!(r.status.as_deref(), Some(status));
+    dsn
+}
+
+#[test]
+fn a_sendmail_bounce_with_upper_case_address_types() {
+    let dsn = failed_for(
+        include_bytes!("../../../../testdata/report/sendmail-bounce.eml"),
+        "m.3@gw.example.test",
+        "dave@sendmail.example.test",
+        "5.1.1",
+    );
+    assert_eq!(dsn.original_envelope_id, None);
+    assert_eq!(
+        dsn.reporting_mta.as_deref(),
+        Some("relay.sendmail.example.test")
+    );
+}
+
+#[test]
+fn a_gmail_bounce_with_a_nested_human_part_and_the_whole_message() {
+    let dsn = failed_for(
+        include_bytes!("../../../../testdata/report/gmail-bounce.eml"),
+        "m.4@gw.example.test",
+        "erin@gmail.example.test",
+        "5.1.1",
+    );
+    let diagnostic = dsn.recipients[0].diagnostic.as_deref().unwrap();
+    assert!(diagnostic.starts_with("smtp; 550-5.1.1 The email account"), "{diagnostic}");
+}
+
+#[test]
+fn an_exchange_ndr_with_a_three_digit_detail_code() {
+    let dsn = failed_for(
+        include_bytes!("../../../../testdata/report/exchange-ndr.eml"),
+        "m.5@gw.example.test",
+        "frank@corp.example.test",
+        "5.1.10",
+    );
+    assert_eq!(
+        dsn.recipients[0].original_recipient.as_deref(),
+        Some("frank@corp.example.test")
+    );
+    assert_eq!(dsn.reporting_mta.as_deref(), Some("EXCH01.corp.example.test"));
+}
