@@ -110,6 +110,16 @@ pub fn plan(
     Ok((planned, correlation))
 }
 
+/// Whether a mail's header section names `multipart/report` (RFC 6522):
+/// only those are read whole as reports, so that every other mail is not
+/// parsed twice.
+fn may_be_report(data: &[u8]) -> bool {
+    const NEEDLE: &[u8] = b"multipart/report";
+    dsn::header_section(data)
+        .windows(NEEDLE.len())
+        .any(|w| w.eq_ignore_ascii_case(NEEDLE))
+}
+
 /// The `NOTIFY=` of the transaction's (one) recipient, if it gave one.
 fn notify_of(tx: &Transaction) -> Option<Notify> {
     tx.dsn.recipients.first().and_then(|r| r.notify)
@@ -237,7 +247,9 @@ impl EmailToIm {
     /// report (DSN, MDN) is no mail for a person: it becomes the IMDN it
     /// stands for, or nothing.
     pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
-        if let Ok(Some(report)) = report::parse(&tx.data) {
+        if may_be_report(&tx.data)
+            && let Ok(Some(report)) = report::parse(&tx.data)
+        {
             return self.take_report(report).await;
         }
         // Only a spooled IM keeps its mail's envelope and headers.

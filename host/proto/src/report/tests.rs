@@ -210,7 +210,10 @@ fn a_gmail_bounce_with_a_nested_human_part_and_the_whole_message() {
         "5.1.1",
     );
     let diagnostic = dsn.recipients[0].diagnostic.as_deref().unwrap();
-    assert!(diagnostic.starts_with("smtp; 550-5.1.1 The email account"), "{diagnostic}");
+    assert!(
+        diagnostic.starts_with("smtp; 550-5.1.1 The email account"),
+        "{diagnostic}"
+    );
 }
 
 #[test]
@@ -225,5 +228,8 @@ fn an_exchange_ndr_with_a_three_digit_detail_code() {
         dsn.recipients[0].original_recipient.as_deref(),
         Some("frank@corp.example.test")
     );
-    assert_eq!(dsn.reporting_mta.as_deref(), Some("EXCH01.corp.example.test"));
+    assert_eq!(
+        dsn.reporting_mta.as_deref(),
+        Some("EXCH01.corp.example.test")
+    );
 }
