@@ -30,7 +30,7 @@ use crate::mail::{dsn, incoming};
 use crate::notify::{imdn_out, to_im};
 use crate::outcome::{About, Kind, Verdict};
 use crate::smtp::server::{MailSink, RecipientCheck, Reply, Transaction};
-use crate::spool::{Accepted, Outcome, Spool, millis_now};
+use crate::spool::{Accepted, Outcome, Spool, mail_courier, millis_now};
 use crate::threads;
 
 /// Receive → map → convert, without the network: the SIP request an
@@ -125,12 +125,8 @@ fn notify_of(tx: &Transaction) -> Option<Notify> {
     tx.dsn.recipients.first().and_then(|r| r.notify)
 }
 
-/// The DSNs the mail's envelope asked for. Without `NOTIFY` an MTA
-/// reports failures and delays (RFC 3461 §4.1), so that is the default.
-fn requested_dsn(tx: &Transaction) -> DsnNotify {
-    let Some(notify) = notify_of(tx) else {
-        return DsnNotify::FAILURE | DsnNotify::DELAY;
-    };
+/// The flags of a `NOTIFY=` parameter.
+fn flags_of(notify: Notify) -> DsnNotify {
     [
         (notify.success, DsnNotify::SUCCESS),
         (notify.failure, DsnNotify::FAILURE),
@@ -141,23 +137,17 @@ fn requested_dsn(tx: &Transaction) -> DsnNotify {
     .fold(DsnNotify::empty(), |all, (_, flag)| all | flag)
 }
 
+/// The DSNs the mail's envelope asked for. Without `NOTIFY` an MTA
+/// reports failures and delays (RFC 3461 §4.1), so that is the default.
+fn requested_dsn(tx: &Transaction) -> DsnNotify {
+    notify_of(tx).map_or(DsnNotify::FAILURE | DsnNotify::DELAY, flags_of)
+}
+
 /// The `NOTIFY=` values asked for, as the store keeps them (`None` when
 /// not given; `NEVER` for none).
 fn notify_text(tx: &Transaction) -> Option<String> {
-    let notify = notify_of(tx)?;
-    let values: Vec<&str> = [
-        (notify.success, "SUCCESS"),
-        (notify.failure, "FAILURE"),
-        (notify.delay, "DELAY"),
-    ]
-    .into_iter()
-    .filter(|(asked, _)| *asked)
-    .map(|(_, name)| name)
-    .collect();
-    Some(if values.is_empty() {
-        "NEVER".to_string()
-    } else {
-        values.join(",")
+    notify_of(tx).map(|notify| {
+        mail_courier::notify_text(flags_of(notify)).unwrap_or_else(|| "NEVER".to_string())
     })
 }
 
@@ -323,17 +313,9 @@ impl EmailToIm {
         let mut queued = 0;
         for to_im::Told { record, kind } in told {
             let imdn_message_id = record.imdn_message_id.clone().unwrap_or_default();
-            if !imdn_out::asked(&record, kind) {
-                tracing::info!(%imdn_message_id, ?kind, "the IM asked for no such IMDN: nothing to tell");
-                continue;
-            }
-            if !imdn_out::first_of_its_kind(store.as_ref(), &record, kind, keep_until).await {
-                tracing::info!(%imdn_message_id, ?kind, "its sender was told already");
-                continue;
-            }
-            let Some(request) =
-                imdn_out::imdn_request(&record, kind, self.hostname(), &imdn_out::now())
-            else {
+            let owed =
+                imdn_out::owed(store.as_ref(), &record, kind, self.hostname(), keep_until).await;
+            let Some(request) = owed else {
                 continue;
             };
             let planned = match self.composer.route(request.clone()) {

@@ -30,11 +30,33 @@ pub fn now() -> Timestamp {
     }
 }
 
+/// The IMDN `kind` that `record`'s IM sender is owed, sent at `now`:
+/// `None` (logged) when the IM asked for no such IMDN or was told one of
+/// that kind already. Notes it as told.
+pub async fn owed(
+    store: &dyn Store,
+    record: &Correlation,
+    kind: NotificationKind,
+    hostname: &str,
+    keep_until: Millis,
+) -> Option<Request> {
+    let imdn_message_id = record.imdn_message_id.as_deref().unwrap_or_default();
+    if !asked(record, kind) {
+        tracing::info!(%imdn_message_id, ?kind, "the IM asked for no such IMDN: nothing to tell");
+        return None;
+    }
+    if !first_of_its_kind(store, record, kind, keep_until).await {
+        tracing::info!(%imdn_message_id, ?kind, "its sender was told already");
+        return None;
+    }
+    imdn_request(record, kind, hostname, &now())
+}
+
 /// Whether this is the first IMDN of its kind (delivery, display) about
 /// `record`'s IM: a bounce after the spool gave the mail up, or a DSN
 /// repeated by a second relay, says nothing new. On a store error it
 /// says yes — a repeated notification beats a lost one.
-pub async fn first_of_its_kind(
+async fn first_of_its_kind(
     store: &dyn Store,
     record: &Correlation,
     kind: NotificationKind,

@@ -9,9 +9,12 @@ use interwork_proto::imdn::{self, DeliveryStatus, DisplayStatus, Notification, N
 use interwork_proto::{cpim, sip::NameAddr};
 use interwork_store::{Correlation, CorrelationKey, Direction, Millis, Store, StoreError};
 
+use interwork_plugin_host::bindings::types::DsnNotify;
+
 use crate::config::NotificationsConfig;
 use crate::mail::{OutgoingMail, dsn, mdn};
 use crate::outcome::{About, Kind, Verdict};
+use crate::spool::mail_courier::notify_flags;
 
 /// The IMDN an IM's content carries (`message/imdn+xml` inside CPIM,
 /// RFC 5438 §7.2.1); `None` when the content is no notification, `Err`
@@ -48,12 +51,10 @@ fn uri_of(address: &str) -> String {
 
 /// Whether the mail's envelope asked for this DSN (RFC 3461 §4.1). A
 /// RCPT without `NOTIFY` gets failures only, as MTAs do by default.
-fn dsn_asked(record: &Correlation, value: &str) -> bool {
+fn dsn_asked(record: &Correlation, flag: DsnNotify) -> bool {
     match record.notify.as_deref() {
-        None => value == "FAILURE",
-        Some(asked) => asked
-            .split(',')
-            .any(|v| v.trim().eq_ignore_ascii_case(value)),
+        None => flag == DsnNotify::FAILURE,
+        Some(asked) => notify_flags(Some(asked)).contains(flag),
     }
 }
 
@@ -82,7 +83,7 @@ fn owed(
     let reader = &record.im_recipient;
     match kind {
         NotificationKind::Delivery(DeliveryStatus::Delivered)
-            if policy.send_dsn && dsn_asked(record, "SUCCESS") =>
+            if policy.send_dsn && dsn_asked(record, DsnNotify::SUCCESS) =>
         {
             let mail = dsn::success_report(
                 &dsn::Success {
@@ -103,7 +104,7 @@ fn owed(
         NotificationKind::Delivery(status)
             if status != DeliveryStatus::Delivered
                 && policy.send_dsn
-                && dsn_asked(record, "FAILURE") =>
+                && dsn_asked(record, DsnNotify::FAILURE) =>
         {
             let recipients = [record.mail_to.clone()];
             let diagnostic = format!("IMDN {status:?} from {reader}").to_ascii_lowercase();

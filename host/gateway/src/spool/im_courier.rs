@@ -7,6 +7,7 @@
 
 use std::sync::Arc;
 
+use interwork_plugin_host::bindings::types::DsnNotify;
 use interwork_proto::sip::{self, Limits, Message};
 use interwork_store::{Claimed, NewMessage, State};
 
@@ -15,7 +16,7 @@ use crate::BoxFuture;
 use crate::flows::email_to_im::EmailToIm;
 use crate::mail::dsn::{self, Failure};
 use crate::outcome::Verdict;
-use crate::spool::mail_courier::queued_notice;
+use crate::spool::mail_courier::{notify_flags, queued_notice};
 
 /// Delivers queued IMs made from mails.
 pub struct ImCourier(pub Arc<EmailToIm>);
@@ -83,8 +84,10 @@ impl ImCourier {
         let entry = &message.entry;
         // RFC 3461 §4.1: a failure DSN unless the RCPT's NOTIFY left
         // FAILURE out (NEVER, SUCCESS, DELAY); none given means failures.
-        if let Some(notify) = &entry.dsn_notify
-            && !notify.split(',').any(|v| v.trim() == "FAILURE")
+        if entry
+            .dsn_notify
+            .as_deref()
+            .is_some_and(|notify| !notify_flags(Some(notify)).contains(DsnNotify::FAILURE))
         {
             return None;
         }

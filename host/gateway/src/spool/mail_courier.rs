@@ -113,14 +113,15 @@ impl Imdns {
         kind: NotificationKind,
         now: Millis,
     ) -> Option<NewMessage> {
-        if !imdn_out::asked(record, kind) {
-            return None;
-        }
         let keep_until = after(now, self.policy.correlation_lifetime);
-        imdn_out::first_of_its_kind(self.store.as_ref(), record, kind, keep_until)
-            .await
-            .then_some(())?;
-        let request = imdn_out::imdn_request(record, kind, &self.hostname, &imdn_out::now())?;
+        let request = imdn_out::owed(
+            self.store.as_ref(),
+            record,
+            kind,
+            &self.hostname,
+            keep_until,
+        )
+        .await?;
         Some(imdn_out::queued_imdn(&request, record))
     }
 
@@ -241,7 +242,7 @@ impl Courier for MailCourier {
 }
 
 /// RFC 3461 §4.1 `NOTIFY=` values of the DSN asked for; `None` for none.
-fn notify_text(notify: DsnNotify) -> Option<String> {
+pub fn notify_text(notify: DsnNotify) -> Option<String> {
     let values: Vec<&str> = [
         (DsnNotify::SUCCESS, "SUCCESS"),
         (DsnNotify::FAILURE, "FAILURE"),
@@ -254,7 +255,8 @@ fn notify_text(notify: DsnNotify) -> Option<String> {
     (!values.is_empty()).then(|| values.join(","))
 }
 
-fn notify_flags(text: Option<&str>) -> DsnNotify {
+/// The flags of `NOTIFY=` values as [`notify_text`] writes them.
+pub fn notify_flags(text: Option<&str>) -> DsnNotify {
     let mut flags = DsnNotify::empty();
     for value in text.unwrap_or_default().split(',') {
         match value.trim() {
