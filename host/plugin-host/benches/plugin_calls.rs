@@ -1,5 +1,5 @@
-//! Cost of one plugin call through the host: a fresh instance in a fresh
-//! store with limits, the call, and the result back in Rust types.
+//! Cost of plugin calls through the host: a fresh instance in a fresh store
+//! with limits, the calls, and the results back in Rust types.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -58,6 +58,16 @@ fn plugin_calls(c: &mut Criterion) {
                 .unwrap()
         })
     });
+    // The same call on an instance made once: the guest's own work and
+    // the crossing of the boundary, without instantiation.
+    let mut warm = mapping.instance(&engine);
+    c.bench_function("mapping email-of-im on a made instance", |b| {
+        b.iter(|| {
+            warm.email_of_im(black_box("sip:alice@im.example.test"), Role::Sender)
+                .unwrap()
+        })
+    });
+    drop(warm);
     c.bench_function("mapping im-of-email (tel recipient)", |b| {
         b.iter(|| {
             mapping
@@ -99,15 +109,45 @@ fn plugin_calls(c: &mut Criterion) {
     });
     c.bench_function("mapping + conversion (one IM → mail)", |b| {
         b.iter(|| {
-            let from = mapping
-                .email_of_im(&engine, &im.sender, Role::Sender)
-                .unwrap();
-            let to = mapping
-                .email_of_im(&engine, &im.recipients[0], Role::Recipient)
+            // As the gateway does it: one instance of each plugin for the
+            // calls of the message.
+            let mut mapper = mapping.instance(&engine);
+            let from = mapper.email_of_im(&im.sender, Role::Sender).unwrap();
+            let to = mapper
+                .email_of_im(&im.recipients[0], Role::Recipient)
                 .unwrap();
             conversion
-                .im_to_email(&engine, &im, &from.value, &to.value)
+                .instance(&engine)
+                .im_to_email(&im, &from.value, &to.value)
                 .unwrap()
+        })
+    });
+    c.bench_function("mapping + conversion, both cores (one IM → mail)", |b| {
+        // Two threads at once, as under load: what a reset that reaches
+        // the other core (a TLB shoot-down) would cost shows here.
+        b.iter_custom(|iters| {
+            let started = std::time::Instant::now();
+            std::thread::scope(|scope| {
+                for _ in 0..2 {
+                    scope.spawn(|| {
+                        for _ in 0..iters.div_ceil(2) {
+                            let mut mapper = mapping.instance(&engine);
+                            let from = mapper.email_of_im(&im.sender, Role::Sender).unwrap();
+                            let to = mapper
+                                .email_of_im(&im.recipients[0], Role::Recipient)
+                                .unwrap();
+                            black_box(
+                                conversion
+                                    .instance(&engine)
+                                    .im_to_email(&im, &from.value, &to.value)
+                                    .unwrap(),
+                            );
+                        }
+                    });
+                }
+            });
+            // Wall time per message of the two threads together.
+            started.elapsed()
         })
     });
 }

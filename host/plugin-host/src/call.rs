@@ -4,7 +4,7 @@
 use wasmtime::component::InstancePre;
 
 use crate::bindings::{conversion, mapping, names, types};
-use crate::engine::PluginEngine;
+use crate::engine::{LazyInstance, PluginEngine};
 use crate::error::{CallError, FaultKind, GuestError, GuestFault, PluginId, RefusalKind};
 use crate::host_imports::CallState;
 
@@ -139,48 +139,116 @@ impl LoadedPlugin {
             .ok_or_else(|| self.not_serving(Role::Conversion))
     }
 
-    /// `mapping.email-of-im`
+    /// An instance of the plugin for the calls of one message. It is made
+    /// on its first call and dropped with the value.
+    pub fn instance<'a>(&'a self, engine: &'a PluginEngine) -> PluginInstance<'a> {
+        PluginInstance {
+            plugin: self,
+            instance: LazyInstance::new(engine, &self.id, &self.pre),
+        }
+    }
+
+    /// `mapping.email-of-im` on an instance of its own.
     pub fn email_of_im(
         &self,
         engine: &PluginEngine,
         im_uri: &str,
         role: mapping::Role,
     ) -> Result<mapping::Mapped, CallError> {
-        let indices = self.mapping_indices()?;
-        engine
-            .call(&self.id, &self.pre, |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_email_of_im(&mut *store, im_uri, role)
-            })?
-            .map_err(|e| self.refused(e))
+        self.instance(engine).email_of_im(im_uri, role)
     }
 
-    /// `mapping.im-of-email`
+    /// `mapping.im-of-email` on an instance of its own.
     pub fn im_of_email(
         &self,
         engine: &PluginEngine,
         address: &str,
         role: mapping::Role,
     ) -> Result<mapping::Mapped, CallError> {
-        let indices = self.mapping_indices()?;
-        engine
-            .call(&self.id, &self.pre, |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_im_of_email(&mut *store, address, role)
-            })?
-            .map_err(|e| self.refused(e))
+        self.instance(engine).im_of_email(address, role)
     }
 
-    /// `mapping.is-served-domain`
+    /// `mapping.is-served-domain` on an instance of its own.
     pub fn is_served_domain(
         &self,
         engine: &PluginEngine,
         domain: &str,
     ) -> Result<bool, GuestFault> {
-        let indices = self.mapping_indices()?;
-        engine.call(&self.id, &self.pre, |store, instance| {
+        self.instance(engine).is_served_domain(domain)
+    }
+
+    /// `conversion.im-to-email` on an instance of its own.
+    pub fn im_to_email(
+        &self,
+        engine: &PluginEngine,
+        im: &types::ImMessage,
+        sender_address: &str,
+        recipient_address: &str,
+    ) -> Result<types::EmailMessage, CallError> {
+        self.instance(engine)
+            .im_to_email(im, sender_address, recipient_address)
+    }
+
+    /// `conversion.email-to-im` on an instance of its own.
+    pub fn email_to_im(
+        &self,
+        engine: &PluginEngine,
+        mail: &types::EmailMessage,
+        sender_im: &str,
+        recipient_im: &str,
+    ) -> Result<types::ImMessage, CallError> {
+        self.instance(engine)
+            .email_to_im(mail, sender_im, recipient_im)
+    }
+}
+
+/// One plugin's instance for the calls of one message (see
+/// [`LoadedPlugin::instance`]): the calls share the guest's state, as the
+/// calls of one message may; the next message gets a fresh instance. Every
+/// call has a deadline of its own, the memory cap holds for the instance,
+/// and a fault drops the instance so that a later call starts afresh.
+pub struct PluginInstance<'a> {
+    plugin: &'a LoadedPlugin,
+    instance: LazyInstance<'a>,
+}
+
+impl PluginInstance<'_> {
+    /// `mapping.email-of-im`
+    pub fn email_of_im(
+        &mut self,
+        im_uri: &str,
+        role: mapping::Role,
+    ) -> Result<mapping::Mapped, CallError> {
+        let indices = self.plugin.mapping_indices()?;
+        self.instance
+            .call(|store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_email_of_im(&mut *store, im_uri, role)
+            })?
+            .map_err(|e| self.plugin.refused(e))
+    }
+
+    /// `mapping.im-of-email`
+    pub fn im_of_email(
+        &mut self,
+        address: &str,
+        role: mapping::Role,
+    ) -> Result<mapping::Mapped, CallError> {
+        let indices = self.plugin.mapping_indices()?;
+        self.instance
+            .call(|store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_im_of_email(&mut *store, address, role)
+            })?
+            .map_err(|e| self.plugin.refused(e))
+    }
+
+    /// `mapping.is-served-domain`
+    pub fn is_served_domain(&mut self, domain: &str) -> Result<bool, GuestFault> {
+        let indices = self.plugin.mapping_indices()?;
+        self.instance.call(|store, instance| {
             indices
                 .load(&mut *store, instance)?
                 .call_is_served_domain(&mut *store, domain)
@@ -189,15 +257,14 @@ impl LoadedPlugin {
 
     /// `conversion.im-to-email`
     pub fn im_to_email(
-        &self,
-        engine: &PluginEngine,
+        &mut self,
         im: &types::ImMessage,
         sender_address: &str,
         recipient_address: &str,
     ) -> Result<types::EmailMessage, CallError> {
-        let indices = self.conversion_indices()?;
-        engine
-            .call(&self.id, &self.pre, |store, instance| {
+        let indices = self.plugin.conversion_indices()?;
+        self.instance
+            .call(|store, instance| {
                 indices.load(&mut *store, instance)?.call_im_to_email(
                     &mut *store,
                     im,
@@ -205,20 +272,19 @@ impl LoadedPlugin {
                     recipient_address,
                 )
             })?
-            .map_err(|e| self.refused(e))
+            .map_err(|e| self.plugin.refused(e))
     }
 
     /// `conversion.email-to-im`
     pub fn email_to_im(
-        &self,
-        engine: &PluginEngine,
+        &mut self,
         mail: &types::EmailMessage,
         sender_im: &str,
         recipient_im: &str,
     ) -> Result<types::ImMessage, CallError> {
-        let indices = self.conversion_indices()?;
-        engine
-            .call(&self.id, &self.pre, |store, instance| {
+        let indices = self.plugin.conversion_indices()?;
+        self.instance
+            .call(|store, instance| {
                 indices.load(&mut *store, instance)?.call_email_to_im(
                     &mut *store,
                     mail,
@@ -226,6 +292,6 @@ impl LoadedPlugin {
                     recipient_im,
                 )
             })?
-            .map_err(|e| self.refused(e))
+            .map_err(|e| self.plugin.refused(e))
     }
 }

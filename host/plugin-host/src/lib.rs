@@ -7,9 +7,10 @@
 //! * [`bindings`] — the contract's types, generated from the WIT folder.
 //! * `host_imports` — what a plugin may import: `log`, `directory`, `config`.
 //! * `cache` — compiled components kept on disk.
-//! * [`PluginEngine`] (`engine`) — one wasmtime engine, per-call stores with a
-//!   memory cap and an epoch deadline.
-//! * [`LoadedPlugin`] (`call`) — a linked plugin and its typed calls.
+//! * [`PluginEngine`] (`engine`) — one wasmtime engine, per-message stores with
+//!   a memory cap and per-call epoch deadlines.
+//! * [`LoadedPlugin`] (`call`) — a linked plugin; [`PluginInstance`] its typed
+//!   calls on the instance of one message.
 //! * `loader` — the contract check a component passes before it serves.
 //! * [`Plugins`] (`registry`) — which plugin serves which interface, swapped
 //!   atomically; [`PluginWatch`] (`watch`) reloads it when the plugin
@@ -29,7 +30,7 @@ mod loader;
 mod registry;
 mod watch;
 
-pub use call::{LoadedPlugin, Role};
+pub use call::{LoadedPlugin, PluginInstance, Role};
 pub use engine::{CallLimits, PluginEngine, content_hash};
 pub use error::{
     CallError, FaultKind, GuestError, GuestFault, LoadError, PluginId, PluginSource, RefusalKind,

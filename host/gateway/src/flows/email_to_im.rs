@@ -35,8 +35,8 @@ use crate::threads;
 
 /// Receive → map → convert, without the network: the SIP request an
 /// accepted mail becomes, and where it goes; refused when it went through
-/// more than `hop_limit` hops or is automatic (loops). Blocking (plugin
-/// calls).
+/// more than `hop_limit` hops or is automatic (loops). The plugin calls
+/// run on the caller's thread, each bounded by the call deadline.
 pub fn plan(
     plugins: &Plugins,
     composer: &ImComposer,
@@ -54,9 +54,10 @@ pub fn plan(
         .rcpt_to
         .first()
         .ok_or_else(|| Verdict::new(Kind::Invalid, About::Recipient, "No recipient"))?;
-    let recipient = set
-        .mapping
-        .im_of_email(engine, rcpt, Role::Recipient)
+    // One instance of each plugin serves all calls of the message.
+    let mut mapping = set.mapping.instance(engine);
+    let recipient = mapping
+        .im_of_email(rcpt, Role::Recipient)
         .map_err(|e| Verdict::of_plugin(e, About::Recipient))?
         .value;
     let author = incoming::author(&mail).ok_or_else(|| {
@@ -66,14 +67,15 @@ pub fn plan(
             "The mail has no sender address",
         )
     })?;
-    let sender = set
-        .mapping
-        .im_of_email(engine, &author, Role::Sender)
+    let sender = mapping
+        .im_of_email(&author, Role::Sender)
         .map_err(|e| Verdict::of_plugin(e, About::Sender))?
         .value;
+    drop(mapping);
     let im = set
         .conversion
-        .email_to_im(engine, &mail, &sender, &recipient)
+        .instance(engine)
+        .email_to_im(&mail, &sender, &recipient)
         .map_err(|e| Verdict::of_plugin(e, About::Content))?;
     let mut planned = composer.plan(&im, &sender, &recipient)?;
     loops::mark_im(&mut planned.request, hops, composer.hostname());
@@ -245,14 +247,7 @@ impl EmailToIm {
         // Only a spooled IM keeps its mail's envelope and headers.
         let envelope = self.spooled.then(|| Envelope::of(&tx));
         let answered = threads::answered_ids(&tx.data);
-        let this = self.clone();
-        let planned = tokio::task::spawn_blocking(move || {
-            plan(&this.plugins, &this.composer, &tx, this.hop_limit)
-        })
-        .await
-        .map_err(|e| Verdict::fault(&format!("plugin task failed: {e}")))
-        .and_then(|planned| planned);
-        let planned = match planned {
+        let planned = match plan(&self.plugins, &self.composer, &tx, self.hop_limit) {
             Ok(planned) => planned,
             Err(verdict) => return verdict.smtp_reply(),
         };
@@ -410,16 +405,16 @@ impl RecipientCheck for RecipientPolicy {
             return Err(verdict(Kind::Invalid, "Bad recipient address syntax"));
         };
         let set = self.0.current();
-        let engine = self.0.engine();
-        match set.mapping.is_served_domain(engine, domain) {
+        let mut mapping = set.mapping.instance(self.0.engine());
+        match mapping.is_served_domain(domain) {
             Ok(true) => {}
             Ok(false) => return Err(verdict(Kind::Refused, "Relaying denied")),
             Err(fault) => {
                 return Err(Verdict::of_plugin(fault.into(), About::Recipient).smtp_reply());
             }
         }
-        set.mapping
-            .im_of_email(engine, address, Role::Recipient)
+        mapping
+            .im_of_email(address, Role::Recipient)
             .map(drop)
             .map_err(|e| Verdict::of_plugin(e, About::Recipient).smtp_reply())
     }
