@@ -10,12 +10,15 @@
 //!   the SMTP client; `framed` — the one stream frame reader.
 //! * `spool` — queue before acknowledge: the store, first attempts,
 //!   retries.
+//! * `admission` — how many messages the node holds at once; the rest are
+//!   answered at once (SIP 503, SMTP 451 4.3.2).
 //! * `outcome` — the one verdict table: every failure → SIP, SMTP, MSRP.
 //! * `config`, `directory`, `plugins`, `run`, `cli` — the process.
 
 use std::future::Future;
 use std::pin::Pin;
 
+pub mod admission;
 pub mod cli;
 pub mod clock;
 pub mod config;

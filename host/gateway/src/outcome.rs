@@ -50,6 +50,9 @@ pub enum Kind {
     Temporary,
     /// The far side could not be reached, or did not answer.
     Unreachable,
+    /// The gateway holds as many messages as it takes at once (admission);
+    /// the sender should try again shortly.
+    Overloaded,
     /// The gateway itself failed (a plugin trapped, a task died); nothing is
     /// lost because the sender is told to retry.
     Fault,
@@ -101,6 +104,7 @@ impl Kind {
         match self {
             Self::Temporary | Self::Unreachable => Some(60),
             Self::Busy | Self::Fault => Some(30),
+            Self::Overloaded => Some(1),
             _ => None,
         }
     }
@@ -224,7 +228,7 @@ impl Verdict {
             Kind::Failed => (500, "Server Internal Error"),
             Kind::Busy => (486, "Busy Here"),
             Kind::Temporary => (480, "Temporarily Unavailable"),
-            Kind::Unreachable | Kind::Fault => (503, "Service Unavailable"),
+            Kind::Unreachable | Kind::Fault | Kind::Overloaded => (503, "Service Unavailable"),
             Kind::Looped => (482, "Loop Detected"),
             Kind::TooManyHops => (483, "Too Many Hops"),
         }
@@ -265,6 +269,8 @@ impl Verdict {
             (Kind::Temporary, _) => (451, "4.3.0"),
             (Kind::Unreachable, _) => (451, "4.4.1"),
             (Kind::Fault, _) => (451, "4.3.0"),
+            // RFC 3463: X.3.2 system not accepting network messages.
+            (Kind::Overloaded, _) => (451, "4.3.2"),
             // RFC 3463: X.4.6 routing loop detected.
             (Kind::Looped | Kind::TooManyHops, _) => (554, "5.4.6"),
         };
@@ -278,7 +284,9 @@ impl Verdict {
             Kind::Invalid => 400,
             Kind::TooLarge => 413,
             Kind::Unsupported => 415,
-            Kind::Busy | Kind::Temporary | Kind::Unreachable | Kind::Fault => 408,
+            Kind::Busy | Kind::Temporary | Kind::Unreachable | Kind::Fault | Kind::Overloaded => {
+                408
+            }
             Kind::NotFound | Kind::Refused | Kind::Failed | Kind::Looped | Kind::TooManyHops => 403,
         };
         let (sip_code, sip_phrase) = self.sip_status();

@@ -15,6 +15,7 @@ use tokio::net::{TcpListener, UdpSocket};
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::task::JoinHandle;
 
+use crate::admission::Admission;
 use crate::config::{Config, ConfigSource};
 use crate::flows::email_to_im::{EmailToIm, RecipientPolicy};
 use crate::flows::im_to_email::{ImToEmail, MsrpIn, SipIn};
@@ -54,6 +55,10 @@ async fn start_listeners(
         Arc::new(Deliverer::new(config)?),
         config.smtp.max_deliveries_per_domain,
     ));
+    let admission = Admission::new(
+        config.limits.max_messages_in_flight,
+        config.limits.busy_retry_after_secs,
+    );
     let spool = Arc::new(Spool::new(
         store,
         spool::lease_owner(config),
@@ -76,7 +81,8 @@ async fn start_listeners(
             mail_courier,
             config.gateway.hostname.clone(),
         )
-        .with_notifications(config.notifications.clone()),
+        .with_notifications(config.notifications.clone())
+        .with_admission(admission.clone()),
     );
     let limits = sip::Limits {
         max_message_bytes: config.limits.sip_message_max_bytes,
@@ -114,11 +120,13 @@ async fn start_listeners(
         pager: im_to_email.clone(),
         sessions: setup,
     });
-    let endpoint = SipEndpoint::new(
+    let endpoint = SipEndpoint::with_backlog(
         Arc::new(handler),
         config.sip.trusted_peers.clone(),
         limits,
         config.msrp.advertised_address(),
+        config.limits.max_messages_in_flight,
+        config.limits.busy_retry_after_secs,
     );
     let email_to_im = Arc::new(
         EmailToIm::new(
@@ -129,7 +137,8 @@ async fn start_listeners(
             spool.clone(),
             config.im_delivery.spool,
         )
-        .with_notifications(config.notifications.clone()),
+        .with_notifications(config.notifications.clone())
+        .with_admission(admission.clone()),
     );
     // Always: IMs queued while the option was on (or by another node) are
     // still delivered.
@@ -143,7 +152,7 @@ async fn start_listeners(
             max_size: config.limits.mail_max_bytes,
             starttls: false,
         },
-        Arc::new(RecipientPolicy(plugins)),
+        Arc::new(RecipientPolicy::new(plugins, admission.clone())),
         Arc::new(email_to_im),
         match (&config.smtp.tls_certificate, &config.smtp.tls_private_key) {
             (Some(certificate), Some(key)) => Some(tls_acceptor(certificate, key)?),

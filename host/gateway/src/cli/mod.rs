@@ -397,7 +397,10 @@ fn convert_email_to_im(
         smtputf8: false,
         dsn: Default::default(),
     };
-    let policy = email_to_im::RecipientPolicy(plugins.clone());
+    let policy = email_to_im::RecipientPolicy::new(
+        plugins.clone(),
+        crate::admission::Admission::unlimited(),
+    );
     if let Err(reply) = policy.check(&tx.rcpt_to[0]) {
         eprintln!("interwork: RCPT TO would be answered {reply}");
         return Ok(ExitCode::from(1));

@@ -326,6 +326,12 @@ pub struct Limits {
     /// Most `Received:` fields a mail may carry (RFC 5321 §6.3); past it,
     /// `554 5.4.6` (a mail loop).
     pub mail_hop_limit: usize,
+    /// Messages the node holds at once (answered or not, first attempt
+    /// not over); past it, new ones get SIP `503` / SMTP `451 4.3.2` at
+    /// once (`crate::admission`).
+    pub max_messages_in_flight: usize,
+    /// The `Retry-After` of that `503`, in seconds.
+    pub busy_retry_after_secs: u32,
 }
 
 impl Default for Limits {
@@ -337,6 +343,8 @@ impl Default for Limits {
             mail_max_bytes: 25 * 1024 * 1024,
             msrp_message_max_bytes: 25 * 1024 * 1024,
             mail_hop_limit: 25,
+            max_messages_in_flight: 512,
+            busy_retry_after_secs: 1,
         }
     }
 }

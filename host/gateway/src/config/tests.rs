@@ -56,6 +56,11 @@ fn bad_values_name_their_key() {
             "limits.plugin_memory_mib",
         ),
         (
+            "max_messages_in_flight = 512",
+            "max_messages_in_flight = 0",
+            "limits.max_messages_in_flight",
+        ),
+        (
             "hostname = \"gw.example.test\"",
             "hostname = \"gw example\"",
             "gateway.hostname",

@@ -207,6 +207,15 @@ impl Config {
         if !(1..=60_000).contains(&limits.plugin_time_ms) {
             return Err(invalid("limits.plugin_time_ms", "must be from 1 to 60000"));
         }
+        if limits.max_messages_in_flight == 0 {
+            return Err(invalid("limits.max_messages_in_flight", "must be at least 1"));
+        }
+        if !(1..=3600).contains(&limits.busy_retry_after_secs) {
+            return Err(invalid(
+                "limits.busy_retry_after_secs",
+                "must be from 1 to 3600",
+            ));
+        }
         for (key, value, min) in [
             (
                 "limits.sip_message_max_bytes",

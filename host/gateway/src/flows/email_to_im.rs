@@ -21,6 +21,7 @@ use interwork_proto::sip::{self, Message, Request};
 use interwork_proto::smtp::Notify;
 use interwork_store::{Correlation, Direction, NewMessage, after};
 
+use crate::admission::{Admission, Ticket};
 use crate::BoxFuture;
 use crate::clock::now;
 use crate::config::NotificationsConfig;
@@ -164,6 +165,8 @@ pub struct EmailToIm {
     spooled: bool,
     /// `[notifications]`: how reports that come back are read.
     notifications: NotificationsConfig,
+    /// How many messages may be in flight at once.
+    admission: Arc<Admission>,
 }
 
 impl EmailToIm {
@@ -186,7 +189,14 @@ impl EmailToIm {
             spool,
             spooled,
             notifications: NotificationsConfig::default(),
+            admission: Admission::unlimited(),
         }
+    }
+
+    /// The direction under the node's admission limit (`[limits]
+    /// max_messages_in_flight`).
+    pub fn with_admission(self, admission: Arc<Admission>) -> Self {
+        Self { admission, ..self }
     }
 
     /// The direction with the operator's notification policy.
@@ -239,6 +249,12 @@ impl EmailToIm {
     /// report (DSN, MDN) is no mail for a person: it becomes the IMDN it
     /// stands for, or nothing.
     pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
+        // Kept until the IM is delivered or queued and its first attempt
+        // is over.
+        let ticket = match self.admission.admit() {
+            Ok(ticket) => ticket,
+            Err(verdict) => return verdict.smtp_reply(),
+        };
         if may_be_report(&tx.data)
             && let Ok(Some(report)) = report::parse(&tx.data)
         {
@@ -263,7 +279,9 @@ impl EmailToIm {
         };
         let mode = if planned.pager { "pager" } else { "large" };
         if let Some(envelope) = envelope {
-            return self.spool_im(envelope, planned, correlation, mode).await;
+            return self
+                .spool_im(envelope, planned, correlation, mode, ticket)
+                .await;
         }
         let reply = match self.sender.deliver(&self.composer, planned).await {
             Ok(Delivered::Pager(code, reason)) => {
@@ -347,6 +365,7 @@ impl EmailToIm {
         planned: PlannedIm,
         correlation: Correlation,
         mode: &str,
+        ticket: Ticket,
     ) -> Reply {
         let mut request = Vec::new();
         sip::write(&Message::Request(planned.request.clone()), &mut request);
@@ -361,7 +380,8 @@ impl EmailToIm {
             dsn_notify: correlation.notify.clone(),
             correlation: Some(correlation),
         };
-        let reply = match self.spool.accept(message, self.attempt(planned)).await {
+        let attempt = ticket.hold(self.attempt(planned));
+        let reply = match self.spool.accept(message, attempt).await {
             Ok(Accepted::Delivered) => Reply::new(250, "2.0.0", "Delivered as IM"),
             Ok(Accepted::Queued(id)) => Reply::new(
                 250,
@@ -394,18 +414,32 @@ impl Envelope {
 }
 
 /// RCPT TO policy (S1, S2): only served domains (no open relay), only
-/// addresses the mapping plugin resolves.
-pub struct RecipientPolicy(pub Arc<Plugins>);
+/// addresses the mapping plugin resolves; none while the node is full, so
+/// that no client sends a body only to have it refused.
+pub struct RecipientPolicy {
+    plugins: Arc<Plugins>,
+    admission: Arc<Admission>,
+}
+
+impl RecipientPolicy {
+    /// The policy of these plugins, under this admission limit.
+    pub fn new(plugins: Arc<Plugins>, admission: Arc<Admission>) -> Self {
+        Self { plugins, admission }
+    }
+}
 
 impl RecipientCheck for RecipientPolicy {
     fn check(&self, address: &str) -> Result<(), Reply> {
+        if self.admission.full() {
+            return Err(self.admission.overloaded().smtp_reply());
+        }
         let verdict =
             |kind, reason: &str| Verdict::new(kind, About::Recipient, reason).smtp_reply();
         let Some((_, domain)) = address.rsplit_once('@') else {
             return Err(verdict(Kind::Invalid, "Bad recipient address syntax"));
         };
-        let set = self.0.current();
-        let mut mapping = set.mapping.instance(self.0.engine());
+        let set = self.plugins.current();
+        let mut mapping = set.mapping.instance(self.plugins.engine());
         match mapping.is_served_domain(domain) {
             Ok(true) => {}
             Ok(false) => return Err(verdict(Kind::Refused, "Relaying denied")),

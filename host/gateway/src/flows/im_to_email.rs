@@ -17,6 +17,7 @@ use interwork_proto::sip::{Method, Request, Response, Uri};
 use interwork_store::{Correlation, Direction, after};
 
 use crate::clock::now;
+use crate::admission::{Admission, Ticket};
 use crate::config::NotificationsConfig;
 use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message, sender_of};
 use crate::im::wire_dispositions;
@@ -39,6 +40,8 @@ pub struct ImToEmail {
     hostname: String,
     /// `[notifications]`: which IMDNs become reports by mail.
     notifications: NotificationsConfig,
+    /// How many messages may be in flight at once.
+    admission: Arc<Admission>,
 }
 
 /// Map and convert (S3 step 1, S5), without the network: the mail that an
@@ -100,7 +103,19 @@ impl ImToEmail {
             courier,
             hostname,
             notifications: NotificationsConfig::default(),
+            admission: Admission::unlimited(),
         }
+    }
+
+    /// The direction under the node's admission limit (`[limits]
+    /// max_messages_in_flight`).
+    pub fn with_admission(self, admission: Arc<Admission>) -> Self {
+        Self { admission, ..self }
+    }
+
+    /// A ticket for one more message, or the answer for its sender.
+    pub fn admit(&self) -> Result<Ticket, Verdict> {
+        self.admission.admit()
     }
 
     /// The direction with the operator's notification policy.
@@ -171,13 +186,15 @@ impl ImToEmail {
     }
 
     /// Delivers one IM as mail (map → convert → queue → first attempt);
-    /// `Ok` once the mail is delivered or durably queued.
-    pub async fn deliver(&self, im: ImMessage) -> Result<Accepted, Verdict> {
+    /// `Ok` once the mail is delivered or durably queued. The ticket is
+    /// kept until the first attempt is over.
+    pub async fn deliver(&self, im: ImMessage, ticket: Ticket) -> Result<Accepted, Verdict> {
         let thread = threads::of_im(self.spool.store().as_ref(), &im, millis_now()).await;
         let mut mail = mail_of_im(&self.plugins, &im, &thread, &self.hostname)?;
         mail.envid = envid_of(&mail);
         let message = queued_mail(&mail, correlation_of(&im, &mail));
-        self.spool.accept(message, self.courier.deliver(mail)).await
+        let attempt = ticket.hold(self.courier.deliver(mail));
+        self.spool.accept(message, attempt).await
     }
 
     /// S3 step 5: the SIP answer of a delivery.
@@ -234,16 +251,24 @@ pub struct SipIn {
 }
 
 impl SipIn {
+    /// Admission, then the loop check, of a request that brings a message
+    /// (MESSAGE) or a session (INVITE): one the node has no room for costs
+    /// only its answer.
+    fn admit(&self, request: &Request) -> Result<Ticket, Response> {
+        let hostname = self.pager.hostname();
+        self.pager
+            .admit()
+            .and_then(|ticket| loops::check_im(request, hostname).map(|()| ticket))
+            .map_err(|verdict| verdict.sip_answer(hostname).into_response(request))
+    }
+
     async fn answer(&self, request: Request) -> Response {
-        if matches!(request.method, Method::Message | Method::Invite)
-            && let Err(verdict) = loops::check_im(&request, self.pager.hostname())
-        {
-            return verdict
-                .sip_answer(self.pager.hostname())
-                .into_response(&request);
-        }
         let answer = match request.method {
             Method::Message => {
+                let ticket = match self.admit(&request) {
+                    Ok(ticket) => ticket,
+                    Err(answer) => return answer,
+                };
                 let content_type = request.headers.get("Content-Type");
                 if let Some(notification) = notification_of(content_type, &request.body) {
                     let taken = match sender_of(&request) {
@@ -258,12 +283,16 @@ impl SipIn {
                     return answer.into_response(&request);
                 }
                 let delivered = match im_of_message(&request, now()) {
-                    Ok(im) => self.pager.deliver(im).await,
+                    Ok(im) => self.pager.deliver(im, ticket).await,
                     Err(verdict) => Err(verdict),
                 };
                 self.pager.answer(delivered)
             }
-            Method::Invite => self.sessions.invite(&request),
+            Method::Invite => match self.admit(&request) {
+                // The session's messages take tickets of their own.
+                Ok(_ticket) => self.sessions.invite(&request),
+                Err(answer) => return answer,
+            },
             Method::Bye => self.sessions.bye(&request),
             Method::Cancel => self.sessions.cancel(&request),
             Method::Options => Answer::new(200, "OK")
@@ -304,6 +333,7 @@ impl MessageSink for MsrpIn {
                     .take_notification(notification, &session.sender)
                     .await;
             }
+            let ticket = direction.admit()?;
             let mut im = im_from_content(
                 content_type.as_deref(),
                 &body,
@@ -313,7 +343,7 @@ impl MessageSink for MsrpIn {
                 now(),
             )?;
             threads::add_missing(&mut im, session.cpm_headers.clone());
-            direction.deliver(im).await.map(|_| ())
+            direction.deliver(im, ticket).await.map(|_| ())
         })
     }
 }

@@ -6,7 +6,7 @@ use interwork_proto::sip::{Headers, Response};
 use super::*;
 use crate::smtp::client::{DeliveryOutcome, SmtpFailure};
 
-const ALL: [Kind; 10] = [
+const ALL: [Kind; 11] = [
     Kind::NotFound,
     Kind::Invalid,
     Kind::Refused,
@@ -17,6 +17,7 @@ const ALL: [Kind; 10] = [
     Kind::Temporary,
     Kind::Unreachable,
     Kind::Fault,
+    Kind::Overloaded,
 ];
 
 fn refusal(kind: RefusalKind) -> CallError {
@@ -60,6 +61,7 @@ fn every_kind_has_one_answer_in_each_protocol() {
         (Kind::Temporary, 480, "451 4.3.0", 408),
         (Kind::Unreachable, 503, "451 4.4.1", 408),
         (Kind::Fault, 503, "451 4.3.0", 408),
+        (Kind::Overloaded, 503, "451 4.3.2", 408),
     ];
     assert_eq!(expected.len(), ALL.len());
     for (kind, sip, smtp, msrp) in expected {
@@ -90,7 +92,7 @@ fn every_kind_has_one_answer_in_each_protocol() {
         // Retry-After exactly on the kinds the sender should retry.
         let temporary = matches!(
             kind,
-            Kind::Busy | Kind::Temporary | Kind::Unreachable | Kind::Fault
+            Kind::Busy | Kind::Temporary | Kind::Unreachable | Kind::Fault | Kind::Overloaded
         );
         assert_eq!(
             header(&answer, "Retry-After").is_some(),

@@ -139,7 +139,7 @@ impl Client {
         });
         Self {
             session,
-            policy: RecipientPolicy(plugins),
+            policy: RecipientPolicy::new(plugins, crate::admission::Admission::unlimited()),
             flow,
             store,
             _dir: dir,
