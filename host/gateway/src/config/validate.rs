@@ -208,7 +208,10 @@ impl Config {
             return Err(invalid("limits.plugin_time_ms", "must be from 1 to 60000"));
         }
         if limits.max_messages_in_flight == 0 {
-            return Err(invalid("limits.max_messages_in_flight", "must be at least 1"));
+            return Err(invalid(
+                "limits.max_messages_in_flight",
+                "must be at least 1",
+            ));
         }
         if !(1..=3600).contains(&limits.busy_retry_after_secs) {
             return Err(invalid(

@@ -21,8 +21,8 @@ use interwork_proto::sip::{self, Message, Request};
 use interwork_proto::smtp::Notify;
 use interwork_store::{Correlation, Direction, NewMessage, after};
 
-use crate::admission::{Admission, Ticket};
 use crate::BoxFuture;
+use crate::admission::{Admission, Ticket};
 use crate::clock::now;
 use crate::config::NotificationsConfig;
 use crate::im::outgoing::{Delivered, ImComposer, ImSender, PlannedIm};

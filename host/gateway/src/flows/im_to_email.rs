@@ -16,8 +16,8 @@ use interwork_proto::imdn::Notification;
 use interwork_proto::sip::{Method, Request, Response, Uri};
 use interwork_store::{Correlation, Direction, after};
 
-use crate::clock::now;
 use crate::admission::{Admission, Ticket};
+use crate::clock::now;
 use crate::config::NotificationsConfig;
 use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message, sender_of};
 use crate::im::wire_dispositions;

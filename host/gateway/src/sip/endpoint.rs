@@ -133,8 +133,8 @@ impl SipEndpoint {
         limit: usize,
         retry_after_secs: u32,
     ) -> Arc<Self> {
-        let mut endpoint = Arc::into_inner(Self::new(handler, trusted, limits, advertised))
-            .expect("just made");
+        let mut endpoint =
+            Arc::into_inner(Self::new(handler, trusted, limits, advertised)).expect("just made");
         endpoint.backlog.limit = limit.max(1);
         endpoint.backlog.retry_after_secs = retry_after_secs;
         Arc::new(endpoint)
@@ -528,10 +528,9 @@ impl SipEndpoint {
         if shedding && matches!(request.method, Method::Message | Method::Invite) {
             let mut response =
                 Response::to(&request, 503, "Service Unavailable", &crate::ids::token());
-            response.headers.push(
-                "Retry-After",
-                self.backlog.retry_after_secs.to_string(),
-            );
+            response
+                .headers
+                .push("Retry-After", self.backlog.retry_after_secs.to_string());
             // Kept as the transaction's answer: a retransmission gets the
             // same 503 from the table, for less than a new request costs.
             let bytes = encode(response);
