@@ -245,7 +245,7 @@ impl Default for SmtpConfig {
             smarthost: None,
             delivery_deadline_secs: 20,
             max_sessions: 100,
-            max_deliveries_per_domain: 500,
+            max_deliveries_per_domain: 100,
             max_sessions_per_client: 50,
             tls_handshake_timeout_secs: 10,
             command_timeout_secs: 300,
