@@ -124,10 +124,7 @@ mod tests {
         assert_eq!(answer.code, 503);
         assert!(answer.headers.contains(&("Retry-After".into(), "3".into())));
         let reply = refused.smtp_reply();
-        assert_eq!(
-            (reply.code, reply.enhanced.as_deref()),
-            (451, Some("4.3.2"))
-        );
+        assert_eq!((reply.code, reply.enhanced), (451, Some("4.3.2")));
         drop(a);
         assert_eq!(admission.in_flight(), 1);
         assert!(admission.admit().is_ok());
