@@ -106,21 +106,7 @@ impl SipEndpoint {
         limits: sip::Limits,
         advertised: IpAddr,
     ) -> Arc<Self> {
-        Arc::new(Self {
-            handler,
-            transactions: Transactions::default(),
-            clients: ClientTransactions::default(),
-            awaiting_ack: AwaitingAck::default(),
-            udp: OnceLock::new(),
-            trusted,
-            limits,
-            advertised,
-            backlog: Backlog {
-                pending: Arc::new(AtomicUsize::new(0)),
-                limit: usize::MAX,
-                retry_after_secs: 1,
-            },
-        })
+        Self::with_backlog(handler, trusted, limits, advertised, usize::MAX, 1)
     }
 
     /// The endpoint working on at most `limit` requests at once; new ones
@@ -133,11 +119,21 @@ impl SipEndpoint {
         limit: usize,
         retry_after_secs: u32,
     ) -> Arc<Self> {
-        let mut endpoint =
-            Arc::into_inner(Self::new(handler, trusted, limits, advertised)).expect("just made");
-        endpoint.backlog.limit = limit.max(1);
-        endpoint.backlog.retry_after_secs = retry_after_secs;
-        Arc::new(endpoint)
+        Arc::new(Self {
+            handler,
+            transactions: Transactions::default(),
+            clients: ClientTransactions::default(),
+            awaiting_ack: AwaitingAck::default(),
+            udp: OnceLock::new(),
+            trusted,
+            limits,
+            advertised,
+            backlog: Backlog {
+                pending: Arc::new(AtomicUsize::new(0)),
+                limit: limit.max(1),
+                retry_after_secs,
+            },
+        })
     }
 
     /// The UDP socket requests go out from, once it serves.
