@@ -234,42 +234,41 @@ impl SipEndpoint {
     /// retransmission 0.5, 1, 2 and 4 s later (measured: p99 7.5 s with the
     /// gateway at half its CPU). Requests are still worked on by the
     /// workers; this thread only reads and hands them over.
-    pub async fn serve_udp(self: Arc<Self>, socket: UdpSocket, shutdown: Shutdown) {
+    ///
+    /// The thread and its runtime are made before this returns, so that a
+    /// gateway that says it is ready holds every descriptor it serves with.
+    pub fn serve_udp(
+        self: Arc<Self>,
+        socket: UdpSocket,
+        shutdown: Shutdown,
+    ) -> BoxFuture<'static, ()> {
         // A deeper buffer absorbs bursts (best effort: capped by
         // net.core.rmem_max).
         if let Err(e) = socket2::SockRef::from(&socket).set_recv_buffer_size(RECEIVE_BUFFER) {
             tracing::debug!("cannot deepen the SIP UDP receive buffer: {e}");
         }
-        let socket = match socket.into_std() {
-            Ok(socket) => socket,
-            Err(e) => {
-                tracing::error!("SIP UDP socket unusable: {e}");
-                return;
+        let started = socket.into_std().and_then(|socket| {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            let workers = tokio::runtime::Handle::current();
+            let (done, finished) = tokio::sync::oneshot::channel::<()>();
+            std::thread::Builder::new()
+                .name("sip-udp-in".into())
+                .spawn(move || {
+                    runtime.block_on(self.read_udp(socket, workers, shutdown));
+                    let _ = done.send(());
+                })?;
+            Ok(finished)
+        });
+        Box::pin(async move {
+            match started {
+                Ok(finished) => {
+                    let _ = finished.await;
+                }
+                Err(e) => tracing::error!("cannot start the SIP UDP reader: {e}"),
             }
-        };
-        let workers = tokio::runtime::Handle::current();
-        let (done, finished) = tokio::sync::oneshot::channel::<()>();
-        let reader = std::thread::Builder::new()
-            .name("sip-udp-in".into())
-            .spawn(move || {
-                let runtime = match tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    Ok(runtime) => runtime,
-                    Err(e) => {
-                        tracing::error!("cannot start the SIP UDP reader: {e}");
-                        return;
-                    }
-                };
-                runtime.block_on(self.read_udp(socket, workers, shutdown));
-                let _ = done.send(());
-            });
-        if let Err(e) = reader {
-            tracing::error!("cannot start the SIP UDP reader thread: {e}");
-            return;
-        }
-        let _ = finished.await;
+        })
     }
 
     /// The reading loop of [`SipEndpoint::serve_udp`], on its own thread;
