@@ -1,8 +1,9 @@
 //! IM → e-mail (SPEC S3, S4, S5): a SIP MESSAGE, or a complete MSRP message
-//! of a session an INVITE set up, becomes a mail, which is queued durably
-//! and delivered by MX (`spool`); the IM side is answered once
-//! the mail is in the store — `202` when delivered or queued, the SMTP
-//! refusal's SIP error when refused during the first attempt (S3 step 5).
+//! of a session an INVITE set up, becomes a mail, which is delivered by MX
+//! and queued durably unless its first attempt settles it (`spool`); the IM
+//! side is answered once the mail is delivered or in the store — `202` —,
+//! or with the SMTP refusal's SIP error when refused during the first
+//! attempt (S3 step 5).
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -185,8 +186,9 @@ impl ImToEmail {
         &self.hostname
     }
 
-    /// Delivers one IM as mail (map → convert → queue → first attempt);
-    /// `Ok` once the mail is delivered or durably queued. The ticket is
+    /// Delivers one IM as mail (map → convert → first attempt, queued
+    /// unless that attempt settles it); `Ok` once the mail is delivered or
+    /// durably queued. The ticket is
     /// kept until the first attempt is over.
     pub async fn deliver(&self, im: ImMessage, ticket: Ticket) -> Result<Accepted, Verdict> {
         let thread = threads::of_im(self.spool.store().as_ref(), &im, millis_now()).await;
