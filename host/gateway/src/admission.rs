@@ -72,21 +72,29 @@ impl Admission {
 
     /// A ticket for one more message, or the verdict its sender hears.
     pub fn admit(self: &Arc<Self>) -> Result<Ticket, Verdict> {
-        let taken = self
-            .in_flight
+        self.try_admit().ok_or_else(|| self.overloaded())
+    }
+
+    /// A ticket for one more, or nothing: for a caller that words its own
+    /// refusal (the SIP endpoint's 503).
+    pub fn try_admit(self: &Arc<Self>) -> Option<Ticket> {
+        self.in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < self.limit).then_some(n + 1)
-            });
-        match taken {
-            Ok(_) => Ok(Ticket(self.clone())),
-            Err(_) => Err(self.overloaded()),
-        }
+            })
+            .ok()
+            .map(|_| Ticket(self.clone()))
     }
 
     /// Whether a new message would be refused now (SMTP asks at RCPT, so
     /// that a client is not made to send a body that is then refused).
     pub fn full(&self) -> bool {
         self.in_flight.load(Ordering::Acquire) >= self.limit
+    }
+
+    /// The `Retry-After` its refusals carry, in seconds.
+    pub fn retry_after_secs(&self) -> u32 {
+        self.retry_after_secs
     }
 
     /// Messages held now.

@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -21,6 +20,7 @@ use super::client_transaction::{self, ClientError, ClientTransactions};
 use super::dialog::ack_of;
 use super::transaction::{Begin, TransactionKey, Transactions};
 use crate::BoxFuture;
+use crate::admission::Admission;
 use crate::config::SipTransport;
 use crate::framed::{FrameError, FramedReader, SipFrame, SipStream};
 use crate::listen::{Arrival, Gate};
@@ -52,40 +52,13 @@ pub struct SipEndpoint {
     limits: sip::Limits,
     /// The address put in Via when the socket is bound to a wildcard.
     advertised: IpAddr,
-    /// Requests being worked on, and how many may be.
-    backlog: Backlog,
-}
-
-/// How many received requests may be in the works at once (each in a task
-/// of its own). Past it, a new MESSAGE or INVITE is answered `503` with
-/// `Retry-After` before anything else is done for it: under overload the
-/// answer costs a parse and a send, and what was taken keeps its CPU.
-struct Backlog {
-    pending: Arc<AtomicUsize>,
-    limit: usize,
-    retry_after_secs: u32,
-}
-
-/// One request in the works; dropped when it is answered.
-struct InTheWorks(Arc<AtomicUsize>);
-
-impl Drop for InTheWorks {
-    fn drop(&mut self) {
-        self.0.fetch_sub(1, Ordering::AcqRel);
-    }
-}
-
-impl Backlog {
-    /// A place for one more request in a task of its own, unless the
-    /// backlog is full.
-    fn enter(&self) -> Option<InTheWorks> {
-        self.pending
-            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.limit).then_some(n + 1)
-            })
-            .ok()
-            .map(|_| InTheWorks(self.pending.clone()))
-    }
+    /// How many received requests may be in the works at once (each in a
+    /// task of its own): past it, a new MESSAGE or INVITE is answered `503`
+    /// with `Retry-After` before anything else is done for it, so that
+    /// under overload the answer costs a parse and a send and what was
+    /// taken keeps its CPU. The same counted tickets as the flows' own
+    /// admission, over requests rather than messages.
+    backlog: Arc<Admission>,
 }
 
 /// Largest UDP datagram read; longer ones are truncated by the kernel and
@@ -128,11 +101,7 @@ impl SipEndpoint {
             trusted,
             limits,
             advertised,
-            backlog: Backlog {
-                pending: Arc::new(AtomicUsize::new(0)),
-                limit: limit.max(1),
-                retry_after_secs,
-            },
+            backlog: Admission::new(limit, retry_after_secs),
         })
     }
 
@@ -318,7 +287,7 @@ impl SipEndpoint {
                     }
                 };
                 // Full: a new MESSAGE or INVITE is answered 503 at once.
-                let place = server.backlog.enter();
+                let place = server.backlog.try_admit();
                 let parsed = sip::parse_datagram(&datagram, &server.limits);
                 server
                     .process(
@@ -419,7 +388,7 @@ impl SipEndpoint {
             };
             let server = self.clone();
             tokio::spawn(async move {
-                let place = server.backlog.enter();
+                let place = server.backlog.try_admit();
                 server
                     .process(
                         Ok(message),
@@ -525,7 +494,7 @@ impl SipEndpoint {
                 Response::to(&request, 503, "Service Unavailable", &crate::ids::token());
             response
                 .headers
-                .push("Retry-After", self.backlog.retry_after_secs.to_string());
+                .push("Retry-After", self.backlog.retry_after_secs().to_string());
             // Kept as the transaction's answer: a retransmission gets the
             // same 503 from the table, for less than a new request costs.
             let bytes = encode(response);
