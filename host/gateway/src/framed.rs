@@ -97,7 +97,12 @@ pub struct FramedReader<R, F> {
     reader: R,
     format: F,
     buf: Vec<u8>,
-    chunk: Box<[u8]>,
+    /// Where the unframed bytes of `buf` start: frames are consumed by
+    /// moving it, and the buffer is compacted only before a read, so that
+    /// many small frames from one read (MSRP responses to a window of
+    /// chunks) are not each followed by a move of all the rest.
+    start: usize,
+    read_size: usize,
 }
 
 impl<R: AsyncRead + Unpin, F: StreamFormat> FramedReader<R, F> {
@@ -107,7 +112,8 @@ impl<R: AsyncRead + Unpin, F: StreamFormat> FramedReader<R, F> {
             reader,
             format,
             buf: Vec::with_capacity(read_size),
-            chunk: vec![0; read_size].into_boxed_slice(),
+            start: 0,
+            read_size,
         }
     }
 
@@ -116,26 +122,29 @@ impl<R: AsyncRead + Unpin, F: StreamFormat> FramedReader<R, F> {
     /// nothing, bytes read so far stay buffered for the next call.
     pub async fn read_frame(&mut self) -> Result<Option<F::Frame>, FrameError<F::Error>> {
         loop {
-            if let Some((frame, used)) = self.format.parse(&self.buf).map_err(FrameError::Parse)? {
-                self.buf.drain(..used);
+            let unframed = &self.buf[self.start..];
+            if let Some((frame, used)) = self.format.parse(unframed).map_err(FrameError::Parse)? {
+                self.start += used;
                 return Ok(Some(frame));
             }
-            let idle = self.format.idle_prefix(&self.buf);
-            self.buf.drain(..idle);
-            let n = self.reader.read(&mut self.chunk).await?;
+            let idle = self.format.idle_prefix(unframed);
+            self.buf.drain(..self.start + idle);
+            self.start = 0;
+            // Straight into the buffer's spare room: no second copy.
+            self.buf.reserve(self.read_size);
+            let n = self.reader.read_buf(&mut self.buf).await?;
             if n == 0 {
                 return match self.buf.len() {
                     0 => Ok(None),
                     left => Err(FrameError::Truncated(left)),
                 };
             }
-            self.buf.extend_from_slice(&self.chunk[..n]);
         }
     }
 
     /// What is buffered and not yet framed (to answer a framing error).
     pub fn buffered(&self) -> &[u8] {
-        &self.buf
+        &self.buf[self.start..]
     }
 }
 
@@ -173,6 +182,27 @@ mod tests {
         }
         writer.await.unwrap();
         assert!(framed.read_frame().await.unwrap().is_none());
+    }
+
+    #[tokio::test]
+    async fn the_many_frames_of_one_read_come_out_one_by_one() {
+        // The answers to a window of MSRP chunks arrive together.
+        let response = b"MSRP tid1 200 OK\r\nTo-Path: msrp://a.example.test:2855/s1;tcp\r\n\
+            From-Path: msrp://b.example.test:2855/s2;tcp\r\n-------tid1$\r\n";
+        let (mut client, server) = tokio::io::duplex(1 << 20);
+        use tokio::io::AsyncWriteExt;
+        client.write_all(&response.repeat(500)).await.unwrap();
+        client.write_all(&response[..20]).await.unwrap();
+        drop(client);
+        let mut framed = FramedReader::new(server, MsrpStream(msrp::Limits::default()), 64 * 1024);
+        for _ in 0..500 {
+            let frame = framed.read_frame().await.unwrap();
+            assert!(matches!(frame, Some(msrp::Frame::Response(_))), "{frame:?}");
+        }
+        assert!(matches!(
+            framed.read_frame().await,
+            Err(FrameError::Truncated(20))
+        ));
     }
 
     #[tokio::test]

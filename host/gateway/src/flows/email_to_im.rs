@@ -78,7 +78,7 @@ pub fn plan(
         .instance(engine)
         .email_to_im(&mail, &sender, &recipient)
         .map_err(|e| Verdict::of_plugin(e, About::Content))?;
-    let mut planned = composer.plan(&im, &sender, &recipient)?;
+    let mut planned = composer.plan(im, &sender, &recipient)?;
     loops::mark_im(&mut planned.request, hops, composer.hostname());
     let header = |name: &str| {
         mail.headers

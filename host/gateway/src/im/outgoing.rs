@@ -109,12 +109,7 @@ impl ImComposer {
 
     /// The MESSAGE that carries `im` from `sender` to `recipient`, and
     /// where it goes.
-    pub fn plan(
-        &self,
-        im: &ImMessage,
-        sender: &str,
-        recipient: &str,
-    ) -> Result<PlannedIm, Verdict> {
+    pub fn plan(&self, im: ImMessage, sender: &str, recipient: &str) -> Result<PlannedIm, Verdict> {
         let request = self.message_request(im, sender, recipient)?;
         self.route(request)
     }
@@ -139,7 +134,7 @@ impl ImComposer {
 
     fn message_request(
         &self,
-        im: &ImMessage,
+        im: ImMessage,
         sender: &str,
         recipient: &str,
     ) -> Result<Request, Verdict> {
@@ -163,8 +158,10 @@ impl ImComposer {
         if let Some(subject) = &im.subject {
             cpim.push_header(CpimHeader::text("Subject", subject));
         }
-        cpim.set_content(im.content_type.clone(), im.body.clone());
-        let mut body = Vec::new();
+        // Moved, not copied, and written once into a buffer of its size:
+        // a large-mode body is megabytes.
+        let mut body = Vec::with_capacity(im.body.len() + 1024);
+        cpim.set_content(im.content_type, im.body);
         cpim::write(&cpim, &mut body).map_err(|e| bad(e.to_string()))?;
         let mut headers = Headers::default();
         headers.push("Max-Forwards", "70");
@@ -233,17 +230,18 @@ impl ImComposer {
             write_sip(&invite_of(&plan.request, offer, &contact)),
         )];
         let answerer = MsrpUri::new(false, "answerer.invalid", Some(2855), "from-sdp-answer");
+        let message_id = crate::ids::token();
         let chunks = msrp::chunk(
             &plan.request.body,
             "message/cpim",
-            &crate::ids::token(),
+            &message_id,
             crate::msrp::CHUNK_BYTES,
             crate::ids::token,
             std::slice::from_ref(&answerer),
             std::slice::from_ref(&our_uri),
         );
         let count = chunks.len();
-        for (i, chunk) in chunks.into_iter().enumerate() {
+        for (i, chunk) in chunks.enumerate() {
             let mut bytes = Vec::new();
             msrp::write(&Frame::Request(chunk), &mut bytes);
             out.push((format!("MSRP SEND chunk {} of {count}", i + 1), bytes));
@@ -255,6 +253,11 @@ impl ImComposer {
 /// Whether a MESSAGE goes in pager mode (S6 size rule on the whole
 /// request, counting the Via the SIP endpoint adds).
 fn fits_pager(request: &Request) -> bool {
+    // A body past the limit settles it without writing (and copying) a
+    // large message to measure it.
+    if request.body.len() + VIA_ALLOWANCE > PAGER_LIMIT {
+        return false;
+    }
     let mut bytes = Vec::new();
     sip::write(&Message::Request(request.clone()), &mut bytes);
     bytes.len() + VIA_ALLOWANCE <= PAGER_LIMIT

@@ -1,8 +1,15 @@
 //! Sending one message over an MSRP session the gateway set up with its own
 //! INVITE (SPEC S6, large-message mode): the gateway is the active side
-//! (RFC 4975 §5.4), connects to the first URI of the peer's path, sends
-//! SEND chunks and waits for each chunk's transaction response (§7.1.1).
+//! (RFC 4975 §5.4), connects to the first URI of the peer's path and sends
+//! SEND chunks, each of which must be answered 200 (§7.1.1).
+//!
+//! Chunks are pipelined: responses are matched to requests by transaction
+//! id (§7.2), and nothing in RFC 4975 makes a sender wait for one
+//! transaction before starting the next, so the gateway keeps up to
+//! [`WINDOW`] chunks unanswered. Waiting for each answer instead made a
+//! 10 MiB message 5,120 round trips (10 MB/s on loopback, issue 11).
 
+use std::collections::VecDeque;
 use std::time::Duration;
 
 use interwork_proto::msrp::{self, Frame, MsrpUri};
@@ -11,8 +18,14 @@ use tokio::net::TcpStream;
 
 use crate::framed::{FramedReader, MsrpStream};
 
-/// Largest SEND body the gateway writes.
+/// Largest SEND body the gateway writes: RFC 4975 §7.1 requires a chunk
+/// larger than 2048 octets to be interruptible, and these never need to be.
 pub const CHUNK_BYTES: usize = 2048;
+
+/// Chunks sent and not yet answered, at most (128 KiB of bodies). The
+/// window is refilled when half of it was answered, so that writes carry
+/// many chunks each.
+pub const WINDOW: usize = 64;
 
 /// Sends `content` (a `message/cpim` body) to `path` from `our_uri`, all
 /// chunks answered 200 within `timeout`; `Err` says what went wrong.
@@ -29,32 +42,49 @@ pub async fn send_message(
         let stream = TcpStream::connect((host.as_str(), port))
             .await
             .map_err(|e| format!("cannot connect to {host}:{port}: {e}"))?;
+        // The last write of a message is small; it must not wait for the
+        // peer's delayed ACK of the one before (Nagle).
+        let _ = stream.set_nodelay(true);
         let (reader, mut writer) = stream.into_split();
         let mut frames = FramedReader::new(reader, MsrpStream(msrp::Limits::default()), 16 * 1024);
-        let chunks = msrp::chunk(
+        let message_id = crate::ids::token();
+        let mut chunks = msrp::chunk(
             content,
             "message/cpim",
-            &crate::ids::token(),
+            &message_id,
             CHUNK_BYTES,
             crate::ids::token,
             path,
             std::slice::from_ref(our_uri),
-        );
-        for chunk in chunks {
-            let tid = chunk.transaction_id.clone();
-            let mut bytes = Vec::new();
-            msrp::write(&Frame::Request(chunk), &mut bytes);
-            writer.write_all(&bytes).await.map_err(|e| e.to_string())?;
-            // Wait for this chunk's transaction response (§7.1.1).
-            loop {
-                match frames.read_frame().await.map_err(|e| e.to_string())? {
-                    Some(Frame::Response(r)) if r.transaction_id == tid && r.code == 200 => break,
-                    Some(Frame::Response(r)) if r.transaction_id == tid => {
+        )
+        .peekable();
+        let mut unanswered: VecDeque<String> = VecDeque::with_capacity(WINDOW);
+        let mut bytes = Vec::new();
+        while chunks.peek().is_some() || !unanswered.is_empty() {
+            if unanswered.len() <= WINDOW / 2 {
+                bytes.clear();
+                while unanswered.len() < WINDOW
+                    && let Some(chunk) = chunks.next()
+                {
+                    unanswered.push_back(chunk.transaction_id.clone());
+                    msrp::write(&Frame::Request(chunk), &mut bytes);
+                }
+                if !bytes.is_empty() {
+                    writer.write_all(&bytes).await.map_err(|e| e.to_string())?;
+                }
+            }
+            match frames.read_frame().await.map_err(|e| e.to_string())? {
+                Some(Frame::Response(r)) => {
+                    let Some(at) = unanswered.iter().position(|t| *t == r.transaction_id) else {
+                        continue;
+                    };
+                    if r.code != 200 {
                         return Err(format!("{} {}", r.code, r.comment.unwrap_or_default()));
                     }
-                    Some(_) => continue,
-                    None => return Err("connection closed".to_string()),
+                    unanswered.remove(at);
                 }
+                Some(_) => continue,
+                None => return Err("connection closed".to_string()),
             }
         }
         Ok::<(), String>(())

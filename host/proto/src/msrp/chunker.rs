@@ -5,56 +5,47 @@ use super::frame::{Continuation, Method, Request};
 use super::uri::MsrpUri;
 
 /// Splits `content` into SEND requests whose bodies hold at most `max_chunk`
-/// bytes (a `max_chunk` of 0 is treated as 1).
+/// bytes (a `max_chunk` of 0 is treated as 1), made one at a time as the
+/// iterator is advanced: a sender that keeps a window of chunks in flight
+/// holds only those, not a copy of the whole message as requests.
 ///
 /// Every chunk carries the same Message-ID and Content-Type, a Byte-Range
 /// `start-end/total` with the total known up front, and the flag `+` except
 /// the last, which has `$` (RFC 4975 §7.1). `tid` is called once per chunk for
 /// a fresh transaction id (§7.1: ids must not collide). An empty message is a
 /// single SEND with an empty body and `Byte-Range: 1-0/0`.
-pub fn chunk(
-    content: &[u8],
-    content_type: &str,
-    message_id: &str,
+pub fn chunk<'a>(
+    content: &'a [u8],
+    content_type: &'a str,
+    message_id: &'a str,
     max_chunk: usize,
-    mut tid: impl FnMut() -> String,
-    to_path: &[MsrpUri],
-    from_path: &[MsrpUri],
-) -> Vec<Request> {
+    mut tid: impl FnMut() -> String + 'a,
+    to_path: &'a [MsrpUri],
+    from_path: &'a [MsrpUri],
+) -> impl ExactSizeIterator<Item = Request> + 'a {
     let total = position(content.len());
-    let make = |transaction_id: String, offset: usize, body: &[u8], last: bool| Request {
-        message_id: Some(message_id.to_owned()),
-        byte_range: Some(ByteRange {
-            start: position(offset) + 1,
-            end: Some(position(offset + body.len())),
-            total: Some(total),
-        }),
-        content_type: Some(content_type.to_owned()),
-        body: body.to_vec(),
-        continuation: if last {
-            Continuation::Complete
-        } else {
-            Continuation::More
-        },
-        ..Request::new(
-            transaction_id,
-            Method::Send,
-            to_path.to_vec(),
-            from_path.to_vec(),
-        )
-    };
-    if content.is_empty() {
-        return vec![make(tid(), 0, &[], true)];
-    }
-    let pieces = content.chunks(max_chunk.max(1));
-    let count = pieces.len();
-    pieces
-        .enumerate()
-        .map(|(index, body)| {
-            let offset = index * max_chunk.max(1);
-            make(tid(), offset, body, index + 1 == count)
-        })
-        .collect()
+    let size = max_chunk.max(1);
+    let count = content.len().div_ceil(size).max(1);
+    (0..count).map(move |index| {
+        let offset = index * size;
+        let body = &content[offset..(offset + size).min(content.len())];
+        Request {
+            message_id: Some(message_id.to_owned()),
+            byte_range: Some(ByteRange {
+                start: position(offset) + 1,
+                end: Some(position(offset + body.len())),
+                total: Some(total),
+            }),
+            content_type: Some(content_type.to_owned()),
+            body: body.to_vec(),
+            continuation: if index + 1 == count {
+                Continuation::Complete
+            } else {
+                Continuation::More
+            },
+            ..Request::new(tid(), Method::Send, to_path.to_vec(), from_path.to_vec())
+        }
+    })
 }
 
 /// A byte count as a Byte-Range position; saturates on the impossible overflow.

@@ -22,7 +22,8 @@ fn a_message_is_split_into_2048_byte_chunks() {
         counter(),
         &[bob()],
         &[alice()],
-    );
+    )
+    .collect::<Vec<_>>();
     let ranges: Vec<_> = chunks
         .iter()
         .map(|c| c.byte_range.unwrap().to_string())
@@ -72,7 +73,8 @@ fn an_exact_multiple_has_no_empty_tail_chunk() {
         counter(),
         &[bob()],
         &[alice()],
-    );
+    )
+    .collect::<Vec<_>>();
     assert_eq!(chunks.len(), 2);
     assert_eq!(chunks[1].byte_range.unwrap().to_string(), "2049-4096/4096");
 }
@@ -87,7 +89,8 @@ fn an_empty_message_is_one_empty_send() {
         counter(),
         &[bob()],
         &[alice()],
-    );
+    )
+    .collect::<Vec<_>>();
     assert_eq!(chunks.len(), 1);
     assert_eq!(chunks[0].byte_range, Some(ByteRange::whole(0)));
     assert_eq!(chunks[0].continuation, Continuation::Complete);
@@ -111,7 +114,8 @@ fn a_zero_chunk_size_still_makes_progress() {
         counter(),
         &[bob()],
         &[alice()],
-    );
+    )
+    .collect::<Vec<_>>();
     assert_eq!(chunks.len(), 3);
     assert_eq!(chunks[2].byte_range.unwrap().to_string(), "3-3/3");
 }
