@@ -221,7 +221,7 @@ impl PluginInstance<'_> {
     ) -> Result<mapping::Mapped, CallError> {
         let indices = self.plugin.mapping_indices()?;
         self.instance
-            .call(|store, instance| {
+            .call(0, |store, instance| {
                 indices
                     .load(&mut *store, instance)?
                     .call_email_of_im(&mut *store, im_uri, role)
@@ -237,7 +237,7 @@ impl PluginInstance<'_> {
     ) -> Result<mapping::Mapped, CallError> {
         let indices = self.plugin.mapping_indices()?;
         self.instance
-            .call(|store, instance| {
+            .call(0, |store, instance| {
                 indices
                     .load(&mut *store, instance)?
                     .call_im_of_email(&mut *store, address, role)
@@ -248,7 +248,7 @@ impl PluginInstance<'_> {
     /// `mapping.is-served-domain`
     pub fn is_served_domain(&mut self, domain: &str) -> Result<bool, GuestFault> {
         let indices = self.plugin.mapping_indices()?;
-        self.instance.call(|store, instance| {
+        self.instance.call(0, |store, instance| {
             indices
                 .load(&mut *store, instance)?
                 .call_is_served_domain(&mut *store, domain)
@@ -264,7 +264,7 @@ impl PluginInstance<'_> {
     ) -> Result<types::EmailMessage, CallError> {
         let indices = self.plugin.conversion_indices()?;
         self.instance
-            .call(|store, instance| {
+            .call(im.body.len(), |store, instance| {
                 indices.load(&mut *store, instance)?.call_im_to_email(
                     &mut *store,
                     im,
@@ -283,8 +283,9 @@ impl PluginInstance<'_> {
         recipient_im: &str,
     ) -> Result<types::ImMessage, CallError> {
         let indices = self.plugin.conversion_indices()?;
+        let bytes = mail.body.iter().map(|part| part.body.len()).sum();
         self.instance
-            .call(|store, instance| {
+            .call(bytes, |store, instance| {
                 indices.load(&mut *store, instance)?.call_email_to_im(
                     &mut *store,
                     mail,

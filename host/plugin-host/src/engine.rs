@@ -32,14 +32,33 @@ use crate::host_imports::{CallState, GuestLimiter, HostContext};
 /// a core when idle; 10 ms is finer than any sensible `plugin_time_ms`.
 const EPOCH_TICK: Duration = Duration::from_millis(10);
 
+/// Time a call is given per MiB of message, on top of `time`: a call's
+/// arguments are copied into the guest's memory, and its result out of it,
+/// inside its deadline, and a large-mode message is megabytes. 20 ms per
+/// MiB (50 MB/s in and out) is far below memory speed, so that the guest
+/// keeps all of `time` for its own work even on a machine whose cores are
+/// busy: without it a 10 MiB mail missed a 100 ms deadline under load
+/// (`bench/run large`, issue 11).
+const TIME_PER_MIB: Duration = Duration::from_millis(20);
+
 /// Limits of plugin calls.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct CallLimits {
     /// Largest linear memory of one instance (the calls of one message),
     /// in bytes.
     pub memory_bytes: usize,
-    /// Longest a call may run.
+    /// Longest a call may run (given a message of less than a MiB).
     pub time: Duration,
+}
+
+impl CallLimits {
+    /// The deadline of a call given `bytes` of message: `time` and
+    /// [`TIME_PER_MIB`] for each MiB.
+    pub fn time_for(&self, bytes: usize) -> Duration {
+        let per_mib = TIME_PER_MIB.as_micros() as u64;
+        let extra = (bytes as u64).saturating_mul(per_mib) >> 20;
+        self.time.saturating_add(Duration::from_micros(extra))
+    }
 }
 
 /// Advances the engine's epoch from a plain thread; tokio's timers would
@@ -212,13 +231,9 @@ impl PluginEngine {
         &self.engine
     }
 
-    /// Epoch ticks of one call's deadline.
-    fn deadline_ticks(&self) -> u64 {
-        let ticks = self
-            .limits
-            .time
-            .as_millis()
-            .div_ceil(EPOCH_TICK.as_millis()) as u64;
+    /// Epoch ticks of a deadline `time` from now.
+    fn deadline_ticks(time: Duration) -> u64 {
+        let ticks = time.as_millis().div_ceil(EPOCH_TICK.as_millis()) as u64;
         // One tick more: the first may already be nearly over.
         ticks + 1
     }
@@ -238,11 +253,11 @@ impl PluginEngine {
             },
         );
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(self.deadline_ticks());
+        store.set_epoch_deadline(Self::deadline_ticks(self.limits.time));
         store.epoch_deadline_trap();
         match pre.instantiate(&mut store) {
             Ok(instance) => Ok(Live { store, instance }),
-            Err(e) => Err(self.classify(&store, e, true)),
+            Err(e) => Err(self.classify(&store, e, true, self.limits.time)),
         }
     }
 
@@ -251,6 +266,7 @@ impl PluginEngine {
         store: &Store<CallState>,
         error: wasmtime::Error,
         instantiating: bool,
+        time: Duration,
     ) -> FaultKind {
         if let Some(asked) = store.data().limiter.exceeded {
             return FaultKind::MemoryLimit {
@@ -259,7 +275,7 @@ impl PluginEngine {
             };
         }
         if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
-            return FaultKind::Deadline(self.limits.time);
+            return FaultKind::Deadline(time);
         }
         // The trap itself says what happened; the wasm backtrace around it
         // is for a debugger, not for a log line.
@@ -305,11 +321,13 @@ impl<'a> LazyInstance<'a> {
         }
     }
 
-    /// Runs `call` on the instance under a deadline of its own. A fault
-    /// drops the instance: whatever state the guest was left in is never
-    /// entered again.
+    /// Runs `call`, given `bytes` of message, on the instance under a
+    /// deadline of its own ([`CallLimits::time_for`]). A fault drops the
+    /// instance: whatever state the guest was left in is never entered
+    /// again.
     pub(crate) fn call<R>(
         &mut self,
+        bytes: usize,
         call: impl FnOnce(&mut Store<CallState>, &Instance) -> wasmtime::Result<R>,
     ) -> Result<R, GuestFault> {
         let fault = |kind| GuestFault {
@@ -317,19 +335,38 @@ impl<'a> LazyInstance<'a> {
             kind,
         };
         let live = match &mut self.live {
-            Some(live) => {
-                live.store.set_epoch_deadline(self.engine.deadline_ticks());
-                live
-            }
+            Some(live) => live,
             empty => empty.insert(self.engine.instantiate(self.id, self.pre).map_err(fault)?),
         };
+        let time = self.engine.limits.time_for(bytes);
+        live.store
+            .set_epoch_deadline(PluginEngine::deadline_ticks(time));
         match call(&mut live.store, &live.instance) {
             Ok(value) => Ok(value),
             Err(e) => {
-                let kind = self.engine.classify(&live.store, e, false);
+                let kind = self.engine.classify(&live.store, e, false, time);
                 self.live = None;
                 Err(fault(kind))
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_call_given_megabytes_has_the_time_to_copy_them() {
+        let limits = CallLimits {
+            memory_bytes: 64 << 20,
+            time: Duration::from_millis(100),
+        };
+        assert_eq!(limits.time_for(0), Duration::from_millis(100));
+        // An instant message: a microsecond more, nothing to speak of.
+        assert!(limits.time_for(1024) < Duration::from_micros(100_020));
+        assert_eq!(limits.time_for(10 << 20), Duration::from_millis(300));
+        assert_eq!(limits.time_for(25 << 20), Duration::from_millis(600));
+        assert!(limits.time_for(usize::MAX) > Duration::from_secs(3600));
     }
 }
