@@ -12,6 +12,10 @@ use interwork_plugin_host::{
     CallLimits, HostContext, NoDirectory, PluginEngine, PluginId, PluginSource,
 };
 
+/// The gateway's allocator: what a call costs there, not under glibc's.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn engine() -> PluginEngine {
     let context = HostContext {
         im_domains: vec!["im.example.test".into()],
