@@ -485,6 +485,24 @@ pub trait Store: Send + Sync {
     /// an IM while the MTA waited).
     fn correlate(&self, record: Correlation, now: Millis) -> StoreFuture<'_, ()>;
 
+    /// [`Store::correlate`] for a record nobody waits for (the message is
+    /// delivered, its answer given or about to be): the future owns what it
+    /// needs, so it can be left to run on its own, and the backend may hold
+    /// the commit back a little to share it with others. SQLite takes the
+    /// record in order at once (a lookup asked after this call sees it) and
+    /// waits up to 25 ms for more work before the fsync; a backend without
+    /// such a knob writes it as `correlate` does when the future runs.
+    fn correlate_later(
+        self: std::sync::Arc<Self>,
+        record: Correlation,
+        now: Millis,
+    ) -> StoreFuture<'static, ()>
+    where
+        Self: 'static,
+    {
+        Box::pin(async move { self.correlate(record, now).await })
+    }
+
     /// The live correlation records with that id, newest first.
     fn find(&self, key: CorrelationKey, now: Millis) -> StoreFuture<'_, Vec<Correlated>>;
 

@@ -64,6 +64,35 @@ async fn concurrent_enqueues_share_commits() {
     assert_eq!(store.list(&[State::Queued]).await.unwrap().len(), 200);
 }
 
+#[tokio::test]
+async fn records_nobody_waits_for_share_a_commit_and_a_waited_job_ends_the_wait() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(open(&dir));
+    let before = store.commits();
+    // Ten records a millisecond apart: urgent jobs each that far apart
+    // would be ten commits; held open, they share one or two.
+    let mut later = Vec::new();
+    for n in 0..10 {
+        let mut record = correlation(n);
+        record.message_id = Some(format!("lazy-{n}@example.test"));
+        later.push(store.clone().correlate_later(record, 0));
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+    // A lookup is waited for: it commits the batch with it, and sees the
+    // records written before it.
+    let found = store
+        .find(CorrelationKey::MessageId("lazy-9@example.test".into()), 0)
+        .await
+        .unwrap();
+    assert_eq!(found.len(), 1);
+    futures_join(later).await;
+    let commits = store.commits() - before;
+    assert!(
+        commits <= 3,
+        "{commits} commits for 10 records and a lookup"
+    );
+}
+
 /// Awaits every future in order (they were all sent to the writer first).
 async fn futures_join<T>(futures: Vec<StoreFuture<'_, T>>) -> Vec<T> {
     let mut out = Vec::new();

@@ -291,12 +291,8 @@ impl EmailToIm {
             Err(verdict) => verdict.smtp_reply(),
         };
         if reply.code == 250 {
-            let mut correlation = correlation;
-            let now = millis_now();
-            correlation.expires_at = after(now, self.spool.policy().correlation_lifetime);
-            if let Err(e) = self.spool.store().correlate(correlation, now).await {
-                tracing::error!("cannot record the correlation of a delivered IM: {e}");
-            }
+            let message_id = correlation.message_id.clone().unwrap_or_default();
+            self.spool.keep_correlation(correlation, &message_id);
         }
         tracing::info!(mode, "mail delivered as IM: {reply}");
         reply

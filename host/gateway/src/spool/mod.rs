@@ -31,8 +31,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use anyhow::Context as _;
 use interwork_store::{
-    Attempt, Backoff, Claimed, Direction, Lease, Millis, NewMessage, PgStore, QueueId, Schedule,
-    SqliteStore, Store, StoreError, after,
+    Attempt, Backoff, Claimed, Correlation, Direction, Lease, Millis, NewMessage, PgStore, QueueId,
+    Schedule, SqliteStore, Store, StoreError, after,
 };
 use tokio::sync::Semaphore;
 
@@ -232,6 +232,30 @@ impl Spool {
         &self.policy
     }
 
+    /// Keeps the correlation record of a message delivered while its
+    /// sender waited, kept for the policy's correlation lifetime. Its
+    /// answer does not wait for the commit: the message is delivered, and
+    /// the record only lets its receipts and replies be matched later, which
+    /// happens long after one group commit. Awaited, it made every answer
+    /// wait for the disk: a commit that stalled for half a second under
+    /// load (ext4 on a virtual disk) held every SIP answer of that half
+    /// second, sipp retransmitted, and admission refused. The commit may
+    /// also wait for others to share its fsync ([`Store::correlate_later`]).
+    pub fn keep_correlation(&self, mut record: Correlation, message_id: &str) {
+        let now = millis_now();
+        record.expires_at = after(now, self.policy.correlation_lifetime);
+        // Taken by the store now, committed in the background.
+        let committed = self.store.clone().correlate_later(record, now);
+        let message_id = message_id.to_string();
+        tokio::spawn(async move {
+            if let Err(e) = committed.await {
+                // Delivered all the same: only its receipts and replies
+                // will not be matched.
+                tracing::error!(%message_id, "cannot keep the correlation record: {e}");
+            }
+        });
+    }
+
     /// Runs `attempt` (the message's first delivery) for at most the
     /// first-attempt budget, and queues `message` durably, leased to this
     /// node, unless the attempt settled it first. `Err` only when nothing
@@ -261,12 +285,8 @@ impl Spool {
             .ok();
         match settled_first {
             Some(Outcome::Delivered(how)) => {
-                if let Some(correlation) = message.correlation.take()
-                    && let Err(e) = self.store.correlate(correlation, millis_now()).await
-                {
-                    // Delivered all the same: only its receipts and replies
-                    // will not be matched.
-                    tracing::error!(%message_id, "cannot keep the correlation record: {e}");
+                if let Some(correlation) = message.correlation.take() {
+                    self.keep_correlation(correlation, &message_id);
                 }
                 tracing::info!(%message_id, attempts = 1, "{what} delivered {how}");
                 return Ok(Accepted::Delivered);
