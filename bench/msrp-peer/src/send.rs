@@ -136,7 +136,8 @@ m=message {} TCP/MSRP *\r\na=accept-types:message/cpim text/plain\r\na=path:{our
         );
         let to_header = format!("To: <{to}>");
         let extra = "Subject: large-message benchmark\r\nContact: <sip:alice@127.0.0.1>\r\nContent-Type: application/sdp\r\n";
-        let answer = self.request("INVITE", to, &to_header, n, 1, extra, &offer)?;
+        let invite = self.text("INVITE", to, &to_header, n, 1, extra, &offer);
+        let answer = self.request(&invite, "1 INVITE")?;
         if !answer.starts_with("SIP/2.0 200 ") {
             bail!("INVITE answered {}", answer.lines().next().unwrap_or(""));
         }
@@ -161,27 +162,18 @@ m=message {} TCP/MSRP *\r\na=accept-types:message/cpim text/plain\r\na=path:{our
     }
 
     fn bye(&self, to: &str, n: usize, dialog: &Dialog) -> anyhow::Result<()> {
-        let answer = self.request("BYE", to, &dialog.to_header, n, 2, "", "")?;
+        let bye = self.text("BYE", to, &dialog.to_header, n, 2, "", "");
+        let answer = self.request(&bye, "2 BYE")?;
         if !answer.starts_with("SIP/2.0 200 ") {
             bail!("BYE answered {}", answer.lines().next().unwrap_or(""));
         }
         Ok(())
     }
 
-    /// Sends a request and returns its final response (retransmitting over
-    /// UDP per RFC 3261 §17.1.1.2 until one comes).
-    #[allow(clippy::too_many_arguments)]
-    fn request(
-        &self,
-        method: &str,
-        to: &str,
-        to_header: &str,
-        n: usize,
-        cseq: u32,
-        extra: &str,
-        body: &str,
-    ) -> anyhow::Result<String> {
-        let text = self.text(method, to, to_header, n, cseq, extra, body);
+    /// Sends the request `text` and returns its final response, the one
+    /// carrying `cseq` (retransmitting over UDP per RFC 3261 §17.1.1.2
+    /// until one comes).
+    fn request(&self, text: &str, cseq: &str) -> anyhow::Result<String> {
         let mut wait = Duration::from_millis(500);
         let deadline = Instant::now() + Duration::from_secs(32);
         loop {
@@ -194,19 +186,15 @@ m=message {} TCP/MSRP *\r\na=accept-types:message/cpim text/plain\r\na=path:{our
                     break;
                 };
                 let answer = String::from_utf8_lossy(&buf[..len]).into_owned();
-                let cseq_line = format!(
-                    "CSeq: {cseq} {}",
-                    if method == "ACK" { "INVITE" } else { method }
-                );
                 if answer.starts_with("SIP/2.0 ")
                     && !answer.starts_with("SIP/2.0 1")
-                    && answer.contains(&cseq_line)
+                    && answer.contains(&format!("CSeq: {cseq}"))
                 {
                     return Ok(answer);
                 }
             }
             if Instant::now() > deadline {
-                bail!("no final answer to {method}");
+                bail!("no final answer to {cseq}");
             }
             wait = (wait * 2).min(Duration::from_secs(4));
         }
