@@ -156,6 +156,12 @@ pub enum LoadError {
         reason: String,
     },
     /// It faulted on a sample call.
-    #[error("{0} (failed its check call)")]
-    Check(GuestFault),
+    #[error("{fault} (failed its check call {call})")]
+    Check {
+        /// The call and its arguments, as the WIT names them, e.g.
+        /// `mapping.email-of-im("sip:interwork-check@im.example.test", sender)`.
+        call: String,
+        /// How it faulted.
+        fault: GuestFault,
+    },
 }

@@ -103,31 +103,41 @@ impl LoadedPlugin {
             .cloned()
             .unwrap_or_else(|| "im.example.test".into());
         let sender = format!("sip:interwork-check@{im_domain}");
-        let outcome = |r: Result<(), CallError>| match r {
+        // A refusal is a fine answer; a fault names the call that made it.
+        let outcome = |call: String, r: Result<(), CallError>| match r {
             Ok(()) | Err(CallError::Refused(_)) => Ok(()),
-            Err(CallError::Fault(fault)) => Err(LoadError::Check(fault)),
+            Err(CallError::Fault(fault)) => Err(LoadError::Check { call, fault }),
         };
         if self.serves(Role::Mapping) {
             outcome(
+                format!("mapping.email-of-im({sender:?}, sender)"),
                 self.email_of_im(engine, &sender, mapping::Role::Sender)
                     .map(drop),
             )?;
+            let address = "someone@example.invalid";
             outcome(
-                self.im_of_email(engine, "someone@example.invalid", mapping::Role::Sender)
+                format!("mapping.im-of-email({address:?}, sender)"),
+                self.im_of_email(engine, address, mapping::Role::Sender)
                     .map(drop),
             )?;
-            self.is_served_domain(engine, "example.invalid")
-                .map_err(LoadError::Check)?;
+            let domain = "example.invalid";
+            outcome(
+                format!("mapping.is-served-domain({domain:?})"),
+                self.is_served_domain(engine, domain)
+                    .map(drop)
+                    .map_err(CallError::Fault),
+            )?;
         }
         if self.serves(Role::Conversion) {
             let im = sample_im(&sender);
-            let mail = self.im_to_email(
-                engine,
-                &im,
-                "interwork-check@example.invalid",
-                "someone@example.invalid",
-            );
-            outcome(mail.map(drop))?;
+            let (from, to) = ("interwork-check@example.invalid", "someone@example.invalid");
+            let mail = self.im_to_email(engine, &im, from, to);
+            outcome(
+                format!(
+                    "conversion.im-to-email(a text/plain IM from {sender:?}, {from:?}, {to:?})"
+                ),
+                mail.map(drop),
+            )?;
             let mail = types::EmailMessage {
                 envelope_from: "someone@example.invalid".into(),
                 envelope_to: vec![format!("interwork-check@{im_domain}")],
@@ -144,8 +154,10 @@ impl LoadedPlugin {
                     body: b"check".to_vec(),
                 }],
             };
+            let im_sender = "sip:someone@example.invalid";
             outcome(
-                self.email_to_im(engine, &mail, "sip:someone@example.invalid", &sender)
+                format!("conversion.email-to-im(a text/plain mail, {im_sender:?}, {sender:?})"),
+                self.email_to_im(engine, &mail, im_sender, &sender)
                     .map(drop),
             )?;
         }

@@ -139,7 +139,12 @@ fn each_broken_plugin_is_refused_by_the_check() {
         if name == "fixture_wrong_world" {
             assert!(matches!(err, LoadError::Contract { .. }), "{err:?}");
         } else {
-            assert!(matches!(err, LoadError::Check(_)), "{err:?}");
+            assert!(matches!(err, LoadError::Check { .. }), "{err:?}");
+            // The call that faulted is named, with its arguments.
+            assert!(
+                text.contains("failed its check call mapping.email-of-im(\"sip:"),
+                "{name}: {text}"
+            );
         }
     }
 }
