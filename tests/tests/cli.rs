@@ -213,6 +213,50 @@ fn a_running_gateway_swaps_in_a_dropped_plugin() {
 }
 
 #[test]
+fn convert_takes_a_plugin_directory() {
+    let s = scratch();
+    let plugins = s.path().join("mine");
+    std::fs::create_dir(&plugins).unwrap();
+    std::fs::copy(guest("directory_mapping"), plugins.join("company.wasm")).unwrap();
+    let message = s.path().join("message.sip");
+    std::fs::write(
+        &message,
+        "MESSAGE sip:bob@mail.example.test SIP/2.0\n\
+Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1\n\
+From: <sip:+15551234567@im.example.test>;tag=1\n\
+To: <sip:bob@mail.example.test>\n\
+Call-ID: convert-plugins\n\
+CSeq: 1 MESSAGE\n\
+Content-Type: text/plain\n\
+Content-Length: 5\n\
+\n\
+hello",
+    )
+    .unwrap();
+    let convert = |plugins: Option<&str>| {
+        let mut args = vec!["convert", "im-to-email"];
+        if let Some(dir) = plugins {
+            args.extend(["--plugins", dir]);
+        }
+        args.push(message.to_str().unwrap());
+        let out = s.run(&args);
+        assert!(out.status.success(), "{}", stderr(&out));
+        stdout(&out)
+    };
+    // The default mapping keeps the number; the company's names its owner.
+    let default = convert(None);
+    assert!(
+        default.starts_with("MAIL FROM:<+1-5551234567@im.example.test>\n"),
+        "{default}"
+    );
+    let theirs = convert(Some(plugins.to_str().unwrap()));
+    assert!(
+        theirs.starts_with("MAIL FROM:<john.smith@corp.example.test>\n"),
+        "{theirs}"
+    );
+}
+
+#[test]
 fn convert_email_to_im_prints_the_sip_request() {
     let s = scratch();
     let mail = s.path().join("mail.eml");

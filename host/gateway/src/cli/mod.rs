@@ -126,6 +126,9 @@ enum ConvertCommand {
         /// The SMTP forward-path (RCPT TO).
         #[arg(long)]
         rcpt_to: String,
+        /// Plugin directory to load instead of the configured one.
+        #[arg(long)]
+        plugins: Option<PathBuf>,
         /// The mail as received (RFC 5322).
         file: PathBuf,
     },
@@ -134,6 +137,9 @@ enum ConvertCommand {
     ImToEmail {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Plugin directory to load instead of the configured one.
+        #[arg(long)]
+        plugins: Option<PathBuf>,
         /// A SIP MESSAGE request as sent on the wire (CRLF or LF line ends).
         file: PathBuf,
     },
@@ -170,6 +176,16 @@ fn init_tracing(running: bool) {
         .init();
 }
 
+/// The configuration of a dry run (`map`, `convert`), with `--plugins`
+/// in place of its plugin directory when given.
+fn config_with_plugins(path: Option<&Path>, plugins: Option<PathBuf>) -> anyhow::Result<Config> {
+    let (mut config, _) = load_config(path)?;
+    if let Some(dir) = plugins {
+        config.plugins.dir = Some(dir);
+    }
+    Ok(config)
+}
+
 fn load_config(path: Option<&Path>) -> anyhow::Result<(Config, ConfigSource)> {
     Config::load(path).map_err(|e| match path {
         Some(p) => anyhow::anyhow!("{}: {e}", p.display()),
@@ -202,16 +218,18 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             role,
             address,
         } => {
-            let (mut config, _) = load_config(config.as_deref())?;
-            if let Some(dir) = plugins {
-                config.plugins.dir = Some(dir);
-            }
+            let config = config_with_plugins(config.as_deref(), plugins)?;
             map(&config, role, &address)
         }
         Command::Convert {
-            command: ConvertCommand::ImToEmail { config, file },
+            command:
+                ConvertCommand::ImToEmail {
+                    config,
+                    plugins,
+                    file,
+                },
         } => {
-            let (config, _) = load_config(config.as_deref())?;
+            let config = config_with_plugins(config.as_deref(), plugins)?;
             convert_im_to_email(&config, &file)
         }
         Command::Convert {
@@ -220,10 +238,11 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                     config,
                     mail_from,
                     rcpt_to,
+                    plugins,
                     file,
                 },
         } => {
-            let (config, _) = load_config(config.as_deref())?;
+            let config = config_with_plugins(config.as_deref(), plugins)?;
             convert_email_to_im(&config, &mail_from, &rcpt_to, &file)
         }
         Command::Plugins { command } => match command {
