@@ -237,9 +237,8 @@ impl Spool {
     /// answer does not wait for the commit: the message is delivered, and
     /// the record only lets its receipts and replies be matched later, which
     /// happens long after one group commit. Awaited, it made every answer
-    /// wait for the disk: a commit that stalled for half a second under
-    /// load (ext4 on a virtual disk) held every SIP answer of that half
-    /// second, sipp retransmitted, and admission refused. The commit may
+    /// wait for an fsync (at 3,200 IMs a second the store made 442 a
+    /// second), and a slow one held every answer behind it. The commit may
     /// also wait for others to share its fsync ([`Store::correlate_later`]).
     pub fn keep_correlation(&self, mut record: Correlation, message_id: &str) {
         let now = millis_now();
