@@ -94,3 +94,77 @@ pub async fn send_message(
         Err(_) => Err(format!("no answer within {timeout:?}")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interwork_proto::msrp::{Continuation, Request, Response};
+    use tokio::net::TcpListener;
+
+    /// An MSRP peer on loopback that reads `ahead` SEND chunks before it
+    /// answers any, then answers each with `code_of(n)` (n from 1); it
+    /// returns the bodies it was sent, in order.
+    async fn peer(
+        ahead: usize,
+        code_of: fn(usize) -> u16,
+    ) -> (MsrpUri, tokio::task::JoinHandle<Vec<u8>>) {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let uri = MsrpUri::new(false, "127.0.0.1", Some(port), "peer1");
+        let task = tokio::spawn(async move {
+            let (stream, _) = listener.accept().await.unwrap();
+            let (reader, mut writer) = stream.into_split();
+            let mut frames =
+                FramedReader::new(reader, MsrpStream(msrp::Limits::default()), 16 * 1024);
+            let (mut held, mut body, mut n) = (Vec::<Request>::new(), Vec::new(), 0);
+            while let Ok(Some(Frame::Request(request))) = frames.read_frame().await {
+                body.extend_from_slice(&request.body);
+                let last = request.continuation == Continuation::Complete;
+                held.push(request);
+                if held.len() < ahead && !last {
+                    continue;
+                }
+                for request in held.drain(..) {
+                    n += 1;
+                    let mut out = Vec::new();
+                    let answer = Response::to_request(&request, code_of(n), Some("peer"));
+                    msrp::write(&Frame::Response(answer), &mut out);
+                    if writer.write_all(&out).await.is_err() {
+                        return body;
+                    }
+                }
+                if last {
+                    break;
+                }
+            }
+            body
+        });
+        (uri, task)
+    }
+
+    fn content() -> Vec<u8> {
+        (0..5 * CHUNK_BYTES + 100)
+            .map(|i| (i % 251) as u8)
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn chunks_go_out_before_the_ones_before_them_are_answered() {
+        // A sender that waited for each 200 would never get the second
+        // chunk to this peer, and time out.
+        let (path, received) = peer(WINDOW / 2, |_| 200).await;
+        let ours = MsrpUri::new(false, "127.0.0.1", Some(2855), "ours");
+        let content = content();
+        let sent = send_message(&[path], &ours, &content, Duration::from_secs(5)).await;
+        assert_eq!(sent, Ok(()));
+        assert_eq!(received.await.unwrap(), content);
+    }
+
+    #[tokio::test]
+    async fn a_refused_chunk_in_the_window_fails_the_message() {
+        let (path, _received) = peer(3, |n| if n == 2 { 413 } else { 200 }).await;
+        let ours = MsrpUri::new(false, "127.0.0.1", Some(2855), "ours");
+        let sent = send_message(&[path], &ours, &content(), Duration::from_secs(5)).await;
+        assert_eq!(sent, Err("413 peer".to_string()));
+    }
+}
