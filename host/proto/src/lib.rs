@@ -22,3 +22,4 @@ pub mod report;
 pub mod sdp;
 pub mod sip;
 pub mod smtp;
+pub mod uri_list;

@@ -21,7 +21,7 @@ mod message_id;
 mod notification;
 mod request;
 mod xml_parse;
-mod xml_tree;
+pub(crate) mod xml_tree;
 mod xml_write;
 
 #[cfg(test)]

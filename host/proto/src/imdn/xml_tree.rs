@@ -40,6 +40,30 @@ pub(crate) struct XmlElement {
     /// Character data directly inside this element, references decoded and
     /// line ends normalised (XML 1.0 §2.11).
     pub text: String,
+    /// Attributes other than namespace declarations, their names resolved
+    /// (an unprefixed attribute is in no namespace, Namespaces in XML §6.2).
+    pub attributes: Vec<XmlAttribute>,
+}
+
+/// An attribute with its namespace resolved.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct XmlAttribute {
+    /// Namespace URI, `None` for an unprefixed attribute.
+    pub namespace: Option<String>,
+    /// Name without prefix.
+    pub local_name: String,
+    /// The value, references decoded and whitespace normalised.
+    pub value: String,
+}
+
+impl XmlElement {
+    /// The value of the attribute `local_name` in `namespace`.
+    pub(crate) fn attribute(&self, namespace: Option<&str>, local_name: &str) -> Option<&str> {
+        self.attributes
+            .iter()
+            .find(|a| a.namespace.as_deref() == namespace && a.local_name == local_name)
+            .map(|a| a.value.as_str())
+    }
 }
 
 /// Reads a whole document and returns its root element.
@@ -92,11 +116,13 @@ pub(crate) fn parse_document(input: &[u8]) -> Result<XmlElement, ImdnError> {
             Event::CData(_) => return Err(xml_error(offset, "CDATA sections are refused")),
             Event::Comment(_) => {}
             Event::Start(start) => {
-                let element = builder.element(&start, namespace, offset)?;
+                let mut element = builder.element(&start, namespace, offset)?;
+                element.attributes = attributes_of(&reader, &start, offset)?;
                 builder.open(element, offset)?;
             }
             Event::Empty(start) => {
-                let element = builder.element(&start, namespace, offset)?;
+                let mut element = builder.element(&start, namespace, offset)?;
+                element.attributes = attributes_of(&reader, &start, offset)?;
                 builder.open(element, offset)?;
                 builder.close();
             }
@@ -217,6 +243,7 @@ impl TreeBuilder {
             local_name: local_name.to_owned(),
             children: Vec::new(),
             text: String::new(),
+            attributes: Vec::new(),
         })
     }
 
@@ -260,6 +287,32 @@ impl TreeBuilder {
             .take()
             .ok_or_else(|| xml_error(offset, "expected the root element"))
     }
+}
+
+/// The attributes of a start tag (already checked), namespace
+/// declarations left out.
+fn attributes_of(
+    reader: &NsReader<&[u8]>,
+    start: &BytesStart<'_>,
+    offset: usize,
+) -> Result<Vec<XmlAttribute>, ImdnError> {
+    let mut attributes = Vec::new();
+    for attribute in start.attributes().flatten() {
+        if attribute.key.as_namespace_binding().is_some() {
+            continue;
+        }
+        let (resolved, local) = reader.resolver().resolve_attribute(attribute.key);
+        let namespace = namespace_of(resolved, offset)?;
+        let value = attribute
+            .normalized_value_with(XmlVersion::Implicit1_0, 1, resolve_xml_entity)
+            .map_err(|error| xml_error(offset, &format!("attribute value, {error}")))?;
+        attributes.push(XmlAttribute {
+            namespace,
+            local_name: local.into_inner().to_owned(),
+            value: value.into_owned(),
+        });
+    }
+    Ok(attributes)
 }
 
 /// Well-formed, unique attributes (XML 1.0 §3.1), at most

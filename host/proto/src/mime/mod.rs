@@ -7,6 +7,8 @@
 
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 
+pub mod multipart;
+
 use crate::dates::Timestamp;
 
 /// Why the bytes are not a mail.
@@ -33,6 +35,8 @@ pub struct Part {
     pub disposition: Option<String>,
     /// The file name (`filename` or `name`, RFC 2231 decoded).
     pub filename: Option<String>,
+    /// `Content-ID` without its angle brackets (RFC 2392), if any.
+    pub content_id: Option<String>,
     /// The decoded content; for text, UTF-8. A nested `message/rfc822`
     /// is kept whole, as its raw bytes.
     pub body: Vec<u8>,
@@ -172,6 +176,9 @@ fn read(data: &[u8]) -> Result<ReceivedMail, NotAMail> {
             .content_disposition()
             .map(|d| one_line(&d.ctype().to_ascii_lowercase()));
         let filename = part.attachment_name().map(one_line);
+        let content_id = part
+            .content_id()
+            .map(|id| one_line(id.trim().trim_start_matches('<').trim_end_matches('>')));
         let (content_type, body) = match &part.body {
             PartType::Multipart(_) => continue,
             // mail-parser has decoded the charset: the text is UTF-8 now.
@@ -194,6 +201,7 @@ fn read(data: &[u8]) -> Result<ReceivedMail, NotAMail> {
             content_type,
             disposition,
             filename,
+            content_id,
             body,
         });
     }
