@@ -71,7 +71,7 @@ async fn start_listeners(
             config.gateway.hostname.clone(),
             spool.policy().clone(),
         )
-        .with_delivered_on_250(config.notifications.delivered_on_250),
+        .with_delivered_on_250(config.notifications.delivered_on_250, Some(plugins.clone())),
     );
     spool.serve(Direction::ImToMail, mail_courier.clone());
     let im_to_email = Arc::new(

@@ -34,10 +34,13 @@ fn im(
     ImMessage {
         sender: "sip:alice@im.example.test".into(),
         recipients: vec!["sip:bob@mail.example.org".into()],
+        cc: Vec::new(),
+        bcc: Vec::new(),
         date: WHEN,
         subject: subject.map(str::to_string),
         content_type: content_type.into(),
         body: body.to_vec(),
+        attachments: Vec::new(),
         imdn_message_id: Some("34jk324j".into()),
         dispositions,
         extra_headers: Vec::new(),
@@ -65,7 +68,7 @@ fn im_to_mail_headers_follow_s5() {
                 text.as_bytes(),
             ),
             "alice@im.example.test",
-            "bob@mail.example.org",
+            &["bob@mail.example.org".to_string()],
         )
         .expect("converts");
     assert_eq!(mail.envelope_from, "alice@im.example.test");
@@ -99,7 +102,7 @@ fn imdn_requests_become_notification_requests() {
                 &engine,
                 &im(None, asked, "text/plain", b"hi"),
                 "alice@im.example.test",
-                "bob@mail.example.org",
+                &["bob@mail.example.org".to_string()],
             )
             .unwrap();
         // An MDN reports display only (RFC 8098): delivery is the DSN's.
@@ -125,7 +128,7 @@ fn other_content_types_are_kept_for_mime() {
             &engine,
             &im(None, Dispositions::empty(), "image/png", &png),
             "a@im.example.test",
-            "b@x.test",
+            &["b@x.test".to_string()],
         )
         .unwrap();
     assert_eq!(mail.body[0].content_type, "image/png");
@@ -135,7 +138,7 @@ fn other_content_types_are_kept_for_mime() {
             &engine,
             &im(None, Dispositions::empty(), "text/plain;charset=gbk", b"x"),
             "a@im.example.test",
-            "b@x.test",
+            &["b@x.test".to_string()],
         )
         .unwrap();
     assert_eq!(mail.body[0].content_type, "text/plain;charset=gbk");
@@ -163,6 +166,7 @@ fn part(content_type: &str, disposition: Option<&str>, body: &[u8]) -> MailPart 
         content_type: content_type.into(),
         disposition: disposition.map(str::to_string),
         filename: None,
+        content_id: None,
         body: body.to_vec(),
     }
 }
@@ -262,4 +266,37 @@ fn the_im_body_is_the_readable_part() {
             String::from_utf8_lossy(body)
         );
     }
+}
+
+#[test]
+fn a_group_im_names_its_recipients_as_it_addressed_them() {
+    let (engine, plugin) = conversion();
+    let mut group = im(None, Dispositions::empty(), "text/plain", b"lunch?");
+    group.recipients = vec![
+        "sip:bob@mail.example.org".into(),
+        "sip:carol@mail.example.org".into(),
+        "sip:dave@mail.example.org".into(),
+        "sip:erin@mail.example.org".into(),
+    ];
+    group.cc = vec!["sip:dave@mail.example.org".into()];
+    group.bcc = vec!["sip:erin@mail.example.org".into()];
+    let addresses: Vec<String> = ["bob", "carol", "dave", "erin"]
+        .iter()
+        .map(|u| format!("{u}@mail.example.org"))
+        .collect();
+    let mail = plugin
+        .im_to_email(&engine, &group, "alice@im.example.test", &addresses)
+        .expect("converts");
+    assert_eq!(
+        header(&mail, "To"),
+        Some("bob@mail.example.org, carol@mail.example.org")
+    );
+    assert_eq!(header(&mail, "Cc"), Some("dave@mail.example.org"));
+    assert!(
+        !mail.headers.iter().any(|h| h.value.contains("erin")),
+        "a blind copy is in no header"
+    );
+    // The envelope is the mapping's, blind copies included.
+    assert_eq!(mail.envelope_to, addresses);
+    assert_eq!(mail.envelope_from, "alice@im.example.test");
 }

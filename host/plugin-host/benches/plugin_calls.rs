@@ -86,6 +86,8 @@ fn plugin_calls(c: &mut Criterion) {
     let im = ImMessage {
         sender: "sip:alice@im.example.test".into(),
         recipients: vec!["sip:bob@mail.example.org".into()],
+        cc: Vec::new(),
+        bcc: Vec::new(),
         date: Timestamp {
             unix_seconds: 1_764_338_400,
             offset_minutes: 0,
@@ -95,6 +97,7 @@ fn plugin_calls(c: &mut Criterion) {
         body: "Shall we have lunch at noon? 中午一起吃饭吗？"
             .as_bytes()
             .to_vec(),
+        attachments: Vec::new(),
         imdn_message_id: Some("34jk324j".into()),
         dispositions: Dispositions::POSITIVE_DELIVERY | Dispositions::DISPLAY,
         extra_headers: Vec::new(),
@@ -106,7 +109,7 @@ fn plugin_calls(c: &mut Criterion) {
                     &engine,
                     black_box(&im),
                     "alice@im.example.test",
-                    "bob@mail.example.org",
+                    &["bob@mail.example.org".to_string()],
                 )
                 .unwrap()
         })
@@ -122,7 +125,7 @@ fn plugin_calls(c: &mut Criterion) {
                 .unwrap();
             conversion
                 .instance(&engine)
-                .im_to_email(&im, &from.value, &to.value)
+                .im_to_email(&im, &from.value, std::slice::from_ref(&to.value))
                 .unwrap()
         })
     });
@@ -143,7 +146,7 @@ fn plugin_calls(c: &mut Criterion) {
                             black_box(
                                 conversion
                                     .instance(&engine)
-                                    .im_to_email(&im, &from.value, &to.value)
+                                    .im_to_email(&im, &from.value, std::slice::from_ref(&to.value))
                                     .unwrap(),
                             );
                         }

@@ -1,15 +1,34 @@
-//! A plugin ready to serve: its linked `InstancePre`, which interfaces it
-//! exports, and the typed calls of the contract.
+//! A plugin ready to serve: its linked `InstancePre`, which contract
+//! version and interfaces it exports, and the typed calls of the contract
+//! in the host's types (the newest version's), whatever version it speaks.
 
 use wasmtime::component::InstancePre;
 
-use crate::bindings::{conversion, mapping, names, types};
+use crate::bindings::v0_1_0::adapt;
+use crate::bindings::{Contract, conversion, mapping, plugin_info, types, v0_1_0};
 use crate::engine::{LazyInstance, PluginEngine};
 use crate::error::{CallError, FaultKind, GuestError, GuestFault, PluginId, RefusalKind};
 use crate::host_imports::CallState;
 
-/// A compiled, linked, checked plugin. Immutable: a new version of the file
-/// is a new `LoadedPlugin`, and calls in flight keep the old one alive.
+/// What a plugin says about itself (`plugin-info.describe`, 0.2.0 and later).
+pub type PluginInfo = plugin_info::Info;
+
+/// The export indices of one contract version.
+enum Exports {
+    V0_1_0 {
+        mapping: Option<v0_1_0::exports::interwork::plugin::mapping::GuestIndices>,
+        conversion: Option<v0_1_0::exports::interwork::plugin::conversion::GuestIndices>,
+    },
+    V0_2_0 {
+        plugin: plugin_info::GuestIndices,
+        mapping: Option<mapping::GuestIndices>,
+        conversion: Option<conversion::GuestIndices>,
+    },
+}
+
+/// A compiled, linked, checked plugin. Immutable once loaded: a new
+/// version of the file is a new `LoadedPlugin`, and calls in flight keep
+/// the old one alive.
 pub struct LoadedPlugin {
     /// Its name and where it came from.
     pub id: PluginId,
@@ -17,9 +36,10 @@ pub struct LoadedPlugin {
     pub sha256: String,
     /// WASI imports linked to trapping functions.
     pub trapped_imports: Vec<String>,
+    /// What the plugin says it is (0.2.0 plugins; `None` for 0.1.0).
+    pub info: Option<PluginInfo>,
     pre: InstancePre<CallState>,
-    mapping: Option<mapping::GuestIndices>,
-    conversion: Option<conversion::GuestIndices>,
+    exports: Exports,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -45,11 +65,12 @@ impl Role {
     /// Every interface.
     pub const ALL: [Role; 2] = [Role::Mapping, Role::Conversion];
 
-    /// The interface's qualified WIT name.
+    /// The interface's WIT name without version, e.g.
+    /// `interwork:plugin/mapping`.
     pub fn interface(self) -> &'static str {
         match self {
-            Self::Mapping => names::MAPPING,
-            Self::Conversion => names::CONVERSION,
+            Self::Mapping => "interwork:plugin/mapping",
+            Self::Conversion => "interwork:plugin/conversion",
         }
     }
 
@@ -68,75 +89,107 @@ impl LoadedPlugin {
         id: PluginId,
         sha256: String,
         pre: InstancePre<CallState>,
-        exports_mapping: bool,
-        exports_conversion: bool,
+        contract: Contract,
+        roles: (bool, bool),
         trapped_imports: Vec<String>,
     ) -> wasmtime::Result<Self> {
+        let (exports_mapping, exports_conversion) = roles;
         // GuestIndices::new checks the exported functions' types against the
         // contract, so a plugin built from an edited WIT is refused here.
-        let mapping = exports_mapping
-            .then(|| mapping::GuestIndices::new(&pre))
-            .transpose()?;
-        let conversion = exports_conversion
-            .then(|| conversion::GuestIndices::new(&pre))
-            .transpose()?;
+        let exports = match contract {
+            Contract::V0_1_0 => {
+                use v0_1_0::exports::interwork::plugin as old;
+                Exports::V0_1_0 {
+                    mapping: exports_mapping
+                        .then(|| old::mapping::GuestIndices::new(&pre))
+                        .transpose()?,
+                    conversion: exports_conversion
+                        .then(|| old::conversion::GuestIndices::new(&pre))
+                        .transpose()?,
+                }
+            }
+            Contract::V0_2_0 => Exports::V0_2_0 {
+                plugin: plugin_info::GuestIndices::new(&pre)?,
+                mapping: exports_mapping
+                    .then(|| mapping::GuestIndices::new(&pre))
+                    .transpose()?,
+                conversion: exports_conversion
+                    .then(|| conversion::GuestIndices::new(&pre))
+                    .transpose()?,
+            },
+        };
         Ok(Self {
             id,
             sha256,
             trapped_imports,
+            info: None,
             pre,
-            mapping,
-            conversion,
+            exports,
         })
+    }
+
+    /// The contract version the plugin was built for.
+    pub fn contract(&self) -> Contract {
+        match self.exports {
+            Exports::V0_1_0 { .. } => Contract::V0_1_0,
+            Exports::V0_2_0 { .. } => Contract::V0_2_0,
+        }
     }
 
     /// Whether the plugin serves `role`.
     pub fn serves(&self, role: Role) -> bool {
-        match role {
-            Role::Mapping => self.mapping.is_some(),
-            Role::Conversion => self.conversion.is_some(),
+        match (&self.exports, role) {
+            (Exports::V0_1_0 { mapping, .. }, Role::Mapping) => mapping.is_some(),
+            (Exports::V0_1_0 { conversion, .. }, Role::Conversion) => conversion.is_some(),
+            (Exports::V0_2_0 { mapping, .. }, Role::Mapping) => mapping.is_some(),
+            (Exports::V0_2_0 { conversion, .. }, Role::Conversion) => conversion.is_some(),
         }
     }
 
-    /// The interfaces the plugin exports.
-    pub fn exports(&self) -> Vec<&'static str> {
+    /// The interfaces the plugin exports, with their version, e.g.
+    /// `interwork:plugin/mapping@0.2.0`.
+    pub fn exports(&self) -> Vec<String> {
         Role::ALL
             .into_iter()
             .filter(|r| self.serves(*r))
-            .map(Role::interface)
+            .map(|r| self.contract().interface(r.name()))
             .collect()
     }
 
-    fn refused(&self, error: types::PluginError) -> CallError {
+    /// `name version` as the plugin says (`plugin-info.describe`), or its file name
+    /// and contract for a plugin that cannot say.
+    pub fn describe(&self) -> String {
+        match &self.info {
+            Some(info) => format!("{} {}", info.name, info.version),
+            None => format!("{} (contract {})", self.id.name, self.contract()),
+        }
+    }
+
+    fn refused(&self, kind: types::ErrorKind, reason: String) -> CallError {
         CallError::Refused(GuestError {
             plugin: self.id.clone(),
-            kind: match error.kind {
+            kind: match kind {
                 types::ErrorKind::NotFound => RefusalKind::NotFound,
                 types::ErrorKind::Invalid => RefusalKind::Invalid,
                 types::ErrorKind::Temporary => RefusalKind::Temporary,
                 types::ErrorKind::Permanent => RefusalKind::Permanent,
             },
-            reason: error.reason,
+            reason,
         })
+    }
+
+    fn refusal(&self, error: types::PluginError) -> CallError {
+        self.refused(error.kind, error.reason)
     }
 
     fn not_serving(&self, role: Role) -> GuestFault {
         GuestFault {
             plugin: self.id.clone(),
-            kind: FaultKind::Trap(format!("does not export {}", role.interface())),
+            kind: FaultKind::Trap(format!(
+                "does not export {}",
+                self.contract().interface(role.name())
+            )),
         }
-    }
-
-    fn mapping_indices(&self) -> Result<&mapping::GuestIndices, GuestFault> {
-        self.mapping
-            .as_ref()
-            .ok_or_else(|| self.not_serving(Role::Mapping))
-    }
-
-    fn conversion_indices(&self) -> Result<&conversion::GuestIndices, GuestFault> {
-        self.conversion
-            .as_ref()
-            .ok_or_else(|| self.not_serving(Role::Conversion))
     }
 
     /// An instance of the plugin for the calls of one message. It is made
@@ -146,6 +199,21 @@ impl LoadedPlugin {
             plugin: self,
             instance: LazyInstance::new(engine, &self.id, &self.pre),
         }
+    }
+
+    /// `plugin-info.describe` on an instance of its own; `None` for 0.1.0 plugins.
+    pub(crate) fn ask_info(&self, engine: &PluginEngine) -> Result<Option<PluginInfo>, GuestFault> {
+        let Exports::V0_2_0 { plugin, .. } = &self.exports else {
+            return Ok(None);
+        };
+        self.instance(engine)
+            .instance
+            .call(0, |store, instance| {
+                plugin
+                    .load(&mut *store, instance)?
+                    .call_describe(&mut *store)
+            })
+            .map(Some)
     }
 
     /// `mapping.email-of-im` on an instance of its own.
@@ -183,10 +251,10 @@ impl LoadedPlugin {
         engine: &PluginEngine,
         im: &types::ImMessage,
         sender_address: &str,
-        recipient_address: &str,
+        recipient_addresses: &[String],
     ) -> Result<types::EmailMessage, CallError> {
         self.instance(engine)
-            .im_to_email(im, sender_address, recipient_address)
+            .im_to_email(im, sender_address, recipient_addresses)
     }
 
     /// `conversion.email-to-im` on an instance of its own.
@@ -199,6 +267,15 @@ impl LoadedPlugin {
     ) -> Result<types::ImMessage, CallError> {
         self.instance(engine)
             .email_to_im(mail, sender_im, recipient_im)
+    }
+
+    /// `conversion.send-notice` on an instance of its own.
+    pub fn send_notice(
+        &self,
+        engine: &PluginEngine,
+        notice: &conversion::Notice,
+    ) -> Result<bool, GuestFault> {
+        self.instance(engine).send_notice(notice)
     }
 }
 
@@ -219,14 +296,35 @@ impl PluginInstance<'_> {
         im_uri: &str,
         role: mapping::Role,
     ) -> Result<mapping::Mapped, CallError> {
-        let indices = self.plugin.mapping_indices()?;
-        self.instance
-            .call(0, |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_email_of_im(&mut *store, im_uri, role)
-            })?
-            .map_err(|e| self.plugin.refused(e))
+        let plugin = self.plugin;
+        match &plugin.exports {
+            Exports::V0_2_0 {
+                mapping: Some(indices),
+                ..
+            } => self
+                .instance
+                .call(0, |store, instance| {
+                    indices
+                        .load(&mut *store, instance)?
+                        .call_email_of_im(&mut *store, im_uri, role)
+                })?
+                .map_err(|e| plugin.refusal(e)),
+            Exports::V0_1_0 {
+                mapping: Some(indices),
+                ..
+            } => self
+                .instance
+                .call(0, |store, instance| {
+                    indices.load(&mut *store, instance)?.call_email_of_im(
+                        &mut *store,
+                        im_uri,
+                        adapt::role(role),
+                    )
+                })?
+                .map(adapt::mapped)
+                .map_err(|e| plugin.refusal(adapt::error(e))),
+            _ => Err(plugin.not_serving(Role::Mapping).into()),
+        }
     }
 
     /// `mapping.im-of-email`
@@ -235,44 +333,140 @@ impl PluginInstance<'_> {
         address: &str,
         role: mapping::Role,
     ) -> Result<mapping::Mapped, CallError> {
-        let indices = self.plugin.mapping_indices()?;
-        self.instance
-            .call(0, |store, instance| {
-                indices
-                    .load(&mut *store, instance)?
-                    .call_im_of_email(&mut *store, address, role)
-            })?
-            .map_err(|e| self.plugin.refused(e))
+        let plugin = self.plugin;
+        match &plugin.exports {
+            Exports::V0_2_0 {
+                mapping: Some(indices),
+                ..
+            } => self
+                .instance
+                .call(0, |store, instance| {
+                    indices.load(&mut *store, instance)?.call_im_of_email(
+                        &mut *store,
+                        address,
+                        role,
+                    )
+                })?
+                .map_err(|e| plugin.refusal(e)),
+            Exports::V0_1_0 {
+                mapping: Some(indices),
+                ..
+            } => self
+                .instance
+                .call(0, |store, instance| {
+                    indices.load(&mut *store, instance)?.call_im_of_email(
+                        &mut *store,
+                        address,
+                        adapt::role(role),
+                    )
+                })?
+                .map(adapt::mapped)
+                .map_err(|e| plugin.refusal(adapt::error(e))),
+            _ => Err(plugin.not_serving(Role::Mapping).into()),
+        }
     }
 
     /// `mapping.is-served-domain`
     pub fn is_served_domain(&mut self, domain: &str) -> Result<bool, GuestFault> {
-        let indices = self.plugin.mapping_indices()?;
-        self.instance.call(0, |store, instance| {
-            indices
-                .load(&mut *store, instance)?
-                .call_is_served_domain(&mut *store, domain)
-        })
+        let plugin = self.plugin;
+        match &plugin.exports {
+            Exports::V0_2_0 {
+                mapping: Some(indices),
+                ..
+            } => self.instance.call(0, |store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_is_served_domain(&mut *store, domain)
+            }),
+            Exports::V0_1_0 {
+                mapping: Some(indices),
+                ..
+            } => self.instance.call(0, |store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_is_served_domain(&mut *store, domain)
+            }),
+            _ => Err(plugin.not_serving(Role::Mapping)),
+        }
     }
 
-    /// `conversion.im-to-email`
+    /// `conversion.im-to-email`: the mail made from `im`, its envelope the
+    /// mapping's results (`sender_address`, `recipient_addresses`).
     pub fn im_to_email(
         &mut self,
         im: &types::ImMessage,
         sender_address: &str,
-        recipient_address: &str,
+        recipient_addresses: &[String],
     ) -> Result<types::EmailMessage, CallError> {
-        let indices = self.plugin.conversion_indices()?;
-        self.instance
-            .call(im.body.len(), |store, instance| {
-                indices.load(&mut *store, instance)?.call_im_to_email(
-                    &mut *store,
-                    im,
-                    sender_address,
-                    recipient_address,
-                )
-            })?
-            .map_err(|e| self.plugin.refused(e))
+        let plugin = self.plugin;
+        let bytes = im.body.len() + im.attachments.iter().map(|a| a.body.len()).sum::<usize>();
+        let content = match &plugin.exports {
+            Exports::V0_2_0 {
+                conversion: Some(indices),
+                ..
+            } => self
+                .instance
+                .call(bytes, |store, instance| {
+                    indices.load(&mut *store, instance)?.call_im_to_email(
+                        &mut *store,
+                        im,
+                        sender_address,
+                        recipient_addresses,
+                    )
+                })?
+                .map_err(|e| plugin.refusal(e))?,
+            Exports::V0_1_0 {
+                conversion: Some(indices),
+                ..
+            } => {
+                let old_im = adapt::im_to(im);
+                let first = recipient_addresses.first().map_or("", String::as_str);
+                let mail = self
+                    .instance
+                    .call(bytes, |store, instance| {
+                        indices.load(&mut *store, instance)?.call_im_to_email(
+                            &mut *store,
+                            &old_im,
+                            sender_address,
+                            first,
+                        )
+                    })?
+                    .map_err(|e| plugin.refusal(adapt::error(e)))?;
+                let others: Vec<&str> = im
+                    .recipients
+                    .iter()
+                    .zip(recipient_addresses)
+                    .skip(1)
+                    .filter(|(uri, _)| !im.bcc.contains(uri))
+                    .map(|(_, address)| address.as_str())
+                    .collect();
+                let (content, rerouted) = adapt::content_from(mail, sender_address, first, &others);
+                if rerouted {
+                    tracing::warn!(
+                        plugin = %plugin.id,
+                        "the conversion plugin returned an envelope of its own; \
+                         the mapping's is used (contract 0.1.0)"
+                    );
+                }
+                content
+            }
+            _ => return Err(plugin.not_serving(Role::Conversion).into()),
+        };
+        // Two recipients may map to one mailbox: it gets one copy.
+        let mut envelope_to: Vec<String> = Vec::with_capacity(recipient_addresses.len());
+        for address in recipient_addresses {
+            if !envelope_to.iter().any(|a| a.eq_ignore_ascii_case(address)) {
+                envelope_to.push(address.clone());
+            }
+        }
+        Ok(types::EmailMessage {
+            envelope_from: sender_address.to_string(),
+            envelope_to,
+            dsn_notify: content.dsn_notify,
+            date: content.date,
+            headers: content.headers,
+            body: content.body,
+        })
     }
 
     /// `conversion.email-to-im`
@@ -282,17 +476,62 @@ impl PluginInstance<'_> {
         sender_im: &str,
         recipient_im: &str,
     ) -> Result<types::ImMessage, CallError> {
-        let indices = self.plugin.conversion_indices()?;
+        let plugin = self.plugin;
         let bytes = mail.body.iter().map(|part| part.body.len()).sum();
-        self.instance
-            .call(bytes, |store, instance| {
-                indices.load(&mut *store, instance)?.call_email_to_im(
-                    &mut *store,
-                    mail,
-                    sender_im,
-                    recipient_im,
-                )
-            })?
-            .map_err(|e| self.plugin.refused(e))
+        match &plugin.exports {
+            Exports::V0_2_0 {
+                conversion: Some(indices),
+                ..
+            } => self
+                .instance
+                .call(bytes, |store, instance| {
+                    indices.load(&mut *store, instance)?.call_email_to_im(
+                        &mut *store,
+                        mail,
+                        sender_im,
+                        recipient_im,
+                    )
+                })?
+                .map_err(|e| plugin.refusal(e)),
+            Exports::V0_1_0 {
+                conversion: Some(indices),
+                ..
+            } => {
+                let old_mail = adapt::email_to(mail);
+                self.instance
+                    .call(bytes, |store, instance| {
+                        indices.load(&mut *store, instance)?.call_email_to_im(
+                            &mut *store,
+                            &old_mail,
+                            sender_im,
+                            recipient_im,
+                        )
+                    })?
+                    .map(adapt::im_from)
+                    .map_err(|e| plugin.refusal(adapt::error(e)))
+            }
+            _ => Err(plugin.not_serving(Role::Conversion).into()),
+        }
+    }
+
+    /// `conversion.send-notice`: whether a receipt is sent. A 0.1.0 plugin
+    /// has no say: the configuration decides.
+    pub fn send_notice(&mut self, notice: &conversion::Notice) -> Result<bool, GuestFault> {
+        let plugin = self.plugin;
+        match &plugin.exports {
+            Exports::V0_2_0 {
+                conversion: Some(indices),
+                ..
+            } => self.instance.call(0, |store, instance| {
+                indices
+                    .load(&mut *store, instance)?
+                    .call_send_notice(&mut *store, notice)
+            }),
+            Exports::V0_1_0 {
+                conversion: Some(_),
+                ..
+            } => Ok(notice.configured),
+            _ => Err(plugin.not_serving(Role::Conversion)),
+        }
     }
 }

@@ -22,7 +22,7 @@ use wasmtime::{
     Config as WasmConfig, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
 };
 
-use crate::bindings::MapperConverter;
+use crate::bindings::{v0_1_0, v0_2_0};
 use crate::cache::CompileCache;
 use crate::error::{FaultKind, GuestFault, LoadError, PluginId};
 use crate::host_imports::{CallState, GuestLimiter, HostContext};
@@ -166,7 +166,16 @@ impl PluginEngine {
         config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool_config(&limits)));
         let engine = Engine::new(&config)?;
         let mut linker = Linker::new(&engine);
-        MapperConverter::add_to_linker::<CallState, HasSelf<CallState>>(&mut linker, |s| s)?;
+        // Every contract version's imports: a plugin links with those of the
+        // version it was built for (their names carry the version).
+        v0_2_0::MapperConverter::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |s| s,
+        )?;
+        v0_1_0::MapperConverter::add_to_linker::<CallState, HasSelf<CallState>>(
+            &mut linker,
+            |s| s,
+        )?;
         let cache = cache_dir.and_then(|dir| match CompileCache::open(dir.clone(), &engine) {
             Ok(cache) => Some(cache),
             Err(e) => {

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use wasmtime::ResourceLimiter;
 
-use crate::bindings::interwork::plugin::{config, directory, log, types};
+use crate::bindings::{v0_1_0, v0_2_0};
 
 /// The provisioned addresses plugins read through the `directory` import
 /// (SPEC S2). The gateway's directory file implements it; lookups are
@@ -105,9 +105,18 @@ pub struct CallState {
 /// Longest log line a plugin may write; the rest is cut.
 const MAX_LOG_LINE: usize = 4096;
 
-impl log::Host for CallState {
-    fn log(&mut self, level: log::Level, message: String) {
-        let mut message = message;
+/// A plugin's log level, whatever its contract version.
+#[derive(Clone, Copy)]
+enum Level {
+    Trace,
+    Debug,
+    Info,
+    Warn,
+    Error,
+}
+
+impl CallState {
+    fn log(&mut self, level: Level, mut message: String) {
         if message.len() > MAX_LOG_LINE {
             let mut cut = MAX_LOG_LINE;
             while !message.is_char_boundary(cut) {
@@ -118,37 +127,60 @@ impl log::Host for CallState {
         }
         let plugin = &*self.plugin;
         match level {
-            log::Level::Trace => tracing::trace!(plugin, "{message}"),
-            log::Level::Debug => tracing::debug!(plugin, "{message}"),
-            log::Level::Info => tracing::info!(plugin, "{message}"),
-            log::Level::Warn => tracing::warn!(plugin, "{message}"),
-            log::Level::Error => tracing::error!(plugin, "{message}"),
+            Level::Trace => tracing::trace!(plugin, "{message}"),
+            Level::Debug => tracing::debug!(plugin, "{message}"),
+            Level::Info => tracing::info!(plugin, "{message}"),
+            Level::Warn => tracing::warn!(plugin, "{message}"),
+            Level::Error => tracing::error!(plugin, "{message}"),
         }
     }
 }
 
-impl directory::Host for CallState {
-    fn email_of(&mut self, im_uri: String) -> Option<String> {
-        self.context.directory.email_of(&im_uri)
-    }
+/// The host imports of one contract version, all served by the same
+/// functions: the versions differ in their types, not in what they import.
+macro_rules! host_imports {
+    ($version:ident) => {
+        impl $version::interwork::plugin::log::Host for CallState {
+            fn log(&mut self, level: $version::interwork::plugin::log::Level, message: String) {
+                use $version::interwork::plugin::log::Level as L;
+                let level = match level {
+                    L::Trace => Level::Trace,
+                    L::Debug => Level::Debug,
+                    L::Info => Level::Info,
+                    L::Warn => Level::Warn,
+                    L::Error => Level::Error,
+                };
+                CallState::log(self, level, message);
+            }
+        }
 
-    fn im_of(&mut self, address: String) -> Option<String> {
-        self.context.directory.im_of(&address)
-    }
+        impl $version::interwork::plugin::directory::Host for CallState {
+            fn email_of(&mut self, im_uri: String) -> Option<String> {
+                self.context.directory.email_of(&im_uri)
+            }
+
+            fn im_of(&mut self, address: String) -> Option<String> {
+                self.context.directory.im_of(&address)
+            }
+        }
+
+        impl $version::interwork::plugin::config::Host for CallState {
+            fn im_domains(&mut self) -> Vec<String> {
+                self.context.im_domains.clone()
+            }
+
+            fn mail_domains(&mut self) -> Vec<String> {
+                self.context.mail_domains.clone()
+            }
+
+            fn get(&mut self, key: String) -> Option<String> {
+                self.context.plugin_config.get(&key).cloned()
+            }
+        }
+
+        impl $version::interwork::plugin::types::Host for CallState {}
+    };
 }
 
-impl config::Host for CallState {
-    fn im_domains(&mut self) -> Vec<String> {
-        self.context.im_domains.clone()
-    }
-
-    fn mail_domains(&mut self) -> Vec<String> {
-        self.context.mail_domains.clone()
-    }
-
-    fn get(&mut self, key: String) -> Option<String> {
-        self.context.plugin_config.get(&key).cloned()
-    }
-}
-
-impl types::Host for CallState {}
+host_imports!(v0_1_0);
+host_imports!(v0_2_0);

@@ -6,7 +6,7 @@
 
 use std::path::Path;
 
-use crate::bindings::{mapping, names, types};
+use crate::bindings::{Contract, mapping, types};
 use crate::call::{LoadedPlugin, Role};
 use crate::engine::PluginEngine;
 use crate::error::{CallError, LoadError, PluginId, PluginSource};
@@ -17,7 +17,7 @@ impl PluginEngine {
     /// nothing the host does not give.
     pub fn load(&self, id: PluginId, bytes: &[u8]) -> Result<LoadedPlugin, LoadError> {
         let (component, sha256) = self.compile(&id, bytes)?;
-        let contract = |reason: String| LoadError::Contract {
+        let refuse = |reason: String| LoadError::Contract {
             plugin: id.clone(),
             reason,
         };
@@ -30,41 +30,57 @@ impl PluginEngine {
             .imports(self.wasm_engine())
             .map(|(n, _)| n.to_string())
             .collect();
-        let exports_mapping = exports.iter().any(|e| e == names::MAPPING);
-        let exports_conversion = exports.iter().any(|e| e == names::CONVERSION);
-        if !exports_mapping && !exports_conversion {
-            let ours: Vec<&String> = exports
-                .iter()
-                .filter(|e| e.starts_with("interwork:plugin/"))
-                .collect();
-            return Err(contract(if ours.is_empty() {
-                format!(
-                    "exports neither {} nor {} (its exports: {}); build it for the world \
-                     `mapper`, `converter` or `mapper-converter` of wit/interwork-plugin/{}/",
-                    names::MAPPING,
-                    names::CONVERSION,
-                    list_or_none(&exports),
-                    names::VERSION
-                )
-            } else {
-                format!(
-                    "exports {} but this gateway speaks version {} of the contract",
-                    list_or_none(&ours),
-                    names::VERSION
-                )
-            }));
-        }
+        // Which contract version it speaks: the one of its mapping and
+        // conversion exports, which must agree.
+        let ours: Vec<&String> = exports
+            .iter()
+            .filter(|e| e.starts_with("interwork:plugin/"))
+            .collect();
+        let served = |name: &str| {
+            Contract::ALL
+                .into_iter()
+                .find(|c| exports.iter().any(|e| *e == c.interface(name)))
+        };
+        let (mapping_version, conversion_version) = (served("mapping"), served("conversion"));
+        let contract = match (mapping_version, conversion_version) {
+            (Some(m), Some(c)) if m != c => {
+                return Err(refuse(format!(
+                    "exports mapping@{m} and conversion@{c}: one plugin speaks one version \
+                     of the contract"
+                )));
+            }
+            (Some(v), _) | (_, Some(v)) => v,
+            (None, None) => {
+                let versions = Contract::ALL.map(Contract::version).join(" and ");
+                return Err(refuse(if ours.is_empty() {
+                    format!(
+                        "exports neither interwork:plugin/mapping nor interwork:plugin/conversion \
+                         (its exports: {}); build it for the world `mapper`, `converter` or \
+                         `mapper-converter` of wit/interwork-plugin/{}/",
+                        list_or_none(&exports),
+                        Contract::NEWEST
+                    )
+                } else {
+                    format!(
+                        "exports {} but this gateway speaks versions {versions} of the contract",
+                        list_or_none(&ours)
+                    )
+                }));
+            }
+        };
+        let host_imports = contract.host_imports();
         let mut trapped_imports = Vec::new();
         for import in &imports {
-            if names::HOST_IMPORTS.contains(&import.as_str()) {
+            if host_imports.contains(import) {
                 continue;
             }
             if import.starts_with("wasi:") {
                 trapped_imports.push(import.clone());
             } else {
-                return Err(contract(format!(
-                    "imports {import}, which the gateway does not provide (it provides {})",
-                    names::HOST_IMPORTS.join(", ")
+                return Err(refuse(format!(
+                    "imports {import}, which the gateway does not provide to a plugin of \
+                     contract {contract} (it provides {})",
+                    host_imports.join(", ")
                 )));
             }
         }
@@ -72,21 +88,26 @@ impl PluginEngine {
         // to functions that trap: plugins get no filesystem, network, clock
         // or randomness.
         let mut linker = self.linker().clone();
-        linker
+        let mut plugin = linker
             .define_unknown_imports_as_traps(&component)
             .and_then(|()| linker.instantiate_pre(&component))
-            .map_err(|e| contract(format!("cannot be linked: {e:#}")))
+            .map_err(|e| refuse(format!("cannot be linked: {e:#}")))
             .and_then(|pre| {
                 LoadedPlugin::new(
                     id.clone(),
                     sha256,
                     pre,
-                    exports_mapping,
-                    exports_conversion,
+                    contract,
+                    (mapping_version.is_some(), conversion_version.is_some()),
                     trapped_imports,
                 )
-                .map_err(|e| contract(format!("{e:#}")))
-            })
+                .map_err(|e| refuse(format!("{e:#}")))
+            })?;
+        plugin.info = plugin.ask_info(self).map_err(|fault| LoadError::Check {
+            call: "plugin-info.describe()".into(),
+            fault,
+        })?;
+        Ok(plugin)
     }
 }
 
@@ -131,7 +152,7 @@ impl LoadedPlugin {
         if self.serves(Role::Conversion) {
             let im = sample_im(&sender);
             let (from, to) = ("interwork-check@example.invalid", "someone@example.invalid");
-            let mail = self.im_to_email(engine, &im, from, to);
+            let mail = self.im_to_email(engine, &im, from, &[to.to_string()]);
             outcome(
                 format!(
                     "conversion.im-to-email(a text/plain IM from {sender:?}, {from:?}, {to:?})"
@@ -151,6 +172,7 @@ impl LoadedPlugin {
                     content_type: "text/plain; charset=utf-8".into(),
                     disposition: None,
                     filename: None,
+                    content_id: None,
                     body: b"check".to_vec(),
                 }],
             };
@@ -188,6 +210,8 @@ fn sample_im(sender: &str) -> types::ImMessage {
     types::ImMessage {
         sender: sender.to_string(),
         recipients: vec!["sip:someone@example.invalid".into()],
+        cc: Vec::new(),
+        bcc: Vec::new(),
         date: types::Timestamp {
             unix_seconds: 1_764_000_000,
             offset_minutes: 0,
@@ -195,6 +219,7 @@ fn sample_im(sender: &str) -> types::ImMessage {
         subject: Some("check".into()),
         content_type: "text/plain;charset=utf-8".into(),
         body: b"check".to_vec(),
+        attachments: Vec::new(),
         imdn_message_id: Some("interwork-check".into()),
         dispositions: types::Dispositions::POSITIVE_DELIVERY,
         extra_headers: Vec::new(),

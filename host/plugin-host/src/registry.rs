@@ -65,6 +65,10 @@ impl RoleChoice {
 struct FileState {
     /// SHA-256 of the bytes last read.
     sha256: String,
+    /// When the file was dropped in: its status-change time (written,
+    /// copied, or renamed into the directory), in nanoseconds since the
+    /// epoch. The newest of several files exporting one interface serves.
+    dropped_in: i128,
     /// The newest version of this file that passed its checks (possibly an
     /// older one than on disk, when the new one was refused).
     good: Option<Arc<LoadedPlugin>>,
@@ -233,6 +237,7 @@ impl Plugins {
     }
 
     fn scan_file(&self, path: &Path, old: Option<FileState>) -> FileState {
+        let dropped_in = dropped_in(path);
         let bytes = match std::fs::read(path) {
             Ok(bytes) => bytes,
             Err(e) => {
@@ -242,19 +247,22 @@ impl Plugins {
                 tracing::warn!(path = %path.display(), "{reason}");
                 return FileState {
                     sha256: old.as_ref().map(|o| o.sha256.clone()).unwrap_or_default(),
+                    dropped_in,
                     good: old.and_then(|o| o.good),
                     refused: Some(reason),
                 };
             }
         };
         let sha256 = content_hash(&bytes);
-        if let Some(old) = old {
-            if old.sha256 == sha256 {
-                return old;
-            }
-            return self.check_new_bytes(path, &bytes, sha256, old.good);
+        let state = match old {
+            Some(old) if old.sha256 == sha256 => old,
+            Some(old) => self.check_new_bytes(path, &bytes, sha256, old.good),
+            None => self.check_new_bytes(path, &bytes, sha256, None),
+        };
+        FileState {
+            dropped_in,
+            ..state
         }
-        self.check_new_bytes(path, &bytes, sha256, None)
     }
 
     fn check_new_bytes(
@@ -286,6 +294,7 @@ impl Plugins {
                 );
                 FileState {
                     sha256,
+                    dropped_in: 0,
                     good: Some(Arc::new(plugin)),
                     refused: None,
                 }
@@ -302,6 +311,7 @@ impl Plugins {
                 }
                 FileState {
                     sha256,
+                    dropped_in: 0,
                     good: previous,
                     refused: Some(reason),
                 }
@@ -315,17 +325,17 @@ impl Plugins {
         role: Role,
         files: &BTreeMap<PathBuf, FileState>,
     ) -> Result<Arc<LoadedPlugin>, String> {
-        let serving: Vec<(&PathBuf, &Arc<LoadedPlugin>)> = files
+        let serving: Vec<(&PathBuf, &Arc<LoadedPlugin>, i128)> = files
             .iter()
-            .filter_map(|(path, state)| state.good.as_ref().map(|g| (path, g)))
-            .filter(|(_, plugin)| plugin.serves(role))
+            .filter_map(|(path, state)| state.good.as_ref().map(|g| (path, g, state.dropped_in)))
+            .filter(|(_, plugin, _)| plugin.serves(role))
             .collect();
         if let Some(wanted) = self.choice.get(role) {
             let found = serving
                 .iter()
-                .find(|(path, _)| path.file_name().is_some_and(|n| n == wanted));
+                .find(|(path, _, _)| path.file_name().is_some_and(|n| n == wanted));
             return match found {
-                Some((_, plugin)) => Ok(Arc::clone(plugin)),
+                Some((_, plugin, _)) => Ok(Arc::clone(plugin)),
                 None => {
                     tracing::warn!(
                         interface = role.name(),
@@ -338,22 +348,42 @@ impl Plugins {
                 }
             };
         }
-        match serving.as_slice() {
-            [] => Ok(self.defaults.get(role).clone()),
-            [(_, plugin)] => Ok(Arc::clone(plugin)),
-            several => Err(format!(
-                "{} plugins export {} ({}): set plugins.{} to the one that should serve",
-                several.len(),
-                role.interface(),
-                several
-                    .iter()
-                    .map(|(p, _)| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                role.name()
-            )),
+        // Several: the newest dropped in serves (the operator's latest
+        // intent); ties go to the last name, so the choice is stable.
+        let newest = serving.iter().max_by(|a, b| (a.2, a.0).cmp(&(b.2, b.0)));
+        match newest {
+            None => Ok(self.defaults.get(role).clone()),
+            Some((path, plugin, _)) => {
+                if serving.len() > 1 {
+                    let others: Vec<String> = serving
+                        .iter()
+                        .filter(|(p, _, _)| p != path)
+                        .map(|(p, _, _)| p.display().to_string())
+                        .collect();
+                    tracing::info!(
+                        interface = role.name(),
+                        "{} plugins export {}: the newest, {}, serves ({} do not; set \
+                         plugins.{} to pin one)",
+                        serving.len(),
+                        role.interface(),
+                        path.display(),
+                        others.join(", "),
+                        role.name()
+                    );
+                }
+                Ok(Arc::clone(plugin))
+            }
         }
     }
+}
+
+/// A file's status-change time in nanoseconds since the epoch (0 when it
+/// cannot be read): when it was written or renamed into the directory.
+fn dropped_in(path: &Path) -> i128 {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .map(|m| i128::from(m.ctime()) * 1_000_000_000 + i128::from(m.ctime_nsec()))
+        .unwrap_or(0)
 }
 
 fn list_plugin_files(dir: &Path) -> std::io::Result<Vec<PathBuf>> {

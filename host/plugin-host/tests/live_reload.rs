@@ -170,12 +170,14 @@ fn swap_in_refuse_and_fall_back_without_a_failed_call() {
 }
 
 #[test]
-fn two_plugins_for_one_interface_need_a_choice() {
+fn the_newest_of_two_plugins_serves_unless_one_is_pinned() {
     let dir = tempfile::tempdir().unwrap();
     let example = common::guest("directory_mapping");
-    std::fs::copy(&example, dir.path().join("a.wasm")).unwrap();
     std::fs::copy(&example, dir.path().join("b.wasm")).unwrap();
-    // Ambiguous from the start: the default keeps serving.
+    // Status-change times have nanoseconds, but a coarse clock may give
+    // two copies in a row the same one.
+    thread::sleep(Duration::from_millis(20));
+    std::fs::copy(&example, dir.path().join("a.wasm")).unwrap();
     let engine = common::engine();
     let plugins = Plugins::start(
         engine.clone(),
@@ -184,10 +186,25 @@ fn two_plugins_for_one_interface_need_a_choice() {
         RoleChoice::default(),
     )
     .unwrap();
-    assert_eq!(plugins.current().mapping.id.source, PluginSource::Embedded);
-    // plugins.mapping decides.
+    // a.wasm was dropped in last: it serves, though it sorts first.
+    assert_eq!(
+        plugins.current().mapping.id.source,
+        PluginSource::File(dir.path().join("a.wasm"))
+    );
+    // Dropped in again (renamed over itself: a new status-change time),
+    // b.wasm is the newest and takes over on the next reload.
+    thread::sleep(Duration::from_millis(20));
+    std::fs::rename(dir.path().join("b.wasm"), dir.path().join("b2.wasm")).unwrap();
+    std::fs::rename(dir.path().join("b2.wasm"), dir.path().join("b.wasm")).unwrap();
+    let report = plugins.reload();
+    assert_eq!(
+        plugins.current().mapping.id.source,
+        PluginSource::File(dir.path().join("b.wasm")),
+        "{report:?}"
+    );
+    // plugins.mapping pins one, whichever is newer.
     let choice = RoleChoice {
-        mapping: Some("b.wasm".into()),
+        mapping: Some("a.wasm".into()),
         conversion: None,
     };
     let plugins = Plugins::start(
@@ -199,7 +216,7 @@ fn two_plugins_for_one_interface_need_a_choice() {
     .unwrap();
     assert_eq!(
         plugins.current().mapping.id.source,
-        PluginSource::File(dir.path().join("b.wasm"))
+        PluginSource::File(dir.path().join("a.wasm"))
     );
     assert_eq!(current_value(&plugins), BY_EXAMPLE);
 }

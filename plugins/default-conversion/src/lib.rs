@@ -12,11 +12,12 @@
 
 mod html;
 
-use interwork_plugin_sdk::conversion::Guest;
+use interwork_plugin_sdk::conversion::{Guest, Notice};
 use interwork_plugin_sdk::types::{
-    Dispositions, DsnNotify, EmailMessage, Header, ImMessage, MailPart, PluginError, Timestamp,
+    Dispositions, DsnNotify, EmailMessage, Header, ImMessage, MailContent, MailPart, PluginError,
+    Timestamp,
 };
-use interwork_plugin_sdk::{find_header, media_type};
+use interwork_plugin_sdk::{config, find_header, media_type};
 
 struct DefaultConversion;
 
@@ -37,12 +38,30 @@ impl Guest for DefaultConversion {
     fn im_to_email(
         im: ImMessage,
         sender_address: String,
-        recipient_address: String,
-    ) -> Result<EmailMessage, PluginError> {
-        let mut headers = vec![
-            Header::new("From", sender_address.clone()),
-            Header::new("To", recipient_address.clone()),
-        ];
+        recipient_addresses: Vec<String>,
+    ) -> Result<MailContent, PluginError> {
+        // A group IM: its recipients in `To` and `Cc` as it said; blind
+        // copies in no header (the envelope has them).
+        let (mut to, mut cc) = (Vec::new(), Vec::new());
+        for (uri, address) in im.recipients.iter().zip(&recipient_addresses) {
+            let list = if im.bcc.contains(uri) {
+                continue;
+            } else if im.cc.contains(uri) {
+                &mut cc
+            } else {
+                &mut to
+            };
+            if !list.contains(address) {
+                list.push(address.clone());
+            }
+        }
+        let mut headers = vec![Header::new("From", sender_address.clone())];
+        if !to.is_empty() {
+            headers.push(Header::new("To", to.join(", ")));
+        }
+        if !cc.is_empty() {
+            headers.push(Header::new("Cc", cc.join(", ")));
+        }
         if let Some(subject) = im.subject.filter(|s| !s.trim().is_empty()) {
             headers.push(Header::new("Subject", subject));
         }
@@ -58,18 +77,19 @@ impl Guest for DefaultConversion {
         if im.dispositions.contains(Dispositions::NEGATIVE_DELIVERY) {
             dsn_notify |= DsnNotify::FAILURE;
         }
-        Ok(EmailMessage {
-            envelope_from: sender_address,
-            envelope_to: vec![recipient_address],
+        let mut body = vec![MailPart {
+            content_type: with_charset(&im.content_type),
+            disposition: None,
+            filename: None,
+            content_id: None,
+            body: im.body,
+        }];
+        body.extend(im.attachments);
+        Ok(MailContent {
             dsn_notify,
             date: Some(im.date),
             headers,
-            body: vec![MailPart {
-                content_type: with_charset(&im.content_type),
-                disposition: None,
-                filename: None,
-                body: im.body,
-            }],
+            body,
         })
     }
 
@@ -96,10 +116,30 @@ impl Guest for DefaultConversion {
         if mail.dsn_notify.contains(DsnNotify::FAILURE) {
             dispositions |= Dispositions::NEGATIVE_DELIVERY;
         }
-        let (content_type, body) = pick_content(mail.body);
+        let (content_type, body, rest) = pick_content(mail.body);
+        // `conversion.attachments = "carry"`: the mail's other parts go
+        // with the IM (multipart/mixed in CPIM); by default only the
+        // content does, which every IM client can show.
+        let attachments = match config::get("conversion.attachments").as_deref() {
+            // The other text forms of the content (multipart/alternative)
+            // are not attachments.
+            Some("carry") => rest
+                .into_iter()
+                .filter(|p| {
+                    p.disposition.as_deref() == Some("attachment")
+                        || !matches!(
+                            media_type(&p.content_type).as_str(),
+                            "text/plain" | "text/html"
+                        )
+                })
+                .collect(),
+            _ => Vec::new(),
+        };
         Ok(ImMessage {
             sender: sender_im,
             recipients: vec![recipient_im],
+            cc: Vec::new(),
+            bcc: Vec::new(),
             // The host always dates an incoming mail (its reception time
             // when the mail had no Date); the epoch is only a last resort.
             date: mail.date.unwrap_or(Timestamp {
@@ -109,35 +149,44 @@ impl Guest for DefaultConversion {
             subject,
             content_type,
             body,
+            attachments,
             imdn_message_id: None,
             dispositions,
             extra_headers: Vec::new(),
         })
     }
+
+    /// The operator's `[notifications]` decide.
+    fn send_notice(notice: Notice) -> bool {
+        notice.configured
+    }
 }
 
 /// The IM content of a mail: its first plain-text part; else its first HTML
 /// part made readable as text; else its first part that is not an
-/// attachment (else its first part) as it is.
-fn pick_content(parts: Vec<MailPart>) -> (String, Vec<u8>) {
+/// attachment (else its first part) as it is. Also the parts left over.
+fn pick_content(mut parts: Vec<MailPart>) -> (String, Vec<u8>, Vec<MailPart>) {
     let is = |part: &MailPart, ty: &str| {
         media_type(&part.content_type) == ty && part.disposition.as_deref() != Some("attachment")
     };
-    if let Some(part) = parts.iter().find(|p| is(p, "text/plain")) {
-        return ("text/plain;charset=utf-8".into(), part.body.clone());
+    if let Some(i) = parts.iter().position(|p| is(p, "text/plain")) {
+        let part = parts.remove(i);
+        return ("text/plain;charset=utf-8".into(), part.body, parts);
     }
-    if let Some(part) = parts.iter().find(|p| is(p, "text/html")) {
+    if let Some(i) = parts.iter().position(|p| is(p, "text/html")) {
+        let part = parts.remove(i);
         let text = html::to_text(&String::from_utf8_lossy(&part.body));
-        return ("text/plain;charset=utf-8".into(), text.into_bytes());
+        return ("text/plain;charset=utf-8".into(), text.into_bytes(), parts);
     }
     let inline = parts
         .iter()
         .position(|p| p.disposition.as_deref() != Some("attachment"))
         .unwrap_or(0);
-    match parts.into_iter().nth(inline) {
-        Some(part) => (part.content_type, part.body),
-        None => ("text/plain;charset=utf-8".into(), Vec::new()),
+    if inline < parts.len() {
+        let part = parts.remove(inline);
+        return (part.content_type, part.body, parts);
     }
+    ("text/plain;charset=utf-8".into(), Vec::new(), parts)
 }
 
 interwork_plugin_sdk::export!(DefaultConversion: conversion);

@@ -20,7 +20,8 @@ use interwork_plugin_sdk::mapping::{Guest, Mapped, Origin, Role};
 use interwork_plugin_sdk::types::{ErrorKind, PluginError};
 use interwork_plugin_sdk::{config, directory};
 
-use address::{ImIdentity, MailAddress};
+use address::ImIdentity;
+use interwork_plugin_sdk::{EmailAddress as MailAddress, sip_uri};
 
 struct DefaultMapping;
 
@@ -123,7 +124,7 @@ impl Guest for DefaultMapping {
         let served_im = is_im_domain(&mail.domain);
         match role {
             Role::Recipient if served_im => Ok(Mapped {
-                value: address::sip_uri(
+                value: sip_uri(
                     &phone::local_part_to_sip_user(&mail.local).map_err(PluginError::invalid)?,
                     &mail.domain,
                 ),
@@ -140,7 +141,7 @@ impl Guest for DefaultMapping {
             // A served-domain sender is one of our own IM users writing by
             // mail: give it its own IM identity back.
             Role::Sender if served_im => Ok(Mapped {
-                value: address::sip_uri(
+                value: sip_uri(
                     &phone::local_part_to_sip_user(&mail.local).map_err(PluginError::invalid)?,
                     &mail.domain,
                 ),

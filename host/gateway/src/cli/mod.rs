@@ -426,7 +426,11 @@ fn convert_email_to_im(
     }
     let composer = ImComposer::new(config);
     let plan = match email_to_im::plan(&plugins, &composer, &tx, config.limits.mail_hop_limit) {
-        Ok((plan, _correlation)) => plan,
+        // One recipient was given: one IM.
+        Ok(mut planned) => match planned.pop() {
+            Some((plan, _correlation)) => plan,
+            None => anyhow::bail!("no IM was planned"),
+        },
         Err(verdict) => {
             eprintln!("interwork: DATA would be answered {}", verdict.smtp_reply());
             return Ok(ExitCode::from(1));

@@ -19,7 +19,7 @@ use interwork_plugin_host::bindings::types::DsnNotify;
 use interwork_proto::report::{self, Report};
 use interwork_proto::sip::{self, Message, Request};
 use interwork_proto::smtp::Notify;
-use interwork_store::{Correlation, Direction, NewMessage, after};
+use interwork_store::{Correlation, Direction, NewMessage, Schedule, after};
 
 use crate::BoxFuture;
 use crate::admission::{Admission, Ticket};
@@ -35,15 +35,17 @@ use crate::spool::{Accepted, Outcome, Spool, mail_courier, millis_now};
 use crate::threads;
 
 /// Receive → map → convert, without the network: the SIP request an
-/// accepted mail becomes, and where it goes; refused when it went through
-/// more than `hop_limit` hops or is automatic (loops). The plugin calls
-/// run on the caller's thread, each bounded by the call deadline.
+/// accepted mail becomes for each of its recipients, and where it goes;
+/// refused when it went through more than `hop_limit` hops or is automatic
+/// (loops). The plugin calls run on the caller's thread, each bounded by
+/// the call deadline. A refusal for any recipient refuses the mail: none
+/// was delivered yet.
 pub fn plan(
     plugins: &Plugins,
     composer: &ImComposer,
     tx: &Transaction,
     hop_limit: usize,
-) -> Result<(PlannedIm, Correlation), Verdict> {
+) -> Result<Vec<(PlannedIm, Correlation)>, Verdict> {
     let mut mail = incoming::parse(&tx.data, &tx.mail_from, &tx.rcpt_to, now())
         .map_err(|e| Verdict::new(Kind::Invalid, About::Content, e.to_string()))?;
     mail.dsn_notify = requested_dsn(tx);
@@ -51,16 +53,15 @@ pub fn plan(
     loops::refuse_automatic(&tx.mail_from, &mail)?;
     let set = plugins.current();
     let engine = plugins.engine();
-    let rcpt = tx
-        .rcpt_to
-        .first()
-        .ok_or_else(|| Verdict::new(Kind::Invalid, About::Recipient, "No recipient"))?;
+    if tx.rcpt_to.is_empty() {
+        return Err(Verdict::new(
+            Kind::Invalid,
+            About::Recipient,
+            "No recipient",
+        ));
+    }
     // One instance of each plugin serves all calls of the message.
     let mut mapping = set.mapping.instance(engine);
-    let recipient = mapping
-        .im_of_email(rcpt, Role::Recipient)
-        .map_err(|e| Verdict::of_plugin(e, About::Recipient))?
-        .value;
     let author = incoming::author(&mail).ok_or_else(|| {
         Verdict::new(
             Kind::Invalid,
@@ -72,45 +73,56 @@ pub fn plan(
         .im_of_email(&author, Role::Sender)
         .map_err(|e| Verdict::of_plugin(e, About::Sender))?
         .value;
+    let mut recipients = Vec::with_capacity(tx.rcpt_to.len());
+    for rcpt in &tx.rcpt_to {
+        let recipient = mapping
+            .im_of_email(rcpt, Role::Recipient)
+            .map_err(|e| Verdict::of_plugin(e, About::Recipient))?
+            .value;
+        recipients.push((rcpt, recipient));
+    }
     drop(mapping);
-    let im = set
-        .conversion
-        .instance(engine)
-        .email_to_im(&mail, &sender, &recipient)
-        .map_err(|e| Verdict::of_plugin(e, About::Content))?;
-    let mut planned = composer.plan(im, &sender, &recipient)?;
-    loops::mark_im(&mut planned.request, hops, composer.hostname());
     let header = |name: &str| {
         mail.headers
             .iter()
             .find(|h| h.name.eq_ignore_ascii_case(name))
             .map(|h| h.value.trim().trim_matches(['<', '>']).to_string())
     };
-    let correlation = Correlation {
-        direction: Direction::MailToIm,
-        imdn_message_id: planned.imdn_message_id(),
-        message_id: header("Message-ID"),
-        envid: tx.dsn.envid.clone(),
-        conversation_id: None,
-        contribution_id: None,
-        im_sender: sender,
-        im_recipient: recipient,
-        mail_from: tx.mail_from.clone(),
-        mail_to: rcpt.clone(),
-        notify: notify_text(tx),
-        // RFC 8098 §2.1: the MDN goes to the address that asked, and only
-        // if one did.
-        notify_to: mail
-            .headers
-            .iter()
-            .find(|h| h.name.eq_ignore_ascii_case("Disposition-Notification-To"))
-            .and_then(|h| incoming::address_in(&h.value)),
-        im_date: None,
-        subject: header("Subject"),
-        // Set by whoever stores it, from store.correlation_lifetime_days.
-        expires_at: 0,
-    };
-    Ok((planned, correlation))
+    let mut conversion = set.conversion.instance(engine);
+    let mut planned_ims = Vec::with_capacity(recipients.len());
+    for (rcpt, recipient) in recipients {
+        let im = conversion
+            .email_to_im(&mail, &sender, &recipient)
+            .map_err(|e| Verdict::of_plugin(e, About::Content))?;
+        let mut planned = composer.plan(im, &sender, &recipient)?;
+        loops::mark_im(&mut planned.request, hops, composer.hostname());
+        let correlation = Correlation {
+            direction: Direction::MailToIm,
+            imdn_message_id: planned.imdn_message_id(),
+            message_id: header("Message-ID"),
+            envid: tx.dsn.envid.clone(),
+            conversation_id: None,
+            contribution_id: None,
+            im_sender: sender.clone(),
+            im_recipient: recipient,
+            mail_from: tx.mail_from.clone(),
+            mail_to: rcpt.clone(),
+            notify: notify_text(tx),
+            // RFC 8098 §2.1: the MDN goes to the address that asked, and
+            // only if one did.
+            notify_to: mail
+                .headers
+                .iter()
+                .find(|h| h.name.eq_ignore_ascii_case("Disposition-Notification-To"))
+                .and_then(|h| incoming::address_in(&h.value)),
+            im_date: None,
+            subject: header("Subject"),
+            // Set by whoever stores it, from store.correlation_lifetime_days.
+            expires_at: 0,
+        };
+        planned_ims.push((planned, correlation));
+    }
+    Ok(planned_ims)
 }
 
 /// Whether a mail's header section names `multipart/report` (RFC 6522):
@@ -260,27 +272,35 @@ impl EmailToIm {
         {
             return self.take_report(report).await;
         }
-        // Only a spooled IM keeps its mail's envelope and headers.
-        let envelope = self.spooled.then(|| Envelope::of(&tx));
         let answered = threads::answered_ids(&tx.data);
         let planned = match plan(&self.plugins, &self.composer, &tx, self.hop_limit) {
             Ok(planned) => planned,
             Err(verdict) => return verdict.smtp_reply(),
         };
-        let (mut planned, mut correlation) = planned;
         // The conversation the mail answers, from the store (issue 10 §5).
         let thread = threads::of_mail(self.spool.store().as_ref(), &answered, millis_now()).await;
-        thread.apply(&mut planned.request);
-        correlation.conversation_id = Some(thread.conversation_id);
-        correlation.contribution_id = Some(thread.contribution_id);
-        let planned = match self.composer.route(planned.request) {
-            Ok(planned) => planned,
-            Err(verdict) => return verdict.smtp_reply(),
+        let mut routed = Vec::with_capacity(planned.len());
+        for (mut planned, mut correlation) in planned {
+            thread.apply(&mut planned.request);
+            correlation.conversation_id = Some(thread.conversation_id.clone());
+            correlation.contribution_id = Some(thread.contribution_id.clone());
+            match self.composer.route(planned.request) {
+                Ok(planned) => routed.push((planned, correlation)),
+                Err(verdict) => return verdict.smtp_reply(),
+            }
+        }
+        if routed.len() > 1 {
+            return self.deliver_each(&tx, routed, ticket).await;
+        }
+        let Some((planned, correlation)) = routed.pop() else {
+            return Reply::new(554, "5.5.1", "No valid recipients");
         };
+        // Only a spooled IM keeps its mail's envelope and headers.
+        let envelope = self.spooled.then(|| Envelope::of(&tx));
         let mode = if planned.pager { "pager" } else { "large" };
         if let Some(envelope) = envelope {
             return self
-                .spool_im(envelope, planned, correlation, mode, ticket)
+                .spool_im(envelope, planned, correlation, mode, Some(ticket))
                 .await;
         }
         let reply = match self.sender.deliver(&self.composer, planned).await {
@@ -296,6 +316,112 @@ impl EmailToIm {
         }
         tracing::info!(mode, "mail delivered as IM: {reply}");
         reply
+    }
+
+    /// A mail to several IM users: one IM each, every one spooled (one
+    /// reply to DATA cannot say that one recipient took it and another did
+    /// not, so the gateway takes the mail and keeps what it could not yet
+    /// deliver). `250` once every IM is delivered or queued; when all are
+    /// refused, the first refusal; when some are refused for good and
+    /// others taken, `250` and a DSN to the mail's sender for the refused.
+    async fn deliver_each(
+        self: &Arc<Self>,
+        tx: &Transaction,
+        routed: Vec<(PlannedIm, Correlation)>,
+        ticket: Ticket,
+    ) -> Reply {
+        let total = routed.len();
+        let mut ticket = Some(ticket);
+        let mut refused: Vec<(String, Reply)> = Vec::new();
+        let mut first_refusal = None;
+        for (planned, correlation) in routed {
+            let rcpt = correlation.mail_to.clone();
+            let envelope = Envelope {
+                rcpt_to: vec![rcpt.clone()],
+                ..Envelope::of(tx)
+            };
+            let mode = if planned.pager { "pager" } else { "large" };
+            let held = ticket.take();
+            let reply = self
+                .spool_im(envelope, planned, correlation, mode, held)
+                .await;
+            if reply.code >= 400 {
+                first_refusal.get_or_insert_with(|| reply.clone());
+                refused.push((rcpt, reply));
+            }
+        }
+        if refused.len() == total {
+            return first_refusal.unwrap_or_else(|| Reply::new(451, "4.3.0", "Not delivered"));
+        }
+        let temporary_refusals = refused.iter().filter(|(_, r)| r.code < 500).count();
+        if temporary_refusals > 0 {
+            // Not queued (the store refused it): nothing keeps it, so the
+            // whole mail is retried by its sender; IMs taken before are
+            // sent again then, with the same imdn.Message-ID.
+            return refused
+                .iter()
+                .find(|(_, r)| r.code < 500)
+                .map(|(_, r)| r.clone())
+                .unwrap_or_else(|| Reply::new(451, "4.3.0", "Not delivered"));
+        }
+        if !refused.is_empty() {
+            self.bounce(tx, &refused).await;
+        }
+        Reply::new(
+            250,
+            "2.0.0",
+            format!(
+                "Taken for {} of {total} IM recipients{}",
+                total - refused.len(),
+                if refused.is_empty() {
+                    String::new()
+                } else {
+                    "; a DSN reports the others".to_string()
+                }
+            ),
+        )
+    }
+
+    /// A DSN to the sender of a mail taken with `250` for the recipients
+    /// the IM side refused (RFC 3464), queued like any mail.
+    async fn bounce(&self, tx: &Transaction, refused: &[(String, Reply)]) {
+        let recipients: Vec<String> = refused.iter().map(|(r, _)| r.clone()).collect();
+        let diagnostic = refused
+            .iter()
+            .map(|(r, reply)| format!("{r}: {}", reply.to_string().trim_end()))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let status = refused
+            .first()
+            .and_then(|(_, reply)| reply.enhanced)
+            .unwrap_or("5.0.0")
+            .to_string();
+        let failure = dsn::Failure {
+            sender: &tx.mail_from,
+            recipients: &recipients,
+            arrival: now(),
+            original: &tx.data,
+            status: &status,
+            diagnostic: &diagnostic,
+        };
+        let Some(report) = dsn::failure_report(&failure, self.hostname(), now()) else {
+            return;
+        };
+        let now = millis_now();
+        let schedule = Schedule {
+            now,
+            expires_at: self.spool.policy().backoff.expiry(now),
+            lease: None,
+        };
+        let message = mail_courier::queued_notice(&report);
+        match self.spool.store().enqueue(message, schedule).await {
+            Ok(id) => {
+                tracing::info!(queue_id = id, to = %tx.mail_from, "DSN queued for refused IM recipients")
+            }
+            Err(e) => {
+                tracing::error!(to = %tx.mail_from, "cannot queue the DSN for refused IM recipients: {e}")
+            }
+        }
     }
 
     /// A DSN or MDN about a mail made from an IM: the IMDNs it stands for
@@ -361,7 +487,7 @@ impl EmailToIm {
         planned: PlannedIm,
         correlation: Correlation,
         mode: &str,
-        ticket: Ticket,
+        ticket: Option<Ticket>,
     ) -> Reply {
         let mut request = Vec::new();
         sip::write(&Message::Request(planned.request.clone()), &mut request);
@@ -376,7 +502,10 @@ impl EmailToIm {
             dsn_notify: correlation.notify.clone(),
             correlation: Some(correlation),
         };
-        let attempt = ticket.hold(self.attempt(planned));
+        let attempt = match ticket {
+            Some(ticket) => ticket.hold(self.attempt(planned)),
+            None => self.attempt(planned),
+        };
         let reply = match self.spool.accept(message, attempt).await {
             Ok(Accepted::Delivered) => Reply::new(250, "2.0.0", "Delivered as IM"),
             Ok(Accepted::Queued(id)) => Reply::new(

@@ -57,25 +57,36 @@ pub fn mail_of_im(
 ) -> Result<OutgoingMail, Verdict> {
     let set = plugins.current();
     let engine = plugins.engine();
-    // S3 step 1: the recipient's and the sender's e-mail addresses (S2).
-    let recipient = im
-        .recipients
-        .first()
-        .ok_or_else(|| Verdict::new(Kind::Invalid, About::Recipient, "no recipient"))?;
+    // S3 step 1: the recipients' and the sender's e-mail addresses (S2).
+    // A group IM (RFC 5365) becomes one mail to all of its recipients;
+    // each must map, or the sender hears which one did not.
+    if im.recipients.is_empty() {
+        return Err(Verdict::new(
+            Kind::Invalid,
+            About::Recipient,
+            "no recipient",
+        ));
+    }
     // One instance of each plugin serves all calls of the message.
     let mut mapping = set.mapping.instance(engine);
-    let to = mapping
-        .email_of_im(recipient, Role::Recipient)
-        .map_err(|e| Verdict::of_plugin(e, About::Recipient))?;
+    let mut to = Vec::with_capacity(im.recipients.len());
+    for recipient in &im.recipients {
+        let address = mapping
+            .email_of_im(recipient, Role::Recipient)
+            .map_err(|e| Verdict::of_plugin(e, About::Recipient))?
+            .value;
+        to.push(address);
+    }
     let from = mapping
         .email_of_im(&im.sender, Role::Sender)
         .map_err(|e| Verdict::of_plugin(e, About::Sender))?;
     drop(mapping);
-    // S5: the conversion plugin decides the headers and content.
+    // S5: the conversion plugin decides the headers and content; the
+    // envelope is the mapping's.
     let mut email = set
         .conversion
         .instance(engine)
-        .im_to_email(im, &from.value, &to.value)
+        .im_to_email(im, &from.value, &to)
         .map_err(|e| Verdict::of_plugin(e, About::Content))?;
     thread.apply(&mut email);
     let im_domain = Uri::parse(&im.sender)
@@ -143,7 +154,10 @@ impl ImToEmail {
             self.spool.store().as_ref(),
             &notification,
             from,
-            &self.notifications,
+            &crate::notify::NoticePolicy {
+                config: &self.notifications,
+                plugins: Some(&self.plugins),
+            },
             &self.hostname,
             now,
             keep_until,
@@ -194,9 +208,39 @@ impl ImToEmail {
         let thread = threads::of_im(self.spool.store().as_ref(), &im, millis_now()).await;
         let mut mail = mail_of_im(&self.plugins, &im, &thread, &self.hostname)?;
         mail.envid = envid_of(&mail);
-        let message = queued_mail(&mail, correlation_of(&im, &mail));
-        let attempt = ticket.hold(self.courier.deliver(mail));
-        self.spool.accept(message, attempt).await
+        let mut copies = by_domain(mail).into_iter();
+        let Some(first) = copies.next() else {
+            return Err(Verdict::new(
+                Kind::Invalid,
+                About::Recipient,
+                "no recipient",
+            ));
+        };
+        let message = queued_mail(&first, correlation_of(&im, &first));
+        let attempt = ticket.hold(self.courier.deliver(first));
+        let accepted = self.spool.accept(message, attempt).await;
+        // A group IM to several mail domains: one transaction, and one
+        // queue entry, per domain (RFC 5321 §3.3 names the recipients of
+        // one transaction; an MX takes mail for its own domains). The IM
+        // is accepted once any copy is; a copy refused for good then is
+        // logged, as the IM's answer cannot say it.
+        let mut accepted = accepted;
+        for copy in copies {
+            let domain = domain_of(&copy.envelope_to[0]).to_string();
+            let message = queued_mail(&copy, correlation_of(&im, &copy));
+            let copy_accepted = self.spool.accept(message, self.courier.deliver(copy)).await;
+            match (&accepted, copy_accepted) {
+                (Err(_), Ok(a)) => accepted = Ok(a),
+                (Ok(_), Err(verdict)) => tracing::warn!(
+                    domain,
+                    imdn_message_id = im.imdn_message_id.as_deref().unwrap_or(""),
+                    "the copy of a group IM for {domain} was refused: {}",
+                    verdict.reason
+                ),
+                _ => {}
+            }
+        }
+        accepted
     }
 
     /// S3 step 5: the SIP answer of a delivery.
@@ -206,6 +250,37 @@ impl ImToEmail {
             Err(verdict) => verdict.sip_answer(&self.hostname),
         }
     }
+}
+
+fn domain_of(address: &str) -> &str {
+    address.rsplit_once('@').map_or("", |(_, d)| d)
+}
+
+/// The mail split into one copy per recipient domain, in the order the
+/// domains first appear; the copies share bytes and Message-ID.
+fn by_domain(mail: OutgoingMail) -> Vec<OutgoingMail> {
+    let mut domains: Vec<String> = Vec::new();
+    for to in &mail.envelope_to {
+        let domain = domain_of(to).to_ascii_lowercase();
+        if !domains.contains(&domain) {
+            domains.push(domain);
+        }
+    }
+    if domains.len() <= 1 {
+        return vec![mail];
+    }
+    domains
+        .iter()
+        .map(|domain| OutgoingMail {
+            envelope_to: mail
+                .envelope_to
+                .iter()
+                .filter(|to| domain_of(to).eq_ignore_ascii_case(domain))
+                .cloned()
+                .collect(),
+            ..mail.clone()
+        })
+        .collect()
 }
 
 /// What ties the IM to its mail, for receipts and replies (issue 9 §4).
@@ -299,7 +374,8 @@ impl SipIn {
             Method::Cancel => self.sessions.cancel(&request),
             Method::Options => Answer::new(200, "OK")
                 .with("Allow", ALLOW)
-                .with("Accept", ACCEPTED_TYPES),
+                .with("Accept", ACCEPTED_TYPES)
+                .with("Supported", interwork_proto::uri_list::OPTION_TAG),
             _ => Answer::new(405, "Method Not Allowed").with("Allow", ALLOW),
         };
         answer.into_response(&request)

@@ -4,7 +4,7 @@
 
 use interwork_plugin_host::bindings::types::{Dispositions, Header, ImMessage, Timestamp};
 use interwork_proto::sip::{NameAddr, Request};
-use interwork_proto::{cpim, imdn};
+use interwork_proto::{cpim, imdn, uri_list};
 
 use crate::outcome::{About, Kind, Verdict};
 
@@ -26,6 +26,9 @@ pub fn sender_of(request: &Request) -> Result<String, Verdict> {
 pub fn im_of_message(request: &Request, now: Timestamp) -> Result<ImMessage, Verdict> {
     let headers = &request.headers;
     let sender = sender_of(request)?;
+    if is_recipient_list(request) {
+        return group_im(request, &sender, now);
+    }
     let mut im = im_from_content(
         headers.get("Content-Type"),
         &request.body,
@@ -34,6 +37,58 @@ pub fn im_of_message(request: &Request, now: Timestamp) -> Result<ImMessage, Ver
         headers.get("Subject"),
         now,
     )?;
+    crate::threads::add_missing(&mut im, crate::threads::cpm_headers(request));
+    Ok(im)
+}
+
+/// Whether a MESSAGE is a multiple-recipient one (RFC 5365 §4.1): it
+/// requires `recipient-list-message` and carries `multipart/mixed`.
+fn is_recipient_list(request: &Request) -> bool {
+    let required = request
+        .headers
+        .get_all("Require")
+        .into_iter()
+        .flat_map(|v| v.split(','))
+        .any(|tag| tag.trim().eq_ignore_ascii_case(uri_list::OPTION_TAG));
+    required
+        && request
+            .headers
+            .get("Content-Type")
+            .is_some_and(|ct| media_type(ct) == "multipart/mixed")
+}
+
+/// A group IM (RFC 5365): the recipients from the URI list, with how each
+/// is addressed (RFC 5364), the content from the other part.
+fn group_im(request: &Request, sender: &str, now: Timestamp) -> Result<ImMessage, Verdict> {
+    let content_type = request.headers.get("Content-Type").unwrap_or_default();
+    let list = uri_list::parse(content_type, &request.body).map_err(|e| {
+        Verdict::new(
+            Kind::Invalid,
+            About::Content,
+            format!("bad multiple-recipient MESSAGE: {e}"),
+        )
+    })?;
+    let first = &list.recipients[0].uri;
+    let mut im = im_from_content(
+        Some(&list.content_type),
+        &list.body,
+        sender,
+        first,
+        request.headers.get("Subject"),
+        now,
+    )?;
+    im.recipients.clear();
+    for recipient in &list.recipients {
+        if im.recipients.contains(&recipient.uri) {
+            continue;
+        }
+        im.recipients.push(recipient.uri.clone());
+        match recipient.copy {
+            uri_list::Copy::To => {}
+            uri_list::Copy::Cc => im.cc.push(recipient.uri.clone()),
+            uri_list::Copy::Bcc => im.bcc.push(recipient.uri.clone()),
+        }
+    }
     crate::threads::add_missing(&mut im, crate::threads::cpm_headers(request));
     Ok(im)
 }
@@ -87,10 +142,13 @@ pub fn im_from_content(
     let mut im = ImMessage {
         sender: sender.to_string(),
         recipients: vec![recipient.to_string()],
+        cc: Vec::new(),
+        bcc: Vec::new(),
         date: now,
         subject: subject.map(str::to_string).filter(|s| !s.is_empty()),
         content_type: content_type.to_string(),
         body: body.to_vec(),
+        attachments: Vec::new(),
         imdn_message_id: None,
         dispositions: Dispositions::empty(),
         extra_headers: Vec::new(),

@@ -8,8 +8,9 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use interwork_plugin_host::bindings::types::ImMessage;
+use interwork_plugin_host::bindings::types::{Header, ImMessage, MailPart};
 use interwork_proto::cpim::{self, CpimHeader, CpimMessage};
+use interwork_proto::mime::multipart::{self, OutPart};
 use interwork_proto::msrp::{self, Frame, MsrpUri};
 use interwork_proto::sdp::{self, MsrpOfferParams, Setup};
 use interwork_proto::sip::{self, Headers, Message, Method, Request, Response};
@@ -158,12 +159,21 @@ impl ImComposer {
         if let Some(subject) = &im.subject {
             cpim.push_header(CpimHeader::text("Subject", subject));
         }
+        let extra_headers = sip_extra_headers(&im.extra_headers);
+        let (content_type, content) = if im.attachments.is_empty() {
+            (im.content_type, im.body)
+        } else {
+            with_attachments(im.content_type, im.body, &im.attachments).map_err(bad)?
+        };
         // Moved, not copied, and written once into a buffer of its size:
         // a large-mode body is megabytes.
-        let mut body = Vec::with_capacity(im.body.len() + 1024);
-        cpim.set_content(im.content_type, im.body);
+        let mut body = Vec::with_capacity(content.len() + 1024);
+        cpim.set_content(content_type, content);
         cpim::write(&cpim, &mut body).map_err(|e| bad(e.to_string()))?;
         let mut headers = Headers::default();
+        for (name, value) in extra_headers {
+            headers.push(name, value);
+        }
         headers.push("Max-Forwards", "70");
         headers.push("From", format!("<{sender}>;tag={}", crate::ids::token()));
         headers.push("To", format!("<{recipient}>"));
@@ -248,6 +258,95 @@ impl ImComposer {
         }
         out
     }
+}
+
+/// SIP header fields the host writes itself, or that change how the
+/// request is routed or processed: a plugin's `extra-headers` of these
+/// names are dropped (with a warning).
+const HOST_OWNED_SIP: &[&str] = &[
+    "via",
+    "from",
+    "to",
+    "call-id",
+    "cseq",
+    "max-forwards",
+    "contact",
+    "route",
+    "record-route",
+    "require",
+    "proxy-require",
+    "supported",
+    "content-type",
+    "content-length",
+    "content-encoding",
+    "content-disposition",
+    "expires",
+    "authorization",
+    "proxy-authorization",
+    "p-asserted-identity",
+    "p-preferred-identity",
+    "conversation-id",
+    "contribution-id",
+    "inreplyto-contribution-id",
+    "subject",
+];
+
+/// A plugin's `extra-headers` as SIP header fields of the request:
+/// names that are SIP tokens (RFC 3261 §25.1), not the host's, and values
+/// without control characters.
+fn sip_extra_headers(extra: &[Header]) -> Vec<(String, String)> {
+    let token = |name: &str| {
+        !name.is_empty()
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-.!%*_+`'~".contains(&b))
+    };
+    let mut out = Vec::new();
+    for header in extra {
+        let lower = header.name.to_ascii_lowercase();
+        if HOST_OWNED_SIP.contains(&lower.as_str()) || lower.starts_with("imdn.") {
+            tracing::warn!(name = %header.name, "a plugin's extra header the host owns is dropped");
+        } else if !token(&header.name) || header.value.chars().any(char::is_control) {
+            tracing::warn!(name = %header.name, "a plugin's extra header that SIP cannot carry is dropped");
+        } else {
+            out.push((header.name.clone(), header.value.clone()));
+        }
+    }
+    out
+}
+
+/// The IM's content and attachments as one `multipart/mixed` body, with
+/// a boundary that occurs in none of them.
+fn with_attachments(
+    content_type: String,
+    body: Vec<u8>,
+    attachments: &[MailPart],
+) -> Result<(String, Vec<u8>), String> {
+    let mut parts = vec![OutPart {
+        content_type: &content_type,
+        disposition: None,
+        filename: None,
+        content_id: None,
+        body: &body,
+    }];
+    parts.extend(attachments.iter().map(|a| OutPart {
+        content_type: &a.content_type,
+        disposition: a.disposition.as_deref(),
+        filename: a.filename.as_deref(),
+        content_id: a.content_id.as_deref(),
+        body: &a.body,
+    }));
+    let size = parts.iter().map(|p| p.body.len() + 256).sum();
+    for _ in 0..4 {
+        let boundary = format!("=_interwork_{}", crate::ids::token());
+        let mut out = Vec::with_capacity(size);
+        match multipart::write_mixed(&parts, &boundary, &mut out) {
+            Ok(()) => return Ok((multipart::mixed_content_type(&boundary), out)),
+            Err(multipart::MultipartError::Boundary) => continue,
+            Err(e) => return Err(e.to_string()),
+        }
+    }
+    Err("no boundary found that the attachments do not hold".into())
 }
 
 /// Whether a MESSAGE goes in pager mode (S6 size rule on the whole

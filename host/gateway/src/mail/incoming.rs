@@ -63,6 +63,7 @@ pub fn parse(
                 content_type: p.content_type,
                 disposition: p.disposition,
                 filename: p.filename,
+                content_id: p.content_id,
                 body: p.body,
             })
             .collect(),

@@ -209,6 +209,10 @@ fn mime_part(part: &MailPart, transfer: Transfer) -> MimePart<'static> {
         (Some("inline"), None) => mime = mime.inline(),
         _ => {}
     }
+    // RFC 2392: what `cid:` URLs of the content point at.
+    if let Some(id) = &part.content_id {
+        mime = mime.cid(one_line(id).into_owned());
+    }
     mime
 }
 

@@ -18,3 +18,64 @@
 pub mod imdn_out;
 pub mod to_im;
 pub mod to_mail;
+
+use interwork_plugin_host::Plugins;
+use interwork_plugin_host::bindings::conversion::{Notice, NoticeKind};
+
+/// Who decides which receipts are sent: the operator's `[notifications]`
+/// and, when there are plugins, the conversion plugin's `send-notice`.
+#[derive(Clone, Copy)]
+pub struct NoticePolicy<'a> {
+    /// `[notifications]`
+    pub config: &'a crate::config::NotificationsConfig,
+    /// The plugins; `None` leaves it to the configuration (unit tests).
+    pub plugins: Option<&'a Plugins>,
+}
+
+impl NoticePolicy<'_> {
+    /// Whether a receipt is sent (see [`decide`]).
+    pub fn decide(
+        &self,
+        kind: NoticeKind,
+        im_user: &str,
+        mail_user: &str,
+        configured: bool,
+    ) -> bool {
+        decide(self.plugins, kind, im_user, mail_user, configured)
+    }
+}
+
+/// Whether a receipt is sent: the conversion plugin's `send-notice` says,
+/// given what the operator's `[notifications]` say (`configured`); a
+/// plugin that faults leaves it to the configuration, logged. Without
+/// plugins (unit tests) the configuration decides.
+pub fn decide(
+    plugins: Option<&Plugins>,
+    kind: NoticeKind,
+    im_user: &str,
+    mail_user: &str,
+    configured: bool,
+) -> bool {
+    let Some(plugins) = plugins else {
+        return configured;
+    };
+    let notice = Notice {
+        kind,
+        im_user: im_user.to_string(),
+        mail_user: mail_user.to_string(),
+        configured,
+    };
+    let set = plugins.current();
+    match set.conversion.send_notice(plugins.engine(), &notice) {
+        Ok(send) => {
+            if send != configured {
+                tracing::info!(?kind, im_user, mail_user, send, plugin = %set.conversion.id, "the conversion plugin decided the receipt against the configuration");
+            }
+            send
+        }
+        Err(fault) => {
+            tracing::warn!(?kind, "{fault}; the configuration decides the receipt");
+            configured
+        }
+    }
+}

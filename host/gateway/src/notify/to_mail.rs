@@ -9,9 +9,10 @@ use interwork_proto::imdn::{self, DeliveryStatus, DisplayStatus, Notification, N
 use interwork_proto::{cpim, sip::NameAddr};
 use interwork_store::{Correlation, CorrelationKey, Direction, Millis, Store, StoreError};
 
+use interwork_plugin_host::bindings::conversion::NoticeKind;
 use interwork_plugin_host::bindings::types::DsnNotify;
 
-use crate::config::NotificationsConfig;
+use super::NoticePolicy;
 use crate::mail::{OutgoingMail, dsn, mdn};
 use crate::outcome::{About, Kind, Verdict};
 use crate::spool::mail_courier::notify_flags;
@@ -72,7 +73,7 @@ pub struct MailNotice {
 fn owed(
     record: &Correlation,
     kind: NotificationKind,
-    policy: &NotificationsConfig,
+    policy: &NoticePolicy<'_>,
     hostname: &str,
 ) -> Option<MailNotice> {
     let id = record
@@ -83,7 +84,13 @@ fn owed(
     let reader = &record.im_recipient;
     match kind {
         NotificationKind::Delivery(DeliveryStatus::Delivered)
-            if policy.send_dsn && dsn_asked(record, DsnNotify::SUCCESS) =>
+            if dsn_asked(record, DsnNotify::SUCCESS)
+                && policy.decide(
+                    NoticeKind::DsnDelivered,
+                    reader,
+                    &record.mail_from,
+                    policy.config.send_dsn,
+                ) =>
         {
             let mail = dsn::success_report(
                 &dsn::Success {
@@ -103,7 +110,7 @@ fn owed(
         }
         NotificationKind::Delivery(status)
             if status != DeliveryStatus::Delivered
-                && policy.send_dsn
+                && policy.config.send_dsn
                 && dsn_asked(record, DsnNotify::FAILURE) =>
         {
             let recipients = [record.mail_to.clone()];
@@ -125,7 +132,15 @@ fn owed(
                 key: format!("dsn:{id}"),
             })
         }
-        NotificationKind::Display(DisplayStatus::Displayed) if policy.send_mdn => {
+        NotificationKind::Display(DisplayStatus::Displayed)
+            if record.notify_to.is_some()
+                && policy.decide(
+                    NoticeKind::MdnDisplayed,
+                    reader,
+                    record.notify_to.as_deref().unwrap_or_default(),
+                    policy.config.send_mdn,
+                ) =>
+        {
             let to = record.notify_to.as_deref()?;
             let mail = mdn::displayed(
                 &mdn::Displayed {
@@ -155,7 +170,7 @@ pub async fn answer(
     store: &dyn Store,
     notification: &Notification,
     from: &str,
-    policy: &NotificationsConfig,
+    policy: &NoticePolicy<'_>,
     hostname: &str,
     now: Millis,
     keep_until: Millis,
@@ -206,6 +221,7 @@ pub async fn answer(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::NotificationsConfig;
 
     fn record() -> Correlation {
         Correlation {
@@ -233,34 +249,96 @@ mod tests {
     #[test]
     fn reports_go_only_where_the_mail_asked() {
         let policy = NotificationsConfig::default();
-        let dsn = owed(&record(), DELIVERED, &policy, "gw.example.test").expect("a DSN");
+        let dsn = owed(
+            &record(),
+            DELIVERED,
+            &NoticePolicy {
+                config: &policy,
+                plugins: None,
+            },
+            "gw.example.test",
+        )
+        .expect("a DSN");
         assert_eq!(dsn.key, "dsn:m1@mail.example.test");
         assert_eq!(dsn.mail.envelope_to, ["carol@mail.example.test"]);
         assert!(String::from_utf8_lossy(&dsn.mail.bytes).contains("Original-Envelope-Id: env-1"));
-        let mdn = owed(&record(), DISPLAYED, &policy, "gw.example.test").expect("an MDN");
+        let mdn = owed(
+            &record(),
+            DISPLAYED,
+            &NoticePolicy {
+                config: &policy,
+                plugins: None,
+            },
+            "gw.example.test",
+        )
+        .expect("an MDN");
         assert_eq!(mdn.key, "mdn:m1@mail.example.test");
         // No Disposition-Notification-To: no MDN, whatever the IM side says.
         let no_dnt = Correlation {
             notify_to: None,
             ..record()
         };
-        assert_eq!(owed(&no_dnt, DISPLAYED, &policy, "gw.example.test"), None);
+        assert_eq!(
+            owed(
+                &no_dnt,
+                DISPLAYED,
+                &NoticePolicy {
+                    config: &policy,
+                    plugins: None
+                },
+                "gw.example.test"
+            ),
+            None
+        );
         // NOTIFY=FAILURE only, or no NOTIFY: no success DSN.
         for notify in [Some("FAILURE".to_string()), None] {
             let r = Correlation { notify, ..record() };
-            assert_eq!(owed(&r, DELIVERED, &policy, "gw.example.test"), None);
+            assert_eq!(
+                owed(
+                    &r,
+                    DELIVERED,
+                    &NoticePolicy {
+                        config: &policy,
+                        plugins: None
+                    },
+                    "gw.example.test"
+                ),
+                None
+            );
         }
         // Null reverse-path: nobody to send a DSN to.
         let bounce = Correlation {
             mail_from: String::new(),
             ..record()
         };
-        assert_eq!(owed(&bounce, DELIVERED, &policy, "gw.example.test"), None);
+        assert_eq!(
+            owed(
+                &bounce,
+                DELIVERED,
+                &NoticePolicy {
+                    config: &policy,
+                    plugins: None
+                },
+                "gw.example.test"
+            ),
+            None
+        );
         let off = NotificationsConfig {
             send_mdn: false,
             ..policy
         };
-        assert_eq!(owed(&record(), DISPLAYED, &off, "gw.example.test"), None);
+        assert_eq!(
+            owed(
+                &record(),
+                DISPLAYED,
+                &NoticePolicy {
+                    config: &off,
+                    plugins: None
+                },
+                "gw.example.test"
+            ),
+            None
+        );
     }
 
     #[test]

@@ -5,6 +5,9 @@
 
 use std::sync::Arc;
 
+use interwork_plugin_host::bindings::conversion::NoticeKind;
+use interwork_plugin_host::{PluginSource, Plugins};
+
 use interwork_plugin_host::bindings::types::DsnNotify;
 use interwork_proto::imdn::{DeliveryStatus, NotificationKind};
 use interwork_store::{
@@ -34,6 +37,22 @@ struct Imdns {
     policy: QueuePolicy,
     /// `[notifications] delivered_on_250`.
     delivered_on_250: bool,
+    /// The plugins whose `send-notice` may decide otherwise.
+    plugins: Option<Arc<Plugins>>,
+}
+
+impl Imdns {
+    /// Whether a 250 without DSN may count as delivered: the operator says
+    /// so, or a conversion plugin from the plugin directory may (the
+    /// embedded default answers what the operator says, so with it the
+    /// store is not read for every such mail).
+    fn may_count_250(&self) -> bool {
+        self.delivered_on_250
+            || self
+                .plugins
+                .as_ref()
+                .is_some_and(|p| matches!(p.current().conversion.id.source, PluginSource::File(_)))
+    }
 }
 
 impl MailCourier {
@@ -52,17 +71,24 @@ impl MailCourier {
                 hostname,
                 policy,
                 delivered_on_250: false,
+                plugins: None,
             }),
         }
     }
 
-    /// The courier with the operator's "a 250 counts as delivered" choice.
-    pub fn with_delivered_on_250(self, delivered_on_250: bool) -> Self {
+    /// The courier with the operator's "a 250 counts as delivered" choice,
+    /// and the plugins whose `send-notice` has the last word.
+    pub fn with_delivered_on_250(
+        self,
+        delivered_on_250: bool,
+        plugins: Option<Arc<Plugins>>,
+    ) -> Self {
         let imdns = Imdns {
             store: self.imdns.store.clone(),
             hostname: self.imdns.hostname.clone(),
             policy: self.imdns.policy.clone(),
             delivered_on_250,
+            plugins,
         };
         Self {
             imdns: Arc::new(imdns),
@@ -79,7 +105,7 @@ impl MailCourier {
         let imdns = self.imdns.clone();
         Box::pin(async move {
             let outcome = delivery.deliver(&mail).await;
-            if imdns.delivered_on_250
+            if imdns.may_count_250()
                 && matches!(outcome, DeliveryOutcome::Delivered { dsn: false, .. })
             {
                 imdns.delivered(&mail.message_id).await;
@@ -132,6 +158,16 @@ impl Imdns {
         let Some(record) = self.record(message_id, now).await else {
             return;
         };
+        let counted = crate::notify::decide(
+            self.plugins.as_deref(),
+            NoticeKind::DeliveredOnRelay,
+            &record.im_sender,
+            &record.mail_to,
+            self.delivered_on_250,
+        );
+        if !counted {
+            return;
+        }
         let Some(imdn) = self.imdn(&record, kind, now).await else {
             return;
         };

@@ -13,6 +13,7 @@ fn text_part(body: &str) -> MailPart {
         content_type: "text/plain; charset=utf-8".into(),
         disposition: None,
         filename: None,
+        content_id: None,
         body: body.as_bytes().to_vec(),
     }
 }
@@ -176,6 +177,7 @@ fn other_content_becomes_a_mime_part() {
             content_type: "image/png".into(),
             disposition: None,
             filename: None,
+            content_id: Some("png1@im.example.test".into()),
             body: png.clone(),
         }],
     );
@@ -183,6 +185,10 @@ fn other_content_becomes_a_mime_part() {
     let text = String::from_utf8_lossy(&out.bytes).to_ascii_lowercase();
     assert!(text.contains("content-type: image/png"), "{text}");
     assert!(text.contains("content-transfer-encoding: base64"), "{text}");
+    assert!(
+        text.contains("content-id: <png1@im.example.test>"),
+        "{text}"
+    );
     // Without a date of its own, the mail is dated now.
     let mut undated = mail.clone();
     undated.date = None;
