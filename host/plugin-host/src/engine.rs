@@ -20,6 +20,7 @@ use sha2::{Digest, Sha256};
 use wasmtime::component::{Component, HasSelf, Instance, InstancePre, Linker};
 use wasmtime::{
     Config as WasmConfig, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store, Trap,
+    WasmBacktrace,
 };
 
 use crate::bindings::{v0_1_0, v0_2_0};
@@ -286,18 +287,71 @@ impl PluginEngine {
         if error.downcast_ref::<Trap>() == Some(&Trap::Interrupt) {
             return FaultKind::Deadline(time);
         }
-        // The trap itself says what happened; the wasm backtrace around it
-        // is for a debugger, not for a log line.
-        let what = match error.downcast_ref::<Trap>() {
+        // The trap says what happened; the plugin's own functions it
+        // happened in (when its build kept their names: debug builds do)
+        // say where. The rest of the wasm backtrace is for a debugger.
+        let mut what = match error.downcast_ref::<Trap>() {
             Some(trap) => trap.to_string(),
             None => format!("{error:#}").replace('\n', " "),
         };
+        if let Some(place) = error
+            .downcast_ref::<WasmBacktrace>()
+            .and_then(plugin_frames)
+        {
+            what.push_str(" in ");
+            what.push_str(&place);
+        }
         if instantiating {
             FaultKind::Instantiate(what)
         } else {
             FaultKind::Trap(what)
         }
     }
+}
+
+/// The innermost frames of a trap that are the plugin's own code (not the
+/// standard library's panic machinery or the bindings' glue), demangled,
+/// innermost first; `None` when the component kept no names.
+fn plugin_frames(backtrace: &WasmBacktrace) -> Option<String> {
+    const NOT_THE_PLUGINS: &[&str] = &[
+        "core::",
+        "std::",
+        "alloc::",
+        "__rust",
+        "rust_panic",
+        "panic_abort",
+        "abort",
+        "wit_bindgen",
+        "__wasm",
+        "cabi_",
+        "interwork_plugin_sdk::",
+        "_start",
+        "dlmalloc",
+    ];
+    let names: Vec<String> = backtrace
+        .frames()
+        .iter()
+        .filter_map(|frame| frame.func_name())
+        .map(|name| short_name(&format!("{:#}", rustc_demangle::demangle(name))))
+        .filter(|name| {
+            !NOT_THE_PLUGINS.iter().any(|p| name.starts_with(p))
+                && !name.contains('#')
+                && !name.contains("__InterworkPlugin")
+        })
+        .take(3)
+        .collect();
+    (!names.is_empty()).then(|| names.join(" < "))
+}
+
+/// `<plugin::Type as some::Trait>::method` as `plugin::Type::method`.
+fn short_name(name: &str) -> String {
+    if let Some(inner) = name.strip_prefix('<')
+        && let Some((ty, rest)) = inner.split_once(" as ")
+        && let Some((_, method)) = rest.rsplit_once(">::")
+    {
+        return format!("{ty}::{method}");
+    }
+    name.to_string()
 }
 
 /// A plugin's instance with its store.
@@ -364,6 +418,18 @@ impl<'a> LazyInstance<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn trait_methods_are_named_by_their_type() {
+        assert_eq!(
+            short_name("<my_plan::Plan as interwork_plugin_sdk::mapping::Guest>::email_of_im"),
+            "my_plan::Plan::email_of_im"
+        );
+        assert_eq!(
+            short_name("my_plan::rules::lookup"),
+            "my_plan::rules::lookup"
+        );
+    }
 
     #[test]
     fn a_call_given_megabytes_has_the_time_to_copy_them() {

@@ -7,9 +7,11 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod plugin_new;
+mod plugin_test;
 mod queue;
 
-use interwork_plugin_host::bindings::mapping;
+use interwork_plugin_host::bindings::{Contract, mapping};
 use interwork_plugin_host::{CallError, Plugins, Role};
 use interwork_proto::sip;
 
@@ -99,6 +101,42 @@ enum PluginsCommand {
         #[arg(long)]
         config: Option<PathBuf>,
     },
+    /// Write a new plugin crate from a template: it builds, its unit tests
+    /// pass, and its README says the three commands from there.
+    New {
+        /// What the plugin does.
+        #[arg(value_enum)]
+        kind: PluginKind,
+        /// The crate's name, e.g. `company-numbering-plan`.
+        name: String,
+        /// Where to write the crate (a directory NAME is made in it).
+        #[arg(long, default_value = ".")]
+        dir: PathBuf,
+        /// The SDK crate to depend on by path (default: this build's
+        /// `plugins/sdk` when it exists, else a copy written beside the
+        /// plugin).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+    },
+    /// Run a plugin's check calls and the cases of CASES.toml through the
+    /// real runtime; exit 1 on a mismatch.
+    Test {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The component, e.g. target/wasm32-wasip2/release/my_plugin.wasm.
+        file: PathBuf,
+        /// Cases: `[[case]]` tables (see `interwork plugins new`'s cases.toml).
+        cases: Option<PathBuf>,
+    },
+}
+
+/// A plugin template.
+#[derive(Clone, Copy, ValueEnum)]
+enum PluginKind {
+    /// Address mapping (`interwork:plugin/mapping`).
+    Mapping,
+    /// Message conversion (`interwork:plugin/conversion`).
+    Conversion,
 }
 
 #[derive(Subcommand)]
@@ -249,6 +287,28 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
             PluginsCommand::Check { config, file } => {
                 let (config, _) = load_config(config.as_deref())?;
                 check_plugin(&config, &file)
+            }
+            PluginsCommand::New {
+                kind,
+                name,
+                dir,
+                sdk,
+            } => plugin_new::run(
+                match kind {
+                    PluginKind::Mapping => plugin_new::Kind::Mapping,
+                    PluginKind::Conversion => plugin_new::Kind::Conversion,
+                },
+                &name,
+                &dir,
+                sdk.as_deref(),
+            ),
+            PluginsCommand::Test {
+                config,
+                file,
+                cases,
+            } => {
+                let (config, _) = load_config(config.as_deref())?;
+                plugin_test::run(&config, &file, cases.as_deref())
             }
             PluginsCommand::List { config } => {
                 let (config, _) = load_config(config.as_deref())?;
@@ -463,6 +523,24 @@ fn check_plugin(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
     match interwork_plugin_host::load_file(&engine, file) {
         Ok(loaded) => {
             println!("{}: ok", file.display());
+            match &loaded.info {
+                Some(info) => println!(
+                    "  plugin {} {}: {}",
+                    info.name, info.version, info.description
+                ),
+                None => {
+                    println!("  plugin says nothing of itself (contract 0.1.0 has no plugin-info)")
+                }
+            }
+            let contract = loaded.contract();
+            if contract == Contract::NEWEST {
+                println!("  contract {contract}");
+            } else {
+                println!(
+                    "  contract {contract}, served through its adapter (newest: {}; README \"Contract versions\")",
+                    Contract::NEWEST
+                );
+            }
             for export in loaded.exports() {
                 println!("  exports {export}");
             }
@@ -485,6 +563,11 @@ fn check_plugin(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
 fn list_plugins(config: &Config) -> anyhow::Result<ExitCode> {
     let plugins = open_plugins(config)?;
     let set = plugins.current();
+    // Until the control socket (issue 13), this is what a gateway started
+    // now would serve, not what a running one serves: say so.
+    println!(
+        "what a gateway started now would serve (loaded afresh, not asked of a running gateway)"
+    );
     match plugins.dir() {
         Some(dir) => println!("plugin directory: {}", dir.display()),
         None => println!("plugin directory: none"),
@@ -492,10 +575,11 @@ fn list_plugins(config: &Config) -> anyhow::Result<ExitCode> {
     for role in Role::ALL {
         let p = set.get(role);
         println!(
-            "{:<10} {}  contract {}  sha256 {}",
+            "{:<10} {}  {}  contract {}  sha256 {}",
             role.name(),
+            p.describe(),
             p.id,
-            role.interface(),
+            p.contract(),
             &p.sha256[..16]
         );
     }
