@@ -116,6 +116,39 @@ fn a_mail_becomes_a_cpim_message_and_250() {
 }
 
 #[test]
+fn a_mail_to_two_im_users_becomes_two_ims() {
+    let uas = SippUas::calls_on(peers::free_port(), 2, 200, "OK");
+    let w = world(uas.port);
+    let (ok, transcript) = peers::swaks(
+        w.ports.smtp,
+        &[
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test,carol@im.example.test",
+            "--body",
+            "to both of you",
+        ],
+    );
+    assert!(ok, "{transcript}");
+    assert!(
+        transcript.contains("<-  250 2.0.0 Taken for 2 of 2 IM recipients"),
+        "{transcript}"
+    );
+    let (sipp_ok, log) = uas.finish();
+    assert!(sipp_ok, "{log}");
+    for user in ["alice", "carol"] {
+        assert_eq!(
+            log.matches(&format!("MESSAGE sip:{user}@im.example.test SIP/2.0"))
+                .count(),
+            1,
+            "one IM for {user}: {log}"
+        );
+    }
+    assert_eq!(log.matches("to both of you").count(), 2, "{log}");
+}
+
+#[test]
 fn sip_failures_become_smtp_replies() {
     for (code, reason, expect) in [
         (404, "Not Found", "550 5.1.1"),

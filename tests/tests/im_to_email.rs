@@ -234,6 +234,69 @@ fn plain_text_message_over_udp_and_tcp_becomes_a_mail() {
 /// Kamailio over UDP and TCP, Kamailio relays to the gateway over UDP, and
 /// the 202 and the 404 go back through it.
 #[test]
+fn a_group_im_becomes_one_mail_to_all_its_recipients() {
+    // RFC 5365: a multiple-recipient MESSAGE; its URI list says how each
+    // recipient is addressed (RFC 5364 copyControl).
+    let w = world("127.0.0.1");
+    let body = "--rl42\n\
+Content-Type: text/plain;charset=utf-8\n\
+\n\
+lunch at noon, all three of you?\n\
+--rl42\n\
+Content-Type: application/resource-lists+xml\n\
+Content-Disposition: recipient-list\n\
+\n\
+<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+<resource-lists xmlns=\"urn:ietf:params:xml:ns:resource-lists\" xmlns:cp=\"urn:ietf:params:xml:ns:copycontrol\">\n\
+<list>\n\
+<entry uri=\"sip:bob@mail.example.test\" cp:copyControl=\"to\"/>\n\
+<entry uri=\"sip:carol@mail.example.test\"/>\n\
+<entry uri=\"sip:dave@mail.example.test\" cp:copyControl=\"cc\"/>\n\
+</list>\n\
+</resource-lists>\n\
+--rl42--";
+    let scenario = message(
+        "sip:lunch-group@gw.example.test",
+        &["Require: recipient-list-message"],
+        "multipart/mixed;boundary=\"rl42\"",
+        body,
+        202,
+    );
+    w.send(&scenario, "t1");
+    let mails = w.smtp.mails_when(1, Duration::from_secs(5));
+    assert_eq!(mails.len(), 1, "one mail for the group");
+    let raw = &mails[0];
+    assert_eq!(
+        raw_header(raw, "X-Envelope-To").as_deref(),
+        Some("<bob@mail.example.test>, <carol@mail.example.test>, <dave@mail.example.test>")
+    );
+    assert_eq!(
+        raw_header(raw, "To").as_deref(),
+        Some("bob@mail.example.test, carol@mail.example.test")
+    );
+    assert_eq!(
+        raw_header(raw, "Cc").as_deref(),
+        Some("dave@mail.example.test")
+    );
+    let mail = MessageParser::default().parse(raw).expect("a mail");
+    assert_eq!(
+        mail.body_text(0).as_deref().map(str::trim_end),
+        Some("lunch at noon, all three of you?")
+    );
+    // A list naming a recipient the mapping refuses is refused whole.
+    let bad = body.replace("sip:carol@mail.example.test", "tel:not-a-number");
+    let scenario = message(
+        "sip:lunch-group@gw.example.test",
+        &["Require: recipient-list-message"],
+        "multipart/mixed;boundary=\"rl42\"",
+        &bad,
+        400,
+    );
+    w.send(&scenario, "t1");
+    assert_eq!(w.mails().len(), 1, "nothing sent for the refused list");
+}
+
+#[test]
 fn a_message_through_a_record_routing_proxy_becomes_a_mail() {
     let w = world("127.0.0.1");
     let kamailio = Kamailio::start(&[("mail.example.test", w.sip_port)]);

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use interwork_plugin_host::bindings::Contract;
 use interwork_plugin_host::bindings::mapping::Role;
 use interwork_plugin_host::{PluginSource, PluginWatch, Plugins, RoleChoice};
 
@@ -240,4 +241,43 @@ fn a_wrong_world_component_is_refused_and_changes_nothing() {
     let after = plugins.current();
     assert!(Arc::ptr_eq(&before.mapping, &after.mapping));
     assert!(Arc::ptr_eq(&before.conversion, &after.conversion));
+}
+
+/// Waits until the mapping is served by a plugin of `contract`.
+fn wait_for_contract(plugins: &Plugins, contract: Contract) -> Duration {
+    let started = Instant::now();
+    while plugins.current().mapping.contract() != contract {
+        assert!(started.elapsed() < BOUND * 5, "{contract} never served");
+        thread::sleep(Duration::from_millis(2));
+    }
+    started.elapsed()
+}
+
+#[test]
+fn a_swap_from_contract_0_1_0_to_0_2_0_fails_no_call() {
+    let dir = tempfile::tempdir().unwrap();
+    let (plugins, _watch) = start(dir.path(), RoleChoice::default());
+    let caller = start_caller(plugins.clone());
+    // The operator's plugin as built today, for 0.1.0 ...
+    install_atomically(
+        &common::guest("fixture_contract_0_1_0"),
+        dir.path(),
+        "company.wasm",
+    );
+    let took = wait_for_contract(&plugins, Contract::V0_1_0);
+    assert_eq!(current_value(&plugins), BY_EXAMPLE);
+    eprintln!("0.1.0 plugin served after {took:?}");
+    // ... replaced by the same source built for 0.2.0, under the same name.
+    install_atomically(
+        &common::guest("directory_mapping"),
+        dir.path(),
+        "company.wasm",
+    );
+    let took = wait_for_contract(&plugins, Contract::V0_2_0);
+    assert_eq!(current_value(&plugins), BY_EXAMPLE);
+    eprintln!("0.2.0 plugin served after {took:?}");
+    assert!(took < BOUND, "took {took:?}");
+    let calls = caller.finish();
+    eprintln!("{calls} calls across the swap, none failed");
+    assert!(calls > 100, "the caller hardly ran: {calls} calls");
 }

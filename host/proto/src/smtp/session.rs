@@ -10,6 +10,11 @@ use smtp_proto::{
 
 use super::{Dsn, Notify, RecipientDsn, Reply, Ret};
 
+/// Recipients one transaction may name: RFC 5321 §4.5.3.1.8's minimum a
+/// server must take. The reply to DATA covers them all; the gateway keeps
+/// what it could not yet deliver to some (the e-mail → IM direction).
+pub const MAX_RECIPIENTS: usize = 100;
+
 /// What the server offers (EHLO) and enforces.
 #[derive(Debug, Clone)]
 pub struct Capabilities {
@@ -326,11 +331,17 @@ impl SmtpSession {
             Request::Rcpt { to } => {
                 if self.mail_from.is_none() {
                     Reply::new(503, "5.5.1", "MAIL first")
-                } else if !self.rcpt_to.is_empty() {
-                    // The reply to DATA is one code for every recipient: one
-                    // recipient per transaction, the client retries the rest
-                    // in another (RFC 5321 §4.5.3.1.10).
-                    Reply::new(452, "4.5.3", "Too many recipients, one per transaction")
+                } else if self.rcpt_to.len() >= MAX_RECIPIENTS {
+                    // RFC 5321 §4.5.3.1.10: the client sends the rest in
+                    // another transaction.
+                    Reply::new(452, "4.5.3", "Too many recipients")
+                } else if self
+                    .rcpt_to
+                    .iter()
+                    .any(|r| r.eq_ignore_ascii_case(&to.address))
+                {
+                    // The same mailbox twice gets one copy.
+                    Reply::new(250, "2.1.5", "Recipient OK (already named)")
                 } else {
                     match notify_of(to.flags) {
                         Err(reply) => reply,
