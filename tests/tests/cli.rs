@@ -133,10 +133,32 @@ fn plugins_check_reports_world_and_version_or_the_reason() {
     let example = guest("directory_mapping");
     let out = s.run(&["plugins", "check", example.to_str().unwrap()]);
     assert!(out.status.success(), "{}", stderr(&out));
+    let text = stdout(&out);
     assert!(
-        stdout(&out).contains("exports interwork:plugin/mapping@0.1.0"),
-        "{}",
-        stdout(&out)
+        text.contains("exports interwork:plugin/mapping@0.2.0"),
+        "{text}"
+    );
+    // plugin-info, from the example's Cargo.toml.
+    assert!(
+        text.contains("plugin directory-mapping 0.1.0: Example Interwork mapping plugin"),
+        "{text}"
+    );
+    assert!(text.contains("\n  contract 0.2.0\n"), "{text}");
+    // The same source built for the frozen contract.
+    let old = s.run(&[
+        "plugins",
+        "check",
+        guest("fixture_contract_0_1_0").to_str().unwrap(),
+    ]);
+    assert!(old.status.success(), "{}", stderr(&old));
+    let text = stdout(&old);
+    assert!(
+        text.contains("exports interwork:plugin/mapping@0.1.0"),
+        "{text}"
+    );
+    assert!(
+        text.contains("contract 0.1.0, served through its adapter (newest: 0.2.0"),
+        "{text}"
     );
     for (name, reason) in [
         ("fixture_trap", "unreachable"),
@@ -171,11 +193,15 @@ fn plugins_list_says_what_serves_from_where() {
     .unwrap();
     let out = s.run(&["plugins", "list", "--config", config.to_str().unwrap()]);
     let text = stdout(&out);
-    assert!(text.contains("mapping    company ("), "{text}");
     assert!(
-        text.contains("contract interwork:plugin/mapping@0.1.0"),
+        text.starts_with("what a gateway started now would serve"),
         "{text}"
     );
+    assert!(
+        text.contains("mapping    directory-mapping 0.1.0  company ("),
+        "{text}"
+    );
+    assert!(text.contains("contract 0.2.0"), "{text}");
     assert!(
         text.contains("refused") && text.contains("broken.wasm"),
         "{text}"

@@ -272,11 +272,11 @@ Content-Disposition: recipient-list\n\
     );
     assert_eq!(
         raw_header(raw, "To").as_deref(),
-        Some("bob@mail.example.test, carol@mail.example.test")
+        Some("<bob@mail.example.test>, <carol@mail.example.test>")
     );
     assert_eq!(
         raw_header(raw, "Cc").as_deref(),
-        Some("dave@mail.example.test")
+        Some("<dave@mail.example.test>")
     );
     let mail = MessageParser::default().parse(raw).expect("a mail");
     assert_eq!(

@@ -154,3 +154,63 @@ impl Guest for CompanyPlan {
 }
 
 interwork_plugin_sdk::export!(CompanyPlan: mapping);
+
+// Native unit tests (`cargo test`), against the SDK's fake host. (The
+// compatibility fixture builds this same file for contract 0.1.0, as a
+// component only: its frozen SDK has no fake host.)
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interwork_plugin_sdk::testing::{self, Host, Installed};
+    use interwork_plugin_sdk::types::ErrorKind;
+
+    fn company() -> Installed {
+        Host::new()
+            .im_domain("im.example.test")
+            .config("corp.domain", "corp.example.test")
+            .config(
+                "corp.people",
+                "+15551234567=John.Smith, +15557654321=jane.doe, broken",
+            )
+            .install()
+    }
+
+    #[test]
+    fn numbers_map_to_their_owners_both_ways() {
+        let _host = company();
+        for uri in [
+            "sip:+15551234567@im.example.test",
+            "tel:+1-555-123-4567",
+            "<sip:+1.555.123.4567@IM.example.test;user=phone>",
+        ] {
+            let mapped = CompanyPlan::email_of_im(uri.into(), Role::Sender).unwrap();
+            assert_eq!(mapped.value, "john.smith@corp.example.test", "{uri}");
+        }
+        let back = CompanyPlan::im_of_email("John.Smith@corp.example.test".into(), Role::Recipient)
+            .unwrap();
+        assert_eq!(back.value, "sip:+15551234567@im.example.test");
+        // The broken table entry was logged, not fatal.
+        assert!(
+            testing::logs()
+                .iter()
+                .any(|l| l.level == Level::Warn && l.message.contains("\"broken\""))
+        );
+    }
+
+    #[test]
+    fn strangers_and_other_domains() {
+        let _host = company();
+        let unknown =
+            CompanyPlan::email_of_im("sip:+19999999999@im.example.test".into(), Role::Sender);
+        assert_eq!(unknown.unwrap_err().kind, ErrorKind::NotFound);
+        let foreign =
+            CompanyPlan::email_of_im("sip:bob@Mail.Example.org".into(), Role::Recipient).unwrap();
+        assert_eq!(foreign.value, "bob@mail.example.org");
+        let sender = CompanyPlan::im_of_email("bob@mail.example.org".into(), Role::Sender).unwrap();
+        assert_eq!(sender.value, "sip:bob@mail.example.org");
+        let relay = CompanyPlan::im_of_email("bob@mail.example.org".into(), Role::Recipient);
+        assert_eq!(relay.unwrap_err().kind, ErrorKind::Permanent);
+        assert!(CompanyPlan::is_served_domain("corp.example.test".into()));
+        assert!(!CompanyPlan::is_served_domain("im.example.test".into()));
+    }
+}

@@ -190,3 +190,121 @@ fn pick_content(mut parts: Vec<MailPart>) -> (String, Vec<u8>, Vec<MailPart>) {
 }
 
 interwork_plugin_sdk::export!(DefaultConversion: conversion);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interwork_plugin_sdk::testing::Host;
+
+    fn im() -> ImMessage {
+        ImMessage {
+            sender: "sip:alice@im.example.test".into(),
+            recipients: vec!["sip:bob@mail.example.org".into()],
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            date: Timestamp {
+                unix_seconds: 1_764_000_000,
+                offset_minutes: 480,
+            },
+            subject: Some("lunch?".into()),
+            content_type: "text/plain".into(),
+            body: b"noon?".to_vec(),
+            attachments: Vec::new(),
+            imdn_message_id: None,
+            dispositions: Dispositions::POSITIVE_DELIVERY | Dispositions::DISPLAY,
+            extra_headers: Vec::new(),
+        }
+    }
+
+    fn part(content_type: &str, disposition: Option<&str>, body: &[u8]) -> MailPart {
+        MailPart {
+            content_type: content_type.into(),
+            disposition: disposition.map(str::to_string),
+            filename: None,
+            content_id: None,
+            body: body.to_vec(),
+        }
+    }
+
+    fn mail(body: Vec<MailPart>) -> EmailMessage {
+        EmailMessage {
+            envelope_from: "bob@mail.example.org".into(),
+            envelope_to: vec!["alice@im.example.test".into()],
+            dsn_notify: DsnNotify::SUCCESS | DsnNotify::FAILURE,
+            date: None,
+            headers: vec![
+                Header::new("Subject", "  re: lunch  "),
+                Header::new(DNT, "<bob@mail.example.org>"),
+            ],
+            body,
+        }
+    }
+
+    #[test]
+    fn an_im_asks_for_the_reports_mail_has() {
+        let _host = Host::new().install();
+        let mail = DefaultConversion::im_to_email(
+            im(),
+            "alice@im.example.test".into(),
+            vec!["bob@mail.example.org".into()],
+        )
+        .unwrap();
+        assert_eq!(
+            find_header(&mail.headers, "To"),
+            Some("bob@mail.example.org")
+        );
+        assert_eq!(
+            find_header(&mail.headers, DNT),
+            Some("<alice@im.example.test>")
+        );
+        assert_eq!(mail.dsn_notify, DsnNotify::SUCCESS);
+        assert_eq!(mail.body[0].content_type, "text/plain; charset=utf-8");
+    }
+
+    #[test]
+    fn a_mail_becomes_its_text_and_keeps_attachments_only_when_asked() {
+        let parts = || {
+            vec![
+                part("text/html; charset=utf-8", None, b"<p>yes</p>"),
+                part("text/plain; charset=utf-8", None, b"yes"),
+                part("image/png", Some("attachment"), b"\x89PNG"),
+            ]
+        };
+        let _host = Host::new().install();
+        let im = DefaultConversion::email_to_im(
+            mail(parts()),
+            "sip:bob@mail.example.org".into(),
+            "sip:alice@im.example.test".into(),
+        )
+        .unwrap();
+        assert_eq!(im.body, b"yes");
+        assert_eq!(im.subject.as_deref(), Some("re: lunch"));
+        assert!(im.dispositions.contains(Dispositions::DISPLAY));
+        assert!(im.dispositions.contains(Dispositions::POSITIVE_DELIVERY));
+        assert!(im.attachments.is_empty());
+        let _host = Host::new()
+            .config("conversion.attachments", "carry")
+            .install();
+        let im = DefaultConversion::email_to_im(
+            mail(parts()),
+            "sip:bob@mail.example.org".into(),
+            "sip:alice@im.example.test".into(),
+        )
+        .unwrap();
+        // The picture travels; the HTML form of the text does not.
+        assert_eq!(im.attachments.len(), 1);
+        assert_eq!(im.attachments[0].content_type, "image/png");
+    }
+
+    #[test]
+    fn html_only_mail_is_made_readable() {
+        let _host = Host::new().install();
+        let im = DefaultConversion::email_to_im(
+            mail(vec![part("text/html", None, b"<p>Hello <b>there</b></p>")]),
+            "sip:bob@mail.example.org".into(),
+            "sip:alice@im.example.test".into(),
+        )
+        .unwrap();
+        assert_eq!(String::from_utf8_lossy(&im.body).trim(), "Hello there");
+    }
+}

@@ -160,3 +160,106 @@ impl Guest for DefaultMapping {
 }
 
 interwork_plugin_sdk::export!(DefaultMapping: mapping);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use interwork_plugin_sdk::testing::{Host, Installed};
+
+    fn host() -> Installed {
+        Host::new()
+            .im_domain("im.example.test")
+            .mail_domain("gw.example.test")
+            .provision("sip:boss@im.example.test", "the.boss@corp.example.test")
+            .install()
+    }
+
+    fn email_of(uri: &str, role: Role) -> Result<String, ErrorKind> {
+        DefaultMapping::email_of_im(uri.into(), role)
+            .map(|m| m.value)
+            .map_err(|e| e.kind)
+    }
+
+    fn im_of(address: &str, role: Role) -> Result<String, ErrorKind> {
+        DefaultMapping::im_of_email(address.into(), role)
+            .map(|m| m.value)
+            .map_err(|e| e.kind)
+    }
+
+    #[test]
+    fn constructed_addresses_turn_back_into_their_identity() {
+        let _host = host();
+        let address = email_of("sip:alice@im.example.test", Role::Sender).unwrap();
+        assert_eq!(address, "alice@im.example.test");
+        assert_eq!(
+            im_of(&address, Role::Recipient).unwrap(),
+            "sip:alice@im.example.test"
+        );
+    }
+
+    #[test]
+    fn telephone_numbers_keep_their_country_code() {
+        let _host = host();
+        let address = email_of("tel:+8613812345678", Role::Sender).unwrap();
+        assert_eq!(address, "+86-13812345678@im.example.test");
+        assert_eq!(
+            im_of(&address, Role::Recipient).unwrap(),
+            "sip:+86_13812345678@im.example.test"
+        );
+        let _host = Host::new()
+            .im_domain("im.example.test")
+            .im_domain("phones.example.test")
+            .config("mapping.tel-domain", "phones.example.test")
+            .install();
+        assert_eq!(
+            email_of("tel:+15551234567", Role::Sender).unwrap(),
+            "+1-5551234567@phones.example.test"
+        );
+    }
+
+    #[test]
+    fn the_directory_wins_and_our_users_have_no_constructed_mailbox() {
+        let _host = host();
+        assert_eq!(
+            email_of("sip:boss@im.example.test", Role::Recipient).unwrap(),
+            "the.boss@corp.example.test"
+        );
+        assert_eq!(
+            im_of("the.boss@corp.example.test", Role::Recipient).unwrap(),
+            "sip:boss@im.example.test"
+        );
+        // Mail to a constructed address of ours would come back: a loop.
+        assert_eq!(
+            email_of("sip:alice@im.example.test", Role::Recipient),
+            Err(ErrorKind::NotFound)
+        );
+    }
+
+    #[test]
+    fn foreign_identities_are_mail_users_and_others_are_refused() {
+        let _host = host();
+        assert_eq!(
+            email_of("sip:bob@mail.example.org", Role::Recipient).unwrap(),
+            "bob@mail.example.org"
+        );
+        assert_eq!(
+            email_of("mailto:bob@mail.example.org", Role::Recipient).unwrap(),
+            "bob@mail.example.org"
+        );
+        assert_eq!(
+            im_of("bob@mail.example.org", Role::Sender).unwrap(),
+            "sip:bob@mail.example.org"
+        );
+        assert_eq!(
+            im_of("bob@mail.example.org", Role::Recipient),
+            Err(ErrorKind::Permanent)
+        );
+        assert_eq!(
+            email_of("sip:bob@mail.example.org", Role::Sender),
+            Err(ErrorKind::NotFound)
+        );
+        assert_eq!(email_of("http://x", Role::Sender), Err(ErrorKind::Invalid));
+        assert!(DefaultMapping::is_served_domain("GW.example.test".into()));
+        assert!(!DefaultMapping::is_served_domain("mail.example.org".into()));
+    }
+}

@@ -16,6 +16,7 @@ pub mod sip_datagram;
 pub mod sip_stream;
 pub mod smtp_reply;
 pub mod smtp_session;
+pub mod uri_list;
 
 /// A fuzz target: one input in, a panic when something is wrong.
 pub type Target = fn(&[u8]);
@@ -34,4 +35,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("smtp_reply", smtp_reply::run),
     ("mime", mime::run),
     ("report", report::run),
+    ("uri_list", uri_list::run),
 ];

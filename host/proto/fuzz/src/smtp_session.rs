@@ -17,7 +17,7 @@
 //!   discarded, which depends on the read boundaries by design.
 
 use interwork_proto::smtp::{
-    Capabilities, Output, RecipientCheck, Reply, SmtpSession, Transaction,
+    Capabilities, MAX_RECIPIENTS, Output, RecipientCheck, Reply, SmtpSession, Transaction,
 };
 
 struct Domain;
@@ -107,8 +107,19 @@ fn drive(caps: &Capabilities, input: &[u8], sizes: &[usize]) -> Vec<Event> {
                     }
                 }
                 Output::Deliver(tx) => {
-                    assert_eq!(tx.rcpt_to.len(), 1, "one recipient per transaction");
-                    assert!(Domain.check(&tx.rcpt_to[0]).is_ok(), "{:?}", tx.rcpt_to);
+                    assert!(
+                        (1..=MAX_RECIPIENTS).contains(&tx.rcpt_to.len()),
+                        "{} recipients",
+                        tx.rcpt_to.len()
+                    );
+                    for (i, to) in tx.rcpt_to.iter().enumerate() {
+                        assert!(Domain.check(to).is_ok(), "{:?}", tx.rcpt_to);
+                        assert!(
+                            !tx.rcpt_to[..i].iter().any(|t| t.eq_ignore_ascii_case(to)),
+                            "a recipient named twice: {:?}",
+                            tx.rcpt_to
+                        );
+                    }
                     assert!(tx.data.len() <= caps.max_size, "{} bytes", tx.data.len());
                     let reply = answer(&tx);
                     events.push(Event::Deliver(tx));

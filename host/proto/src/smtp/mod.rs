@@ -14,7 +14,7 @@ mod session;
 
 pub use dsn::{Dsn, MAX_ENVID, Notify, RecipientDsn, Ret, write_xtext, xtext};
 pub use reply::Reply;
-pub use session::{Capabilities, Output, RecipientCheck, SmtpSession, Transaction};
+pub use session::{Capabilities, MAX_RECIPIENTS, Output, RecipientCheck, SmtpSession, Transaction};
 
 #[cfg(test)]
 mod tests;
