@@ -37,6 +37,47 @@ fn embedded(name: &str) -> PluginId {
     }
 }
 
+/// The example plugin's one source built for each contract version: what
+/// the 0.1.0 adapter (and 0.2.0's SDK wrapper) costs a call.
+fn contract_versions(c: &mut Criterion) {
+    let engine = engine();
+    {
+        let context = HostContext {
+            plugin_config: [
+                ("corp.domain", "corp.example.test"),
+                ("corp.people", "+15551234567=john.smith, +15557654321=jane.doe"),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+            ..(*engine.context()).clone()
+        };
+        engine.set_context(context);
+    }
+    for (label, wasm) in [
+        ("0.1.0", "fixture_contract_0_1_0"),
+        ("0.2.0", "directory_mapping"),
+    ] {
+        let plugin = engine
+            .load(embedded(wasm), &interwork_test_plugins::wasm_bytes(wasm))
+            .unwrap();
+        assert_eq!(plugin.contract().version(), label);
+        c.bench_function(&format!("company plan email-of-im, contract {label}"), |b| {
+            b.iter(|| {
+                let mapped = plugin
+                    .email_of_im(
+                        &engine,
+                        black_box("sip:+15551234567@im.example.test"),
+                        Role::Sender,
+                    )
+                    .unwrap();
+                assert_eq!(mapped.value, "john.smith@corp.example.test");
+                mapped
+            })
+        });
+    }
+}
+
 fn plugin_calls(c: &mut Criterion) {
     let engine = engine();
     let mapping = engine
@@ -162,6 +203,6 @@ fn plugin_calls(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
-    targets = plugin_calls
+    targets = plugin_calls, contract_versions
 }
 criterion_main!(benches);
