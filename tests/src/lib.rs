@@ -34,6 +34,23 @@ pub fn interwork_bin() -> PathBuf {
     bin
 }
 
+/// The value of a mail's header field `name` as written (unfolded only
+/// when it was on one line), from its header section.
+pub fn raw_header(mail: &[u8], name: &str) -> Option<String> {
+    let text = String::from_utf8_lossy(mail);
+    let head = text
+        .split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    head.split("\r\n")
+        .find(|l| {
+            l.to_ascii_lowercase()
+                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
+        })
+        .map(|l| l[name.len() + 1..].trim().to_string())
+}
+
 /// A built guest component, e.g. `directory_mapping` or `fixture_trap`.
 pub fn guest(name: &str) -> PathBuf {
     interwork_test_plugins::wasm(name)

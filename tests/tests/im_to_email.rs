@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use interwork_e2e::kamailio::Kamailio;
 use interwork_e2e::peers::{self, Peer};
-use interwork_e2e::{Gateway, Scratch};
+use interwork_e2e::{Gateway, Scratch, raw_header};
 use mail_parser::{HeaderValue, MessageParser};
 
 struct World {
@@ -143,21 +143,6 @@ fn header_text<'a>(mail: &'a mail_parser::Message<'a>, name: &str) -> Option<Str
         HeaderValue::Address(a) => a.first().and_then(|a| a.address()).map(str::to_string),
         other => Some(format!("{other:?}")),
     }
-}
-
-fn raw_header(mail: &[u8], name: &str) -> Option<String> {
-    let text = String::from_utf8_lossy(mail);
-    let head = text
-        .split("\r\n\r\n")
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    head.split("\r\n")
-        .find(|l| {
-            l.to_ascii_lowercase()
-                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
-        })
-        .map(|l| l[name.len() + 1..].trim().to_string())
 }
 
 #[test]

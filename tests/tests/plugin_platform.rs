@@ -7,7 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use interwork_e2e::peers::{self, Peer, SippUas};
-use interwork_e2e::{Gateway, Ports, Scratch, guest};
+use interwork_e2e::{Gateway, Ports, Scratch, guest, raw_header};
 
 /// A gateway with both sides: mail for mail.example.test goes to an
 /// aiosmtpd sink (its MX in dnsmasq), IMs for the IM domains to a sipp
@@ -88,21 +88,6 @@ impl World {
             self.gateway.log.join("\n")
         );
     }
-}
-
-fn raw_header(mail: &[u8], name: &str) -> Option<String> {
-    let text = String::from_utf8_lossy(mail);
-    let head = text
-        .split("\r\n\r\n")
-        .next()
-        .unwrap_or_default()
-        .to_string();
-    head.split("\r\n")
-        .find(|l| {
-            l.to_ascii_lowercase()
-                .starts_with(&format!("{}:", name.to_ascii_lowercase()))
-        })
-        .map(|l| l[name.len() + 1..].trim().to_string())
 }
 
 #[test]

@@ -45,7 +45,10 @@ fn contract_versions(c: &mut Criterion) {
         let context = HostContext {
             plugin_config: [
                 ("corp.domain", "corp.example.test"),
-                ("corp.people", "+15551234567=john.smith, +15557654321=jane.doe"),
+                (
+                    "corp.people",
+                    "+15551234567=john.smith, +15557654321=jane.doe",
+                ),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
@@ -62,19 +65,22 @@ fn contract_versions(c: &mut Criterion) {
             .load(embedded(wasm), &interwork_test_plugins::wasm_bytes(wasm))
             .unwrap();
         assert_eq!(plugin.contract().version(), label);
-        c.bench_function(&format!("company plan email-of-im, contract {label}"), |b| {
-            b.iter(|| {
-                let mapped = plugin
-                    .email_of_im(
-                        &engine,
-                        black_box("sip:+15551234567@im.example.test"),
-                        Role::Sender,
-                    )
-                    .unwrap();
-                assert_eq!(mapped.value, "john.smith@corp.example.test");
-                mapped
-            })
-        });
+        c.bench_function(
+            &format!("company plan email-of-im, contract {label}"),
+            |b| {
+                b.iter(|| {
+                    let mapped = plugin
+                        .email_of_im(
+                            &engine,
+                            black_box("sip:+15551234567@im.example.test"),
+                            Role::Sender,
+                        )
+                        .unwrap();
+                    assert_eq!(mapped.value, "john.smith@corp.example.test");
+                    mapped
+                })
+            },
+        );
     }
 }
 
