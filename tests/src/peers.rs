@@ -398,7 +398,9 @@ Content-Length: 0
         {
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.ends_with("_messages.log") || name.ends_with("_errors.log") {
-                log.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+                // Lossy: a message may carry binary content (an image).
+                let bytes = std::fs::read(entry.path()).unwrap_or_default();
+                log.push_str(&String::from_utf8_lossy(&bytes));
             }
         }
         (status.success(), log)

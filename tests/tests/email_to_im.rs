@@ -581,6 +581,58 @@ fn postfix_defers_on_480_retries_and_bounces_on_404() {
 }
 
 #[test]
+fn attachments_travel_as_multipart_mixed_in_cpim_when_the_plugin_asks() {
+    // `conversion.attachments = "carry"`: the default conversion hands the
+    // mail's picture on; the host writes multipart/mixed inside CPIM.
+    let uas = SippUas::start(200, "OK");
+    let w = world_with(
+        uas.port,
+        &[(
+            "\"corp.domain\" = \"corp.example.test\"",
+            "\"corp.domain\" = \"corp.example.test\"\n\"conversion.attachments\" = \"carry\"",
+        )],
+        |_| {},
+    );
+    let png = w._scratch.path().join("p.png");
+    std::fs::write(&png, [0x89, b'P', b'N', b'G', 13, 10, 26, 10]).unwrap();
+    let attach = format!("@{}", png.display());
+    let (ok, transcript) = peers::swaks(
+        w.ports.smtp,
+        &[
+            "--from",
+            "bob@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+            "--body",
+            "the photo",
+            "--attach-type",
+            "image/png",
+            "--attach-name",
+            "p.png",
+            "--attach",
+            &attach,
+        ],
+    );
+    assert!(ok, "{transcript}");
+    let (sipp_ok, log) = uas.finish();
+    assert!(sipp_ok, "{log}");
+    assert!(log.contains("MESSAGE sip:"), "{transcript}\n---\n{log}");
+    let request = received_request(&log);
+    assert!(request.contains("Content-Type: message/cpim"), "{request}");
+    assert!(
+        request.contains("\nContent-Type: multipart/mixed; boundary=\"=_interwork_"),
+        "{request}"
+    );
+    assert!(request.contains("the photo"), "{request}");
+    assert!(request.contains("Content-Type: image/png"), "{request}");
+    assert!(
+        request.contains("Content-Disposition: attachment; filename=\"p.png\""),
+        "{request}"
+    );
+    assert!(request.contains("PNG"), "{request}");
+}
+
+#[test]
 fn quoted_printable_attachments_and_html_become_readable_text() {
     // Quoted-printable UTF-8 with an attachment and In-Reply-To: the IM
     // carries the text part.

@@ -150,6 +150,57 @@ fn a_0_1_0_mapping_and_a_0_2_0_conversion_serve_both_directions() {
     assert!(list.contains("default-conversion 0.1.0"), "{list}");
 }
 
+/// The SHA-256 `interwork plugins check` reports for a component.
+fn sha256_of(scratch: &Scratch, file: &Path) -> String {
+    let out = scratch.run(&["plugins", "check", file.to_str().unwrap()]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find_map(|l| l.trim().strip_prefix("sha256 "))
+        .unwrap_or_else(|| panic!("no sha256 in {text}"))
+        .to_string()
+}
+
+#[test]
+fn a_live_swap_from_0_1_0_to_0_2_0_under_traffic_fails_no_message() {
+    let uas = SippUas::start(200, "OK");
+    let mut w = world(uas.port, &[("fixture_contract_0_1_0", "company.wasm")]);
+    w.gateway
+        .wait_for("now served by company", Duration::from_secs(10));
+    let newer = guest("directory_mapping");
+    let sha = sha256_of(&w.scratch, &newer);
+    // 60 MESSAGEs at sipp's 10 per second; the swap lands in the middle.
+    let target = format!("127.0.0.1:{}", w.ports.sip);
+    let traffic = std::thread::spawn(move || {
+        peers::sipp_calls(
+            &message(
+                "sip:+15551234567@im.example.test",
+                "sip:bob@mail.example.test",
+                "under way",
+                202,
+            ),
+            &target,
+            "t1",
+            60,
+        )
+    });
+    std::thread::sleep(Duration::from_secs(2));
+    let dir = w.scratch.path().join("plugins.d");
+    std::fs::copy(&newer, dir.join(".company.wasm.partial")).unwrap();
+    std::fs::rename(dir.join(".company.wasm.partial"), dir.join("company.wasm")).unwrap();
+    w.gateway.wait_for(&sha[..16], Duration::from_secs(5));
+    let run = traffic.join().unwrap();
+    assert!(run.success, "a MESSAGE failed:\n{}", run.output);
+    let mails = w.smtp.mails_when(60, Duration::from_secs(10));
+    assert_eq!(mails.len(), 60);
+    for mail in &mails {
+        assert_eq!(
+            raw_header(mail, "From").as_deref(),
+            Some("<john.smith@corp.example.test>")
+        );
+    }
+    drop(uas);
+}
+
 #[test]
 fn a_plugin_that_panics_is_logged_and_the_message_refused_for_now() {
     let uas = SippUas::start(200, "OK");
