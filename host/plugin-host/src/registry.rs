@@ -12,6 +12,7 @@ use std::sync::{Arc, Mutex};
 
 use arc_swap::ArcSwap;
 
+use crate::bindings::Contract;
 use crate::call::{LoadedPlugin, Role};
 use crate::engine::{PluginEngine, content_hash};
 use crate::error::{PluginId, PluginSource};
@@ -290,8 +291,20 @@ impl Plugins {
                     path = %path.display(),
                     sha256 = &sha256[..16],
                     exports = %plugin.exports().join(", "),
+                    plugin = %plugin.describe(),
                     "plugin checked"
                 );
+                if plugin.contract() != Contract::NEWEST {
+                    // README "Contract versions": served, through its
+                    // adapter, until the deprecation rule retires it.
+                    tracing::info!(
+                        path = %path.display(),
+                        "contract {} is served through its adapter; the newest is {} \
+                         (rebuild with the current SDK to use what it adds)",
+                        plugin.contract(),
+                        Contract::NEWEST
+                    );
+                }
                 FileState {
                     sha256,
                     dropped_in: 0,

@@ -507,3 +507,47 @@ impl ImSender {
             .map_err(failed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_plugins_extra_headers_go_out_unless_the_host_owns_them() {
+        let header = |name: &str, value: &str| Header {
+            name: name.into(),
+            value: value.into(),
+        };
+        let out = sip_extra_headers(&[
+            header("X-Campaign", "spring"),
+            header("Route", "<sip:evil.example>"),
+            header("Call-ID", "mine"),
+            header("imdn.Message-ID", "x"),
+            header("Bad Name", "v"),
+            header("X-Folded", "a\r\nVia: forged"),
+        ]);
+        assert_eq!(out, [("X-Campaign".to_string(), "spring".to_string())]);
+    }
+
+    #[test]
+    fn attachments_make_a_multipart_body_with_a_fresh_boundary() {
+        let png = MailPart {
+            content_type: "image/png".into(),
+            disposition: Some("attachment".into()),
+            filename: Some("p.png".into()),
+            content_id: None,
+            body: vec![0x89, b'P', b'N', b'G'],
+        };
+        let (content_type, body) =
+            with_attachments("text/plain;charset=utf-8".into(), b"look".to_vec(), &[png]).unwrap();
+        let boundary = content_type
+            .split("boundary=\"")
+            .nth(1)
+            .and_then(|b| b.strip_suffix('"'))
+            .unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert!(text.starts_with(&format!("--{boundary}\r\nContent-Type: text/plain")));
+        assert!(text.contains("Content-Disposition: attachment; filename=\"p.png\""));
+        assert!(text.ends_with(&format!("--{boundary}--\r\n")));
+    }
+}
