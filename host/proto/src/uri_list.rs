@@ -132,7 +132,11 @@ fn split<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, UriListErr
         // The delimiter line ends (transport padding allowed) in CRLF.
         let line_end = memchr::memmem::find(&body[after..*end], b"\r\n")
             .ok_or(UriListError::Multipart("delimiter line without CRLF"))?;
-        let content = &body[after + line_end + 2..end - 2];
+        // The CRLF before the next delimiter is the delimiter's (RFC 2046
+        // §5.1.1); when it is the one that ended this delimiter line, the
+        // part is empty.
+        let start = after + line_end + 2;
+        let content = body.get(start..end - 2).unwrap_or_default();
         parts.push(part(content)?);
     }
     Err(UriListError::Multipart("no delimiter"))
@@ -312,6 +316,8 @@ Content-Disposition: recipient-list\r\n\
             UriListError::Multipart(_)
         ));
         let no_list = b"--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b--\r\n";
+        // Found by fuzzing: a delimiter line right before the next one.
+        assert!(parse("multipart/mixed;boundary=b", b"--b\r\n--b\r\n--b--\r\n").is_err());
         assert!(matches!(
             err("multipart/mixed;boundary=b", no_list),
             UriListError::Parts(_)
