@@ -129,7 +129,7 @@ fn each_broken_plugin_is_refused_by_the_check() {
         ("fixture_hog", "cap 64 MiB"),
         (
             "fixture_wrong_world",
-            "exports neither interwork:plugin/mapping@0.1.0",
+            "exports neither interwork:plugin/mapping nor interwork:plugin/conversion",
         ),
     ] {
         let err = load_file(&engine, &common::guest(name)).expect_err(name);
