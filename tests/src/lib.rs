@@ -123,6 +123,9 @@ impl Scratch {
                 "listen = \"0.0.0.0:25\"".into(),
                 format!("listen = \"127.0.0.1:{}\"", ports.smtp),
             ),
+            // Tests stop gateways with work still in flight (a slow MX, a
+            // held message): a short drain keeps `stop` within its bound.
+            ("drain_secs = 30".into(), "drain_secs = 2".into()),
         ];
         lines.extend(
             replacements
@@ -259,6 +262,22 @@ impl Gateway {
     pub fn kill(mut self) {
         self.signal(Signal::SIGKILL);
         let _ = self.child.wait();
+    }
+
+    /// Waits for the process to exit by itself (after a signal sent with
+    /// [`Gateway::signal`]), at most `timeout`.
+    pub fn wait_exit(mut self, timeout: Duration) -> std::process::ExitStatus {
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(
+                started.elapsed() < timeout,
+                "did not exit within {timeout:?}"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     /// SIGTERM, then waits for a clean exit.

@@ -43,14 +43,42 @@ fn log_serving(plugins: &Plugins) {
     }
 }
 
+/// The running listeners, and what a drain waits on.
+struct Listeners {
+    /// One task per listener; each returns when `shutdown` is signalled.
+    tasks: Vec<JoinHandle<()>>,
+    /// The SMTP sessions open.
+    smtp_sessions: Arc<crate::listen::Admission>,
+    /// The messages in flight, both directions.
+    messages: Arc<Admission>,
+    /// Its correlation records not yet committed.
+    spool: Arc<Spool>,
+}
+
+impl Listeners {
+    /// Sessions and messages still going.
+    fn in_flight(&self) -> (usize, usize) {
+        let sessions = self
+            .smtp_sessions
+            .held(std::net::IpAddr::from([0, 0, 0, 0]))
+            .0;
+        (
+            sessions,
+            self.messages.in_flight() + self.spool.uncommitted(),
+        )
+    }
+}
+
 /// Binds the SIP, MSRP and SMTP listeners and starts serving; each task
-/// returns when `shutdown` is signalled.
+/// returns when `shutdown` is signalled; `draining` tells them to take
+/// nothing new.
 async fn start_listeners(
     config: &Config,
     plugins: Arc<Plugins>,
     store: Arc<dyn Store>,
     shutdown: &Shutdown,
-) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    draining: &Shutdown,
+) -> anyhow::Result<Listeners> {
     let deliverer = Arc::new(PerDomainLimit::new(
         Arc::new(Deliverer::new(config)?),
         config.smtp.max_deliveries_per_domain,
@@ -119,6 +147,7 @@ async fn start_listeners(
     let handler = Arc::new(SipIn {
         pager: im_to_email.clone(),
         sessions: setup,
+        draining: Some(draining.clone()),
     });
     let endpoint = SipEndpoint::with_backlog(
         Arc::new(handler),
@@ -201,15 +230,22 @@ async fn start_listeners(
     tracing::info!(udp = %udp.local_addr()?, tcp = %sip_gate.local_addr()?, "SIP listening");
     tracing::info!(listen = %msrp_gate.local_addr()?, advertised = %msrp_address, "MSRP listening");
     tracing::info!(listen = %smtp_gate.local_addr()?, "SMTP listening");
+    let smtp_sessions = smtp_gate.admission().clone();
+    let smtp = smtp.with_drain(draining.clone());
     let sip_idle = Duration::from_secs(config.sip.tcp_idle_timeout_secs);
     let tasks = vec![
         tokio::spawn(endpoint.clone().serve_udp(udp, shutdown.clone())),
         tokio::spawn(endpoint.serve_tcp(sip_gate, sip_idle, shutdown.clone())),
         tokio::spawn(msrp.serve(msrp_gate, shutdown.clone())),
         tokio::spawn(smtp.serve(smtp_gate, shutdown.clone())),
-        tokio::spawn(spool.run(shutdown.clone())),
+        tokio::spawn(spool.clone().run(shutdown.clone())),
     ];
-    Ok(tasks)
+    Ok(Listeners {
+        tasks,
+        smtp_sessions,
+        messages: admission,
+        spool,
+    })
 }
 
 /// Descriptors kept for what is not a listener's connection: outgoing SMTP
@@ -303,14 +339,22 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     let watch = PluginWatch::start(plugins.clone(), |_| {})?;
     let store = spool::open_store(&config).await?;
     let (stop, shutdown) = shutdown::channel();
+    let (drain, draining) = shutdown::channel();
     let mut shared_version = None;
     if config.directory.shared {
         // Before the listeners: no request is mapped without it.
         shared_version = Some(load_shared_directory(&config, &plugins, store.as_ref()).await?);
     }
-    let mut listeners = start_listeners(&config, plugins.clone(), store.clone(), &shutdown).await?;
+    let mut listeners = start_listeners(
+        &config,
+        plugins.clone(),
+        store.clone(),
+        &shutdown,
+        &draining,
+    )
+    .await?;
     if let Some(version) = shared_version {
-        listeners.push(tokio::spawn(follow_shared_directory(
+        listeners.tasks.push(tokio::spawn(follow_shared_directory(
             config.clone(),
             plugins.clone(),
             store.clone(),
@@ -355,9 +399,42 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
             _ = terminate.recv() => break,
         }
     }
+    // Drain (issue 13): nothing new is taken; what is in flight finishes,
+    // up to shutdown.drain_secs; a second signal cuts it short.
+    drain.trigger();
+    let limit = Duration::from_secs(config.shutdown.drain_secs);
+    let (sessions, messages) = listeners.in_flight();
+    tracing::info!(
+        sessions,
+        messages,
+        drain_secs = limit.as_secs(),
+        "interwork draining: new sessions get 421, new SIP requests 503"
+    );
+    let drained = tokio::time::timeout(limit, async {
+        loop {
+            if listeners.in_flight() == (0, 0) {
+                return;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(50)) => {}
+                _ = interrupt.recv() => break,
+                _ = terminate.recv() => break,
+            }
+        }
+        tracing::warn!("a second signal: stopping without waiting");
+    })
+    .await;
+    if drained.is_err() {
+        let (sessions, messages) = listeners.in_flight();
+        tracing::warn!(
+            sessions,
+            messages,
+            "drain_secs over: stopping with these still open"
+        );
+    }
     tracing::info!("interwork stopping");
     stop.trigger();
-    for listener in listeners {
+    for listener in listeners.tasks {
         let _ = listener.await;
     }
     drop(watch);

@@ -1,3 +1,7 @@
+//! Stopping the listeners, and draining before that (the same signal,
+//! a second channel: `draining` tells the listeners to take nothing new
+//! while what is in flight finishes, `shutdown` to stop).
+//!
 //! Stopping the listeners. Every listener takes its socket and a
 //! [`Shutdown`] as arguments (mini-redis's `server::run(listener,
 //! shutdown)`) and returns when it is signalled, instead of being aborted;
@@ -27,6 +31,11 @@ impl ShutdownTrigger {
 }
 
 impl Shutdown {
+    /// Whether it was signalled, without waiting.
+    pub fn is_signalled(&self) -> bool {
+        *self.0.borrow()
+    }
+
     /// Resolves once shutdown is signalled (at once if it was already).
     /// Cancel-safe, so it can sit in a `select!` loop.
     pub async fn signalled(&mut self) {

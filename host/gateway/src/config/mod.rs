@@ -52,6 +52,25 @@ pub struct Config {
     /// `[notifications]`
     #[serde(default)]
     pub notifications: NotificationsConfig,
+    /// `[shutdown]`
+    #[serde(default)]
+    pub shutdown: ShutdownConfig,
+}
+
+/// `[shutdown]`: how the gateway stops on SIGTERM / SIGINT.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ShutdownConfig {
+    /// How long sessions and messages in flight may take to finish once
+    /// the gateway stops taking new ones; then it exits anyway. A second
+    /// signal exits at once.
+    pub drain_secs: u64,
+}
+
+impl Default for ShutdownConfig {
+    fn default() -> Self {
+        Self { drain_secs: 30 }
+    }
 }
 
 /// `[notifications]`: how receipts cross the gateway (issue 10).

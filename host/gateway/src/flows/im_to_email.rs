@@ -27,6 +27,7 @@ use crate::mail::{self, OutgoingMail};
 use crate::msrp::{MessageSink, Session};
 use crate::notify::to_mail::{self, notification_of};
 use crate::outcome::{About, Kind, Verdict};
+use crate::shutdown::Shutdown;
 use crate::sip::dialog::MsrpSessionSetup;
 use crate::sip::{Answer, RequestHandler};
 use crate::spool::mail_courier::{envid_of, queued_mail, queued_notice};
@@ -315,6 +316,10 @@ fn correlation_of(im: &ImMessage, mail: &OutgoingMail) -> Correlation {
     }
 }
 
+/// The `Retry-After` of a request refused while the gateway drains: a
+/// restart takes seconds, or another node takes the traffic.
+const DRAIN_RETRY_AFTER_SECS: u32 = 5;
+
 /// Methods the gateway serves.
 pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS";
 
@@ -325,6 +330,9 @@ pub struct SipIn {
     pub pager: Arc<ImToEmail>,
     /// The sessions INVITEs set up.
     pub sessions: Arc<MsrpSessionSetup>,
+    /// Signalled when the gateway drains: new messages and sessions are
+    /// answered `503` with Retry-After; what is in flight finishes.
+    pub draining: Option<Shutdown>,
 }
 
 impl SipIn {
@@ -333,6 +341,13 @@ impl SipIn {
     /// only its answer.
     fn admit(&self, request: &Request) -> Result<Ticket, Response> {
         let hostname = self.pager.hostname();
+        if self.draining.as_ref().is_some_and(Shutdown::is_signalled) {
+            let verdict = Verdict {
+                retry_after: Some(DRAIN_RETRY_AFTER_SECS),
+                ..Verdict::new(Kind::Overloaded, About::Gateway, "shutting down")
+            };
+            return Err(verdict.sip_answer(hostname).into_response(request));
+        }
         self.pager
             .admit()
             .and_then(|ticket| loops::check_im(request, hostname).map(|()| ticket))

@@ -186,6 +186,9 @@ pub struct Spool {
     policy: QueuePolicy,
     im_to_mail: OnceLock<Arc<dyn Courier>>,
     mail_to_im: OnceLock<Arc<dyn Courier>>,
+    /// Correlation records handed to the store and not yet committed: a
+    /// drain waits for them (a record lost at exit unmatches receipts).
+    uncommitted: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 type Attempting = BoxFuture<'static, Outcome>;
@@ -201,6 +204,7 @@ impl Spool {
             store,
             owner,
             policy,
+            uncommitted: Arc::default(),
             im_to_mail: OnceLock::new(),
             mail_to_im: OnceLock::new(),
         }
@@ -246,13 +250,22 @@ impl Spool {
         // Taken by the store now, committed in the background.
         let committed = self.store.clone().correlate_later(record, now);
         let message_id = message_id.to_string();
+        let uncommitted = self.uncommitted.clone();
+        uncommitted.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
         tokio::spawn(async move {
             if let Err(e) = committed.await {
                 // Delivered all the same: only its receipts and replies
                 // will not be matched.
                 tracing::error!(%message_id, "cannot keep the correlation record: {e}");
             }
+            uncommitted.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
         });
+    }
+
+    /// Correlation records given to [`Spool::keep_correlation`] whose
+    /// commit has not finished.
+    pub fn uncommitted(&self) -> usize {
+        self.uncommitted.load(std::sync::atomic::Ordering::Acquire)
     }
 
     /// Runs `attempt` (the message's first delivery) for at most the

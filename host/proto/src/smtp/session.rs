@@ -152,6 +152,12 @@ impl SmtpSession {
         self.state == State::Data
     }
 
+    /// Whether a mail transaction is open (MAIL accepted, not yet ended
+    /// by its DATA reply or RSET): a session closed now would cut it.
+    pub fn in_transaction(&self) -> bool {
+        self.mail_from.is_some()
+    }
+
     fn reset_transaction(&mut self) {
         self.mail_from = None;
         self.rcpt_to.clear();

@@ -103,7 +103,11 @@ fn gateway() -> Gateway {
         agent: config.gateway.hostname,
     });
     Gateway {
-        handler: Arc::new(SipIn { pager, sessions }),
+        handler: Arc::new(SipIn {
+            pager,
+            sessions,
+            draining: None,
+        }),
         mail,
         store,
         _dir: dir,

@@ -39,6 +39,14 @@ pub struct SmtpServer {
     sink: Arc<dyn MailSink>,
     tls: Option<TlsAcceptor>,
     timeouts: Timeouts,
+    /// Signalled when the gateway drains: new sessions get `421`, open
+    /// ones finish their transaction and get `421` after it.
+    draining: Option<Shutdown>,
+}
+
+/// What a session hears when the gateway is going down (RFC 5321 §3.8).
+fn shutting_down() -> Reply {
+    Reply::new(421, "4.3.2", "Service shutting down, try again later")
 }
 
 /// How a stretch of a session ended.
@@ -90,7 +98,26 @@ impl SmtpServer {
             sink,
             tls,
             timeouts,
+            draining: None,
         })
+    }
+
+    /// The server, told of the gateway's drain by `draining`.
+    pub fn with_drain(self: Arc<Self>, draining: Shutdown) -> Arc<Self> {
+        let mut server = Arc::try_unwrap(self).unwrap_or_else(|shared| Self {
+            caps: shared.caps.clone(),
+            check: shared.check.clone(),
+            sink: shared.sink.clone(),
+            tls: shared.tls.clone(),
+            timeouts: shared.timeouts,
+            draining: None,
+        });
+        server.draining = Some(draining);
+        Arc::new(server)
+    }
+
+    fn is_draining(&self) -> bool {
+        self.draining.as_ref().is_some_and(Shutdown::is_signalled)
     }
 
     /// Serves the connections `gate` lets in until `shutdown`; those past
@@ -114,6 +141,9 @@ impl SmtpServer {
                         ),
                     };
                     answer_and_drop(stream, &reply.to_bytes());
+                }
+                Arrival::Admitted { stream, .. } if self.is_draining() => {
+                    answer_and_drop(stream, &shutting_down().to_bytes());
                 }
                 Arrival::Admitted { stream, peer, slot } => {
                     let server = self.clone();
@@ -160,21 +190,39 @@ impl SmtpServer {
         S: AsyncRead + AsyncWrite + Unpin,
     {
         let mut buf = vec![0u8; 64 * 1024];
+        let mut draining = self.draining.clone();
         loop {
             let timeout = if session.in_data() {
                 self.timeouts.data
             } else {
                 self.timeouts.command
             };
-            let n = match tokio::time::timeout(timeout, stream.read(&mut buf)).await {
-                Ok(Ok(0)) => return Ok(Next::Done),
-                Ok(Ok(n)) => n,
-                Ok(Err(e)) => return Err(e),
-                Err(_) => {
-                    let reply = Reply::new(421, "4.4.2", "Timeout, closing connection");
-                    stream.write_all(&reply.to_bytes()).await?;
-                    return Ok(Next::Done);
+            // Draining: a session between transactions is told at once
+            // (RFC 5321 §3.8); one inside a transaction finishes it first.
+            let idle = !session.in_transaction();
+            if idle && self.is_draining() {
+                stream.write_all(&shutting_down().to_bytes()).await?;
+                return Ok(Next::Done);
+            }
+            let read = tokio::time::timeout(timeout, stream.read(&mut buf));
+            let drained = async {
+                match draining.as_mut() {
+                    Some(draining) if idle => draining.signalled().await,
+                    _ => std::future::pending().await,
                 }
+            };
+            let n = tokio::select! {
+                read = read => match read {
+                    Ok(Ok(0)) => return Ok(Next::Done),
+                    Ok(Ok(n)) => n,
+                    Ok(Err(e)) => return Err(e),
+                    Err(_) => {
+                        let reply = Reply::new(421, "4.4.2", "Timeout, closing connection");
+                        stream.write_all(&reply.to_bytes()).await?;
+                        return Ok(Next::Done);
+                    }
+                },
+                () = drained => continue,
             };
             let mut outputs = session.feed(&buf[..n], self.check.as_ref());
             // Deliveries may uncover more outputs (pipelined commands).
