@@ -48,7 +48,6 @@ pub fn plan(
 ) -> Result<Vec<(PlannedIm, Correlation)>, Verdict> {
     let mut mail = incoming::parse(&tx.data, &tx.mail_from, &tx.rcpt_to, now())
         .map_err(|e| Verdict::new(Kind::Invalid, About::Content, e.to_string()))?;
-    mail.dsn_notify = requested_dsn(tx);
     let hops = loops::check_mail_hops(&mail, hop_limit)?;
     loops::refuse_automatic(&tx.mail_from, &mail)?;
     let set = plugins.current();
@@ -90,7 +89,9 @@ pub fn plan(
     };
     let mut conversion = set.conversion.instance(engine);
     let mut planned_ims = Vec::with_capacity(recipients.len());
-    for (rcpt, recipient) in recipients {
+    for (i, (rcpt, recipient)) in recipients.into_iter().enumerate() {
+        // The plugin sees what this recipient's RCPT asked for.
+        mail.dsn_notify = requested_dsn(tx, i);
         let im = conversion
             .email_to_im(&mail, &sender, &recipient)
             .map_err(|e| Verdict::of_plugin(e, About::Content))?;
@@ -107,7 +108,7 @@ pub fn plan(
             im_recipient: recipient,
             mail_from: tx.mail_from.clone(),
             mail_to: rcpt.clone(),
-            notify: notify_text(tx),
+            notify: notify_text(tx, i),
             // RFC 8098 §2.1: the MDN goes to the address that asked, and
             // only if one did.
             notify_to: mail
@@ -135,9 +136,10 @@ fn may_be_report(data: &[u8]) -> bool {
         .any(|w| w.eq_ignore_ascii_case(NEEDLE))
 }
 
-/// The `NOTIFY=` of the transaction's (one) recipient, if it gave one.
-fn notify_of(tx: &Transaction) -> Option<Notify> {
-    tx.dsn.recipients.first().and_then(|r| r.notify)
+/// The `NOTIFY=` of the transaction's recipient number `i`, if it gave
+/// one (RFC 3461 §4.1: each RCPT asks for itself).
+fn notify_of(tx: &Transaction, i: usize) -> Option<Notify> {
+    tx.dsn.recipients.get(i).and_then(|r| r.notify)
 }
 
 /// The flags of a `NOTIFY=` parameter.
@@ -152,16 +154,16 @@ fn flags_of(notify: Notify) -> DsnNotify {
     .fold(DsnNotify::empty(), |all, (_, flag)| all | flag)
 }
 
-/// The DSNs the mail's envelope asked for. Without `NOTIFY` an MTA
-/// reports failures and delays (RFC 3461 §4.1), so that is the default.
-fn requested_dsn(tx: &Transaction) -> DsnNotify {
-    notify_of(tx).map_or(DsnNotify::FAILURE | DsnNotify::DELAY, flags_of)
+/// The DSNs recipient `i` of the envelope asked for. Without `NOTIFY` an
+/// MTA reports failures and delays (RFC 3461 §4.1), so that is the default.
+fn requested_dsn(tx: &Transaction, i: usize) -> DsnNotify {
+    notify_of(tx, i).map_or(DsnNotify::FAILURE | DsnNotify::DELAY, flags_of)
 }
 
 /// The `NOTIFY=` values asked for, as the store keeps them (`None` when
 /// not given; `NEVER` for none).
-fn notify_text(tx: &Transaction) -> Option<String> {
-    notify_of(tx).map(|notify| {
+fn notify_text(tx: &Transaction, i: usize) -> Option<String> {
+    notify_of(tx, i).map(|notify| {
         mail_courier::notify_text(flags_of(notify)).unwrap_or_else(|| "NEVER".to_string())
     })
 }

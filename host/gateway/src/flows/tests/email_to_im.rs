@@ -303,6 +303,72 @@ async fn a_mail_delivered_as_im_leaves_its_correlation_record() {
 }
 
 #[tokio::test]
+async fn each_recipient_gets_the_receipts_its_own_rcpt_asked_for() {
+    // RFC 3461 §4.1: NOTIFY is per recipient; one mail, two IM users.
+    let ims = ImSystem::new(None);
+    let mut c = Client::new(ims.clone());
+    c.cmd("EHLO mail.example.test", "250").await;
+    c.cmd("MAIL FROM:<zhang@mail.example.test>", "250").await;
+    c.cmd(
+        "RCPT TO:<alice@im.example.test> NOTIFY=SUCCESS,FAILURE",
+        "250",
+    )
+    .await;
+    c.cmd("RCPT TO:<carol@im.example.test> NOTIFY=NEVER", "250")
+        .await;
+    c.cmd("DATA", "354").await;
+    c.cmd(
+        "From: <zhang@mail.example.test>\r\nMessage-ID: <two.1@mail.example.test>\r\n\
+         Subject: hi\r\n\r\nhello both\r\n.",
+        "250 2.0.0 Taken for 2 of 2",
+    )
+    .await;
+    let asked = |user: &str| {
+        let request = ims
+            .requests
+            .all()
+            .into_iter()
+            .find(|r| r.uri.starts_with(&format!("sip:{user}@")))
+            .unwrap_or_else(|| panic!("an IM for {user}"));
+        let cpim = String::from_utf8_lossy(&request.body).into_owned();
+        cpim.lines()
+            .find_map(|l| l.strip_prefix("imdn.Disposition-Notification: "))
+            .map(str::to_string)
+    };
+    assert_eq!(
+        asked("alice").as_deref(),
+        Some("positive-delivery, negative-delivery")
+    );
+    assert_eq!(asked("carol"), None, "NOTIFY=NEVER asks for nothing");
+    let now = crate::spool::millis_now();
+    let mut records: Vec<(String, Option<String>)> = c
+        .store
+        .find(
+            CorrelationKey::MessageId("two.1@mail.example.test".into()),
+            now,
+        )
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|f| (f.record.mail_to, f.record.notify))
+        .collect();
+    records.sort();
+    assert_eq!(
+        records,
+        [
+            (
+                "alice@im.example.test".to_string(),
+                Some("SUCCESS,FAILURE".to_string())
+            ),
+            (
+                "carol@im.example.test".to_string(),
+                Some("NEVER".to_string())
+            ),
+        ]
+    );
+}
+
+#[tokio::test]
 async fn sip_answers_and_rcpt_refusals_become_smtp_replies() {
     let ims = ImSystem::new(None);
     let mut c = Client::new(ims.clone());
