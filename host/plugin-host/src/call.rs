@@ -165,21 +165,17 @@ impl LoadedPlugin {
         }
     }
 
-    fn refused(&self, kind: types::ErrorKind, reason: String) -> CallError {
+    fn refusal(&self, error: types::PluginError) -> CallError {
         CallError::Refused(GuestError {
             plugin: self.id.clone(),
-            kind: match kind {
+            kind: match error.kind {
                 types::ErrorKind::NotFound => RefusalKind::NotFound,
                 types::ErrorKind::Invalid => RefusalKind::Invalid,
                 types::ErrorKind::Temporary => RefusalKind::Temporary,
                 types::ErrorKind::Permanent => RefusalKind::Permanent,
             },
-            reason,
+            reason: error.reason,
         })
-    }
-
-    fn refusal(&self, error: types::PluginError) -> CallError {
-        self.refused(error.kind, error.reason)
     }
 
     fn not_serving(&self, role: Role) -> GuestFault {

@@ -207,20 +207,11 @@ impl Plugins {
         let current = self.current.load_full();
         let mut next = (*current).clone();
         for role in Role::ALL {
-            match self.choose(role, &files) {
-                Ok(chosen) => {
-                    if !Arc::ptr_eq(next.get(role), &chosen) {
-                        report.swapped.push((role, chosen.id.clone()));
-                        *next.get_mut(role) = chosen;
-                    }
-                }
-                Err(reason) => {
-                    tracing::error!(
-                        interface = role.name(),
-                        "{reason}; {} keeps serving",
-                        next.get(role).id
-                    );
-                }
+            // Some plugin always serves: a file, or the embedded default.
+            let chosen = self.choose(role, &files);
+            if !Arc::ptr_eq(next.get(role), &chosen) {
+                report.swapped.push((role, chosen.id.clone()));
+                *next.get_mut(role) = chosen;
             }
         }
         if !report.swapped.is_empty() {
@@ -333,11 +324,7 @@ impl Plugins {
     }
 
     /// The plugin that should serve `role` given the scanned files.
-    fn choose(
-        &self,
-        role: Role,
-        files: &BTreeMap<PathBuf, FileState>,
-    ) -> Result<Arc<LoadedPlugin>, String> {
+    fn choose(&self, role: Role, files: &BTreeMap<PathBuf, FileState>) -> Arc<LoadedPlugin> {
         let serving: Vec<(&PathBuf, &Arc<LoadedPlugin>, i128)> = files
             .iter()
             .filter_map(|(path, state)| state.good.as_ref().map(|g| (path, g, state.dropped_in)))
@@ -348,7 +335,7 @@ impl Plugins {
                 .iter()
                 .find(|(path, _, _)| path.file_name().is_some_and(|n| n == wanted));
             return match found {
-                Some((_, plugin, _)) => Ok(Arc::clone(plugin)),
+                Some((_, plugin, _)) => Arc::clone(plugin),
                 None => {
                     tracing::warn!(
                         interface = role.name(),
@@ -357,7 +344,7 @@ impl Plugins {
                         role.name(),
                         role.interface()
                     );
-                    Ok(self.defaults.get(role).clone())
+                    self.defaults.get(role).clone()
                 }
             };
         }
@@ -365,7 +352,7 @@ impl Plugins {
         // intent); ties go to the last name, so the choice is stable.
         let newest = serving.iter().max_by(|a, b| (a.2, a.0).cmp(&(b.2, b.0)));
         match newest {
-            None => Ok(self.defaults.get(role).clone()),
+            None => self.defaults.get(role).clone(),
             Some((path, plugin, _)) => {
                 if serving.len() > 1 {
                     let others: Vec<String> = serving
@@ -384,7 +371,7 @@ impl Plugins {
                         role.name()
                     );
                 }
-                Ok(Arc::clone(plugin))
+                Arc::clone(plugin)
             }
         }
     }

@@ -8,6 +8,7 @@
 //! Sans-IO: [`parse`] takes the request's `Content-Type` and body.
 
 use crate::imdn::xml_tree::{self, XmlElement};
+use crate::mime::media_type;
 
 /// The resource-lists namespace (RFC 4826 §3.4.1).
 pub const RESOURCE_LISTS_NS: &str = "urn:ietf:params:xml:ns:resource-lists";
@@ -83,15 +84,6 @@ impl Part<'_> {
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| *v)
     }
-}
-
-fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
 }
 
 /// The `boundary` parameter of a `Content-Type`, unquoted.

@@ -3,6 +3,7 @@
 //! request headers (RFC 5438), into the plugin contract's `im-message`.
 
 use interwork_plugin_host::bindings::types::{Dispositions, Header, ImMessage, Timestamp};
+use interwork_proto::mime::media_type;
 use interwork_proto::sip::{NameAddr, Request};
 use interwork_proto::{cpim, imdn, uri_list};
 
@@ -96,15 +97,6 @@ fn group_im(request: &Request, sender: &str, now: Timestamp) -> Result<ImMessage
 /// What the gateway takes (the `Accept` of a 415).
 pub const ACCEPTED_TYPES: &str =
     "text/plain, message/cpim, text/*, image/*, audio/*, video/*, application/*";
-
-fn media_type(content_type: &str) -> String {
-    content_type
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase()
-}
 
 /// Content the gateway can turn into mail: text, media, documents. Not
 /// multipart (no mail client would show it as the IM showed it) and not

@@ -9,6 +9,17 @@ use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 
 pub mod multipart;
 
+/// The media type of a `Content-Type` value, lower case, without its
+/// parameters: `Text/Plain; charset=utf-8` → `text/plain`.
+pub fn media_type(content_type: &str) -> String {
+    content_type
+        .split(';')
+        .next()
+        .unwrap_or_default()
+        .trim()
+        .to_ascii_lowercase()
+}
+
 use crate::dates::Timestamp;
 
 /// Why the bytes are not a mail.
