@@ -51,6 +51,32 @@ pub fn raw_header(mail: &[u8], name: &str) -> Option<String> {
         .map(|l| l[name.len() + 1..].trim().to_string())
 }
 
+/// `GET path` from `127.0.0.1:port` (HTTP/1.1, one request, connection
+/// closed): the status code and body; `None` when nothing answers.
+pub fn try_http_get(port: u16, path: &str) -> Option<(u16, String)> {
+    use std::io::{Read as _, Write as _};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).ok()?;
+    let text = String::from_utf8_lossy(&answer);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let code = head.split(' ').nth(1)?.parse().ok()?;
+    Some((code, body.to_string()))
+}
+
+/// As [`try_http_get`]; panics when nothing answers.
+pub fn http_get(port: u16, path: &str) -> (u16, String) {
+    try_http_get(port, path).unwrap_or_else(|| panic!("nothing answers GET {path} on {port}"))
+}
+
 /// A built guest component, e.g. `directory_mapping` or `fixture_trap`.
 pub fn guest(name: &str) -> PathBuf {
     interwork_test_plugins::wasm(name)
@@ -88,6 +114,9 @@ impl Scratch {
             // directory, never the user's.
             .env("XDG_STATE_HOME", self.path())
             .env_remove("STATE_DIRECTORY")
+            .env_remove("CACHE_DIRECTORY")
+            .env_remove("RUNTIME_DIRECTORY")
+            .env_remove("NOTIFY_SOCKET")
             .env_remove("INTERWORK_LOG")
             .stdin(Stdio::null());
         cmd
@@ -105,6 +134,7 @@ impl Scratch {
             sip: peers::free_port(),
             msrp: peers::free_port(),
             smtp: peers::free_port(),
+            admin: peers::free_port(),
         };
         let mut lines: Vec<(String, String)> = vec![
             (
@@ -126,6 +156,10 @@ impl Scratch {
             // Tests stop gateways with work still in flight (a slow MX, a
             // held message): a short drain keeps `stop` within its bound.
             ("drain_secs = 30".into(), "drain_secs = 2".into()),
+            (
+                ADMIN_LISTEN.into(),
+                format!("listen = \"127.0.0.1:{}\"", ports.admin),
+            ),
         ];
         lines.extend(
             replacements
@@ -158,6 +192,9 @@ impl Scratch {
             assert!(text.contains(from), "example config has no {from:?}");
             text = text.replace(from, to);
         }
+        // Gateways of tests run side by side: none takes the one default
+        // admin port (gateway_config gives each a port of its own).
+        text = text.replace(ADMIN_LISTEN, "listen = \"127.0.0.1:0\"");
         let path = self.path().join("interwork.toml");
         std::fs::write(&path, text).expect("write config");
         path
@@ -173,7 +210,12 @@ pub struct Ports {
     pub msrp: u16,
     /// SMTP.
     pub smtp: u16,
+    /// The admin listener (`/metrics`).
+    pub admin: u16,
 }
+
+/// The admin listener's line in the example configuration.
+const ADMIN_LISTEN: &str = "listen = \"127.0.0.1:9464\"";
 
 /// A running `interwork run`, its log lines collected from stderr.
 pub struct Gateway {

@@ -128,6 +128,67 @@ fn check_config_prints_the_effective_config() {
 }
 
 #[test]
+fn check_config_refuses_a_pin_to_a_plugin_that_cannot_serve_and_says_each_error_once() {
+    let s = scratch();
+    let dir = s.path().join("plugins.d");
+    std::fs::create_dir(&dir).unwrap();
+    std::fs::copy(guest("directory_mapping"), dir.join("company.wasm")).unwrap();
+    std::fs::copy(guest("fixture_trap"), dir.join("broken.wasm")).unwrap();
+    for (pin, why) in [
+        (
+            "mapping = \"nothere.wasm\"",
+            "plugins.mapping = \"nothere.wasm\": no such file",
+        ),
+        (
+            "mapping = \"broken.wasm\"",
+            "plugins.mapping = \"broken.wasm\": refused",
+        ),
+        (
+            "mapping = \"company.wasm\"\nconversion = \"company.wasm\"",
+            "plugins.conversion = \"company.wasm\": does not export interwork:plugin/conversion",
+        ),
+    ] {
+        let config = s.config(&[("# mapping = \"directory_mapping.wasm\"", pin)]);
+        let out = s.run(&["check-config", "--config", config.to_str().unwrap()]);
+        assert_eq!(out.status.code(), Some(2), "{pin}: {}", stderr(&out));
+        assert_eq!(
+            stderr(&out).matches(why).count(),
+            1,
+            "{pin}: {}",
+            stderr(&out)
+        );
+        // The broken file has one line: the error when pinned, else a
+        // warning.
+        assert_eq!(
+            stderr(&out)
+                .lines()
+                .filter(|l| l.contains("broken.wasm"))
+                .count(),
+            1,
+            "{pin}: {}",
+            stderr(&out)
+        );
+    }
+    let config = s.config(&[(
+        "# mapping = \"directory_mapping.wasm\"",
+        "mapping = \"company.wasm\"",
+    )]);
+    let out = s.run(&["check-config", "--config", config.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // A directory file that is not there: said once, with the reason once.
+    let config = s.config(&[("# file = \"directory.toml\"", "file = \"nothere.toml\"")]);
+    let out = s.run(&["check-config", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let said = stderr(&out);
+    assert_eq!(
+        said.matches("No such file or directory").count(),
+        1,
+        "{said}"
+    );
+    assert!(said.contains("nothere.toml"), "{said}");
+}
+
+#[test]
 fn plugins_check_reports_world_and_version_or_the_reason() {
     let s = scratch();
     let example = guest("directory_mapping");
@@ -173,10 +234,24 @@ fn plugins_check_reports_world_and_version_or_the_reason() {
 }
 
 #[test]
-fn plugins_list_says_what_serves_from_where() {
+fn plugins_list_files_says_what_would_serve_from_where() {
     let s = scratch();
     let config = s.config(&[]);
+    // No gateway runs: asking it fails, and says why.
     let out = s.run(&["plugins", "list", "--config", config.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("cannot reach the running gateway"),
+        "{}",
+        stderr(&out)
+    );
+    let out = s.run(&[
+        "plugins",
+        "list",
+        "--files",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
     let text = stdout(&out);
     assert!(text.contains("default-mapping (embedded)"), "{text}");
     assert!(text.contains("default-conversion (embedded)"), "{text}");
@@ -191,7 +266,13 @@ fn plugins_list_says_what_serves_from_where() {
         s.path().join("plugins.d/broken.wasm"),
     )
     .unwrap();
-    let out = s.run(&["plugins", "list", "--config", config.to_str().unwrap()]);
+    let out = s.run(&[
+        "plugins",
+        "list",
+        "--files",
+        "--config",
+        config.to_str().unwrap(),
+    ]);
     let text = stdout(&out);
     assert!(
         text.starts_with("what a gateway started now would serve"),

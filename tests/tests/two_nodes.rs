@@ -230,7 +230,7 @@ fn two_nodes_share_one_postgresql_store_and_one_takes_over_the_other() {
     node_a.kill();
     let killed = Instant::now();
     // B's own attempts time out (5 s) and are deferred; then the MX works.
-    node_b.wait_for("mail deferred", Duration::from_secs(15));
+    node_b.wait_for("im-to-mail deferred", Duration::from_secs(15));
     drop(tarpit);
     let sink = peers::smtp_sink_on(mx_port);
     let mails = sink.mails_when(10, Duration::from_secs(30));
@@ -264,11 +264,11 @@ fn two_nodes_share_one_postgresql_store_and_one_takes_over_the_other() {
             .filter(|l| l.contains(needle) && l.contains("attempts=2"))
             .count()
     };
-    let delivered_by_b = count("mail delivered to");
+    let delivered_by_b = count("im-to-mail delivered");
     let deferred_by_b = node_b
         .log
         .iter()
-        .filter(|l| l.contains("mail deferred") && l.contains("attempts=1"))
+        .filter(|l| l.contains("im-to-mail deferred") && l.contains("attempts=1"))
         .count();
     eprintln!(
         "takeover: {leased_by_a} messages under way (both nodes) at the kill, all 10 delivered {:.1} s \

@@ -12,20 +12,22 @@ use serde::Deserialize;
 #[non_exhaustive]
 pub enum DirectoryError {
     /// The file cannot be read.
-    #[error("cannot read directory file {path}: {source}")]
+    #[error("cannot read directory file {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why. In the message, not a `source`: with its
+        /// chain it would be printed twice.
+        error: std::io::Error,
     },
     /// The file is not TOML of the expected shape.
-    #[error("directory file {path}: {source}")]
+    #[error("directory file {path}: {error}")]
     Syntax {
         /// The file.
         path: PathBuf,
-        /// What the TOML parser said.
-        source: toml::de::Error,
+        /// What the TOML parser said. In the message, not a `source`: with its
+        /// chain it would be printed twice.
+        error: toml::de::Error,
     },
     /// One entry is wrong.
     #[error("directory file {path}: address[{index}]: {message}")]
@@ -88,14 +90,14 @@ pub fn normalize_email(address: &str) -> String {
 impl Directory {
     /// Reads a directory file.
     pub fn load(path: &Path) -> Result<Self, DirectoryError> {
-        let text = std::fs::read_to_string(path).map_err(|source| DirectoryError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| DirectoryError::Read {
             path: path.to_path_buf(),
-            source,
+            error,
         })?;
         Self::parse(&text).map_err(|e| match e {
-            ParseError::Syntax(source) => DirectoryError::Syntax {
+            ParseError::Syntax(error) => DirectoryError::Syntax {
                 path: path.to_path_buf(),
-                source,
+                error,
             },
             ParseError::Entry { index, message } => DirectoryError::Entry {
                 path: path.to_path_buf(),

@@ -29,6 +29,9 @@ use crate::sip::{Answer, ClientError};
 use crate::smtp::client::{DeliveryOutcome, SmtpFailure};
 use crate::smtp::server::Reply;
 
+/// How a verdict of the IM system's answer begins.
+const IM_ANSWER: &str = "IM system: ";
+
 /// What went wrong, whichever protocol it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -213,8 +216,14 @@ impl Verdict {
         Err(Self::new(
             kind,
             about,
-            format!("IM system: {} {}", response.code, response.reason),
+            format!("{IM_ANSWER}{} {}", response.code, response.reason),
         ))
+    }
+
+    /// The IM system's answer a verdict of [`Verdict::of_im_response`]
+    /// quotes (`480 Temporarily Unavailable`), if it quotes one.
+    pub fn im_answer(&self) -> Option<&str> {
+        self.reason.strip_prefix(IM_ANSWER)
     }
 
     /// The SIP status code and reason phrase of the kind (RFC 3261 §21).

@@ -103,3 +103,40 @@ pub fn open(config: &Config) -> anyhow::Result<Arc<Plugins>> {
         role_choice(config),
     )?))
 }
+
+/// What is wrong with the pins of a configuration (`plugins.mapping`,
+/// `plugins.conversion`) given the registry it loaded: a file that is not
+/// there, is refused, or does not export the interface. `check-config`
+/// fails on these; `run` serves the embedded default and warns.
+pub fn pin_problems(config: &Config, plugins: &Plugins) -> Vec<String> {
+    use interwork_plugin_host::{PluginSource, Role};
+    let set = plugins.current();
+    let refused = plugins.refused();
+    let mut problems = Vec::new();
+    for (role, key, wanted) in [
+        (Role::Mapping, "plugins.mapping", &config.plugins.mapping),
+        (
+            Role::Conversion,
+            "plugins.conversion",
+            &config.plugins.conversion,
+        ),
+    ] {
+        let Some(wanted) = wanted else { continue };
+        let served = set.get(role);
+        if matches!(&served.id.source, PluginSource::File(path) if path.file_name().is_some_and(|n| n == wanted.as_str()))
+        {
+            continue;
+        }
+        let dir = config.plugins.dir.clone().unwrap_or_default();
+        let path = dir.join(wanted);
+        let why = if !path.is_file() {
+            format!("no such file in plugins.dir {}", dir.display())
+        } else if let Some((_, reason)) = refused.iter().find(|(p, _)| *p == path) {
+            format!("refused: {reason}")
+        } else {
+            format!("does not export {}", role.interface())
+        };
+        problems.push(format!("{key} = {wanted:?}: {why}"));
+    }
+    problems
+}

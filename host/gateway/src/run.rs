@@ -5,6 +5,7 @@
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -21,15 +22,19 @@ use crate::flows::email_to_im::{EmailToIm, RecipientPolicy};
 use crate::flows::im_to_email::{ImToEmail, MsrpIn, SipIn};
 use crate::im::outgoing::{ImComposer, ImSender};
 use crate::listen::{self, ConnectionLimits, Gate};
+use crate::live::{self, Live};
 use crate::msrp::{MsrpServer, Sessions};
 use crate::plugins;
+use crate::reload::Reloader;
 use crate::shutdown::{self, Shutdown};
 use crate::sip::SipEndpoint;
 use crate::sip::dialog::{MsrpOffer, MsrpSessionSetup};
 use crate::smtp::client::{Deliverer, PerDomainLimit};
 use crate::smtp::server::{Capabilities, SmtpServer, Timeouts, tls_acceptor};
 use crate::spool::{self, ImCourier, MailCourier, QueuePolicy, Spool};
+use crate::{admin, control, systemd, telemetry};
 
+/// Logs which plugin serves each interface.
 fn log_serving(plugins: &Plugins) {
     let set = plugins.current();
     for role in Role::ALL {
@@ -53,6 +58,12 @@ struct Listeners {
     messages: Arc<Admission>,
     /// Its correlation records not yet committed.
     spool: Arc<Spool>,
+    /// Where each listens.
+    bound: Vec<(&'static str, SocketAddr)>,
+    /// The connections of each TCP listener.
+    connections: Vec<(&'static str, Arc<crate::listen::Admission>)>,
+    /// The MSRP sessions set up.
+    sessions: Arc<Sessions>,
 }
 
 impl Listeners {
@@ -135,6 +146,7 @@ async fn start_listeners(
         SocketAddr::new(msrp_address.ip(), udp.local_addr()?.port())
     );
     let sessions = Arc::new(Sessions::default());
+    let msrp_sessions = sessions.clone();
     let setup = Arc::new(MsrpSessionSetup {
         sessions: sessions.clone(),
         offer: MsrpOffer {
@@ -230,6 +242,17 @@ async fn start_listeners(
     tracing::info!(udp = %udp.local_addr()?, tcp = %sip_gate.local_addr()?, "SIP listening");
     tracing::info!(listen = %msrp_gate.local_addr()?, advertised = %msrp_address, "MSRP listening");
     tracing::info!(listen = %smtp_gate.local_addr()?, "SMTP listening");
+    let bound = vec![
+        ("sip-udp", udp.local_addr()?),
+        ("sip-tcp", sip_gate.local_addr()?),
+        ("msrp", msrp_gate.local_addr()?),
+        ("smtp", smtp_gate.local_addr()?),
+    ];
+    let connections = vec![
+        ("smtp", smtp_gate.admission().clone()),
+        ("sip_tcp", sip_gate.admission().clone()),
+        ("msrp", msrp_gate.admission().clone()),
+    ];
     let smtp_sessions = smtp_gate.admission().clone();
     let smtp = smtp.with_drain(draining.clone());
     let sip_idle = Duration::from_secs(config.sip.tcp_idle_timeout_secs);
@@ -245,6 +268,9 @@ async fn start_listeners(
         smtp_sessions,
         messages: admission,
         spool,
+        bound,
+        connections,
+        sessions: msrp_sessions,
     })
 }
 
@@ -280,7 +306,7 @@ fn check_open_files(config: &Config) {
 }
 
 /// Serves the directory shared in the store; returns its version.
-async fn load_shared_directory(
+pub(crate) async fn load_shared_directory(
     config: &Config,
     plugins: &Plugins,
     store: &dyn Store,
@@ -325,10 +351,56 @@ async fn follow_shared_directory(
     }
 }
 
+/// What the store is, for `status`.
+fn store_backend(config: &Config) -> String {
+    match &config.store.url {
+        Some(_) => "postgresql".to_string(),
+        None => format!("sqlite {}", config.store_path().display()),
+    }
+}
+
+/// Binds the admin listener and the control socket, when configured.
+async fn start_operations(
+    config: &Config,
+    live: &Arc<Live>,
+    shutdown: &Shutdown,
+) -> anyhow::Result<Vec<JoinHandle<()>>> {
+    let mut tasks = Vec::new();
+    if config.admin.enabled {
+        let metrics = telemetry::install()?;
+        let listener = TcpListener::bind(config.admin.listen)
+            .await
+            .with_context(|| format!("cannot bind admin.listen {}", config.admin.listen))?;
+        tracing::info!(listen = %listener.local_addr()?, "admin listening: /metrics /healthz /readyz");
+        tasks.push(tokio::spawn(admin::serve(
+            listener,
+            live.clone(),
+            metrics,
+            shutdown.clone(),
+        )));
+    }
+    if config.control.enabled {
+        let path = config.control_socket();
+        let listener = control::bind(&path).await?;
+        tracing::info!(socket = %path.display(), "control socket listening");
+        tasks.push(tokio::spawn(control::serve(
+            listener,
+            path,
+            live.clone(),
+            shutdown.clone(),
+        )));
+    }
+    Ok(tasks)
+}
+
 /// Runs the gateway until SIGINT or SIGTERM.
 pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     tracing::info!(config = %source, "interwork {} starting", env!("CARGO_PKG_VERSION"));
     let started = std::time::Instant::now();
+    if config.admin.enabled {
+        // Before the plugins load: their meters are made as they do.
+        telemetry::install()?;
+    }
     check_open_files(&config);
     let plugins = tokio::task::spawn_blocking({
         let config = config.clone();
@@ -362,39 +434,64 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
             shutdown.clone(),
         )));
     }
+    let (requests, mut requested) = tokio::sync::mpsc::channel(4);
+    let live = Arc::new(Live {
+        started,
+        plugins: plugins.clone(),
+        store: store.clone(),
+        store_backend: store_backend(&config),
+        listeners: listeners.bound.clone(),
+        connections: listeners.connections.clone(),
+        sessions: listeners.sessions.clone(),
+        messages: listeners.messages.clone(),
+        ready: AtomicBool::new(false),
+        draining: AtomicBool::new(false),
+        requests,
+    });
+    listeners
+        .tasks
+        .extend(start_operations(&config, &live, &shutdown).await?);
     if let Some(dir) = plugins.dir() {
         tracing::info!(dir = %dir.display(), "watching the plugin directory");
     }
+    live.ready.store(true, Ordering::Release);
+    systemd::ready("serving");
+    listeners
+        .tasks
+        .push(tokio::spawn(systemd::watchdog(shutdown.clone())));
     tracing::info!(
         startup_ms = started.elapsed().as_millis() as u64,
         "interwork ready"
     );
 
+    let mut reloader = Reloader {
+        started: config.clone(),
+        applied: config.clone(),
+        source,
+        plugins: plugins.clone(),
+        store: store.clone(),
+        watch: &watch,
+    };
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;
     let mut terminate = signal(SignalKind::terminate())?;
     loop {
         tokio::select! {
             _ = hangup.recv() => {
-                tracing::info!("SIGHUP: reloading the directory and the plugins");
-                if config.directory.shared {
-                    if let Err(e) = load_shared_directory(&config, &plugins, store.as_ref()).await {
-                        tracing::error!("{e:#}; the previous directory stays");
-                    }
-                    watch.request_reload();
-                    continue;
-                }
-                match plugins::load_directory(&config) {
-                    Ok(directory) => {
-                        tracing::info!(addresses = directory.len(), "directory loaded");
-                        plugins
-                            .engine()
-                            .set_context(plugins::host_context(&config, directory));
-                    }
-                    Err(e) => tracing::error!("{e:#}; the previous directory stays"),
-                }
-                watch.request_reload();
+                tracing::info!("SIGHUP: reloading the configuration, the directory and the plugins");
+                systemd::reloading();
+                reloader.reload().await;
+                systemd::ready("serving");
             }
+            Some(request) = requested.recv() => match request {
+                live::Request::Reload(answer) => {
+                    tracing::info!("reload asked on the control socket");
+                    systemd::reloading();
+                    let said = reloader.reload().await;
+                    systemd::ready("serving");
+                    let _ = answer.send(said);
+                }
+            },
             _ = interrupt.recv() => break,
             _ = terminate.recv() => break,
         }
@@ -402,7 +499,10 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     // Drain (issue 13): nothing new is taken; what is in flight finishes,
     // up to shutdown.drain_secs; a second signal cuts it short.
     drain.trigger();
-    let limit = Duration::from_secs(config.shutdown.drain_secs);
+    live.draining.store(true, Ordering::Release);
+    systemd::stopping();
+    // As reloaded last: the drain time may change while serving.
+    let limit = Duration::from_secs(reloader.applied.shutdown.drain_secs);
     let (sessions, messages) = listeners.in_flight();
     tracing::info!(
         sessions,
@@ -437,6 +537,7 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     for listener in listeners.tasks {
         let _ = listener.await;
     }
+    drop(reloader);
     drop(watch);
     Ok(())
 }

@@ -9,6 +9,7 @@ use crate::bindings::{Contract, conversion, mapping, plugin_info, types, v0_1_0}
 use crate::engine::{LazyInstance, PluginEngine};
 use crate::error::{CallError, FaultKind, GuestError, GuestFault, PluginId, RefusalKind};
 use crate::host_imports::CallState;
+use crate::meters::Meters;
 
 /// What a plugin says about itself (`plugin-info.describe`, 0.2.0 and later).
 pub type PluginInfo = plugin_info::Info;
@@ -40,6 +41,8 @@ pub struct LoadedPlugin {
     pub info: Option<PluginInfo>,
     pre: InstancePre<CallState>,
     exports: Exports,
+    /// Made on the first call, once `info` names the version.
+    meters: std::sync::OnceLock<Meters>,
 }
 
 impl std::fmt::Debug for LoadedPlugin {
@@ -125,6 +128,7 @@ impl LoadedPlugin {
             info: None,
             pre,
             exports,
+            meters: std::sync::OnceLock::new(),
         })
     }
 
@@ -193,8 +197,30 @@ impl LoadedPlugin {
     pub fn instance<'a>(&'a self, engine: &'a PluginEngine) -> PluginInstance<'a> {
         PluginInstance {
             plugin: self,
-            instance: LazyInstance::new(engine, &self.id, &self.pre),
+            instance: LazyInstance::new(engine, &self.id, &self.pre, Some(self.meters())),
         }
+    }
+
+    /// The version its metrics and log lines name: what the plugin says
+    /// (0.2.0), else its contract.
+    pub fn version(&self) -> String {
+        match &self.info {
+            Some(info) => info.version.clone(),
+            None => format!("contract-{}", self.contract()),
+        }
+    }
+
+    /// The name its metrics and log lines name.
+    pub fn name(&self) -> &str {
+        match &self.info {
+            Some(info) => &info.name,
+            None => &self.id.name,
+        }
+    }
+
+    fn meters(&self) -> &Meters {
+        self.meters
+            .get_or_init(|| Meters::new(self.name(), &self.version()))
     }
 
     /// `plugin-info.describe` on an instance of its own; `None` for 0.1.0 plugins.
@@ -202,8 +228,8 @@ impl LoadedPlugin {
         let Exports::V0_2_0 { plugin, .. } = &self.exports else {
             return Ok(None);
         };
-        self.instance(engine)
-            .instance
+        // Not counted: the meters are named by what this answers.
+        LazyInstance::new(engine, &self.id, &self.pre, None)
             .call(0, |store, instance| {
                 plugin
                     .load(&mut *store, instance)?

@@ -27,6 +27,7 @@ use crate::bindings::{v0_1_0, v0_2_0};
 use crate::cache::CompileCache;
 use crate::error::{FaultKind, GuestFault, LoadError, PluginId};
 use crate::host_imports::{CallState, GuestLimiter, HostContext};
+use crate::meters::Meters;
 
 /// How often the epoch advances. A call's deadline is counted in ticks, so
 /// this is the precision of time limits. Measured: a 1 ms tick costs 3 % of
@@ -367,6 +368,7 @@ pub struct LazyInstance<'a> {
     engine: &'a PluginEngine,
     id: &'a PluginId,
     pre: &'a InstancePre<CallState>,
+    meters: Option<&'a Meters>,
     live: Option<Live>,
 }
 
@@ -375,11 +377,13 @@ impl<'a> LazyInstance<'a> {
         engine: &'a PluginEngine,
         id: &'a PluginId,
         pre: &'a InstancePre<CallState>,
+        meters: Option<&'a Meters>,
     ) -> Self {
         Self {
             engine,
             id,
             pre,
+            meters,
             live: None,
         }
     }
@@ -404,7 +408,12 @@ impl<'a> LazyInstance<'a> {
         let time = self.engine.limits.time_for(bytes);
         live.store
             .set_epoch_deadline(PluginEngine::deadline_ticks(time));
-        match call(&mut live.store, &live.instance) {
+        let started = std::time::Instant::now();
+        let called = call(&mut live.store, &live.instance);
+        if let Some(meters) = self.meters {
+            meters.call(started.elapsed(), called.is_err());
+        }
+        match called {
             Ok(value) => Ok(value),
             Err(e) => {
                 let kind = self.engine.classify(&live.store, e, false, time);

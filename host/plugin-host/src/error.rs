@@ -132,12 +132,13 @@ pub enum CallError {
 #[non_exhaustive]
 pub enum LoadError {
     /// The file cannot be read.
-    #[error("{path}: cannot read: {source}")]
+    #[error("{path}: cannot read: {error}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why. In the message, not a `source`: with its
+        /// chain it would be printed twice.
+        error: std::io::Error,
     },
     /// Not a component wasmtime can compile.
     #[error("{plugin}: not a valid WebAssembly component: {reason}")]

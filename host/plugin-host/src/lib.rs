@@ -27,6 +27,7 @@ mod engine;
 mod error;
 mod host_imports;
 mod loader;
+mod meters;
 mod registry;
 mod watch;
 

@@ -189,9 +189,9 @@ impl LoadedPlugin {
 
 /// Loads a plugin file and runs its check, as a reload would.
 pub fn load_file(engine: &PluginEngine, path: &Path) -> Result<LoadedPlugin, LoadError> {
-    let bytes = std::fs::read(path).map_err(|source| LoadError::Read {
+    let bytes = std::fs::read(path).map_err(|error| LoadError::Read {
         path: path.to_path_buf(),
-        source,
+        error,
     })?;
     let name = path
         .file_stem()

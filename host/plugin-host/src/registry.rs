@@ -101,7 +101,9 @@ pub struct Plugins {
     engine: Arc<PluginEngine>,
     defaults: PluginSet,
     dir: Option<PathBuf>,
-    choice: RoleChoice,
+    /// Which file serves an interface, when pinned (config, or
+    /// [`Plugins::pin`] at run time).
+    choice: Mutex<RoleChoice>,
     current: ArcSwap<PluginSet>,
     files: Mutex<BTreeMap<PathBuf, FileState>>,
 }
@@ -146,7 +148,7 @@ impl Plugins {
             current: ArcSwap::from_pointee(defaults.clone()),
             defaults,
             dir,
-            choice,
+            choice: Mutex::new(choice),
             files: Mutex::new(BTreeMap::new()),
         };
         plugins.reload();
@@ -167,6 +169,67 @@ impl Plugins {
     /// a message sees one version of each plugin.
     pub fn current(&self) -> Arc<PluginSet> {
         self.current.load_full()
+    }
+
+    /// The pins in force.
+    pub fn choice(&self) -> RoleChoice {
+        self.choice
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Replaces the pins (a reloaded configuration) and rescans. Blocking,
+    /// as [`Plugins::reload`].
+    pub fn set_choice(&self, choice: RoleChoice) -> ReloadReport {
+        *self.choice.lock().unwrap_or_else(|e| e.into_inner()) = choice;
+        self.reload()
+    }
+
+    /// Pins the checked plugin file `file_name` of the plugin directory to
+    /// every interface it exports (`interwork plugins use`), and swaps it
+    /// in; the interfaces pinned. Blocking, as [`Plugins::reload`]. Until
+    /// the configuration is reloaded or the process restarts.
+    pub fn pin(&self, file_name: &str) -> Result<Vec<Role>, String> {
+        // Read the directory first: the file may have just been copied in.
+        self.reload();
+        let plugin = {
+            let files = self.files.lock().unwrap_or_else(|e| e.into_inner());
+            let found = files
+                .iter()
+                .find(|(path, _)| path.file_name().is_some_and(|n| n == file_name));
+            match found {
+                None => {
+                    return Err(match &self.dir {
+                        Some(dir) => format!(
+                            "{file_name} is not in the plugin directory {}; copy it there first",
+                            dir.display()
+                        ),
+                        None => "no plugin directory is configured (plugins.dir)".to_string(),
+                    });
+                }
+                Some((_, state)) => match (&state.good, &state.refused) {
+                    (_, Some(why)) => return Err(format!("{file_name} is refused: {why}")),
+                    (Some(good), None) => good.clone(),
+                    (None, None) => return Err(format!("{file_name} is not checked yet")),
+                },
+            }
+        };
+        let roles: Vec<Role> = Role::ALL
+            .into_iter()
+            .filter(|r| plugin.serves(*r))
+            .collect();
+        {
+            let mut choice = self.choice.lock().unwrap_or_else(|e| e.into_inner());
+            for role in &roles {
+                match role {
+                    Role::Mapping => choice.mapping = Some(file_name.to_string()),
+                    Role::Conversion => choice.conversion = Some(file_name.to_string()),
+                }
+            }
+        }
+        self.reload();
+        Ok(roles)
     }
 
     /// Files of the plugin directory that are refused now, with reasons.
@@ -210,6 +273,8 @@ impl Plugins {
             // Some plugin always serves: a file, or the embedded default.
             let chosen = self.choose(role, &files);
             if !Arc::ptr_eq(next.get(role), &chosen) {
+                metrics::counter!("interwork_plugin_swaps_total", "interface" => role.name())
+                    .increment(1);
                 report.swapped.push((role, chosen.id.clone()));
                 *next.get_mut(role) = chosen;
             }
@@ -330,7 +395,12 @@ impl Plugins {
             .filter_map(|(path, state)| state.good.as_ref().map(|g| (path, g, state.dropped_in)))
             .filter(|(_, plugin, _)| plugin.serves(role))
             .collect();
-        if let Some(wanted) = self.choice.get(role) {
+        let choice = self
+            .choice
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if let Some(wanted) = choice.get(role) {
             let found = serving
                 .iter()
                 .find(|(path, _, _)| path.file_name().is_some_and(|n| n == wanted));

@@ -11,8 +11,8 @@ use std::future::Future;
 use std::time::Duration;
 
 use crate::{
-    Attempt, Correlation, CorrelationKey, Direction, Lease, Millis, NewMessage, Schedule, State,
-    Store, StoreError,
+    Attempt, Correlation, CorrelationKey, Direction, Lease, Millis, NewMessage, QueueSummary,
+    Schedule, State, Store, StoreError,
 };
 
 /// A minute in the store's milliseconds.
@@ -273,6 +273,37 @@ pub async fn hold_release_flush_and_delete(store: &dyn Store) {
     let left = store.list(&[]).await.unwrap();
     assert_eq!(left.len(), 1);
     assert_eq!((left[0].id, left[0].state), (b, State::Queued));
+}
+
+/// The summary counts each direction's messages by state, with the
+/// oldest's time: what `interwork status` and the metrics show.
+pub async fn the_summary_counts_by_direction_and_state(store: &dyn Store) {
+    assert_eq!(store.summary().await.unwrap(), []);
+    let a = store.enqueue(message(1), at(5, 60 * MINUTE)).await.unwrap();
+    store.enqueue(message(2), at(7, 60 * MINUTE)).await.unwrap();
+    let mail = NewMessage {
+        direction: Direction::MailToIm,
+        ..message(3)
+    };
+    store.enqueue(mail, at(9, 60 * MINUTE)).await.unwrap();
+    store.set_hold(a, true, 10).await.unwrap();
+    let summary = store.summary().await.unwrap();
+    let row = |direction, state, count, oldest_created_at| QueueSummary {
+        direction,
+        state,
+        count,
+        oldest_created_at,
+    };
+    let mut expected = vec![
+        row(Direction::ImToMail, State::Held, 1, 5),
+        row(Direction::ImToMail, State::Queued, 1, 7),
+        row(Direction::MailToIm, State::Queued, 1, 9),
+    ];
+    let mut got = summary.clone();
+    let key = |s: &QueueSummary| (s.direction.as_str(), s.state.as_str());
+    got.sort_by_key(key);
+    expected.sort_by_key(key);
+    assert_eq!(got, expected);
 }
 
 /// A message the store refuses (a recipient with a line break) fails

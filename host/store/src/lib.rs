@@ -133,7 +133,8 @@ impl Direction {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, StoreError> {
+    /// The direction named `text` (as stored).
+    pub fn parse(text: &str) -> Result<Self, StoreError> {
         match text {
             "im-to-mail" => Ok(Self::ImToMail),
             "mail-to-im" => Ok(Self::MailToIm),
@@ -166,7 +167,8 @@ impl State {
         }
     }
 
-    fn parse(text: &str) -> Result<Self, StoreError> {
+    /// The state named `text` (as stored).
+    pub fn parse(text: &str) -> Result<Self, StoreError> {
         Ok(match text {
             "queued" => Self::Queued,
             "held" => Self::Held,
@@ -175,6 +177,19 @@ impl State {
             other => return Err(StoreError::Database(format!("unknown state {other:?}"))),
         })
     }
+}
+
+/// The messages of one direction in one state ([`Store::summary`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct QueueSummary {
+    /// Which way they go.
+    pub direction: Direction,
+    /// Where they stand.
+    pub state: State,
+    /// How many.
+    pub count: u64,
+    /// When the oldest was accepted.
+    pub oldest_created_at: Millis,
 }
 
 /// A message to queue.
@@ -467,6 +482,11 @@ pub trait Store: Send + Sync {
 
     /// The queue, oldest first, in the given states (all when empty).
     fn list(&self, states: &[State]) -> StoreFuture<'_, Vec<Entry>>;
+
+    /// How many messages each direction has in each state, and when the
+    /// oldest of them was accepted (metrics, `interwork status`): one
+    /// aggregate query, not the queue's rows.
+    fn summary(&self) -> StoreFuture<'_, Vec<QueueSummary>>;
 
     /// One message with its content (`queue show`).
     fn get(&self, id: QueueId) -> StoreFuture<'_, Claimed>;

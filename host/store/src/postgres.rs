@@ -29,8 +29,8 @@ use tokio_postgres::{NoTls, Row};
 
 use crate::{
     Attempt, Claimed, Correlated, Correlation, CorrelationKey, Direction, Entry, Lease, Millis,
-    NewMessage, QueueId, Schedule, State, Store, StoreError, StoreFuture, after, schema,
-    valid_recipients,
+    NewMessage, QueueId, QueueSummary, Schedule, State, Store, StoreError, StoreFuture, after,
+    schema, valid_recipients,
 };
 
 /// How a [`PgStore`] connects.
@@ -459,6 +459,29 @@ impl Store for PgStore {
                 client.query(&some, &[&states]).await?
             };
             rows.iter().map(entry).collect()
+        })
+    }
+
+    fn summary(&self) -> StoreFuture<'_, Vec<QueueSummary>> {
+        Box::pin(async move {
+            let client = self.client().await?;
+            let grouped = client
+                .prepare_cached(
+                    "SELECT direction, state, COUNT(*), MIN(created_at) FROM queue
+                     GROUP BY direction, state ORDER BY direction, state",
+                )
+                .await?;
+            let rows = client.query(&grouped, &[]).await?;
+            rows.iter()
+                .map(|row| {
+                    Ok(QueueSummary {
+                        direction: Direction::parse(row.get::<_, &str>(0))?,
+                        state: State::parse(row.get::<_, &str>(1))?,
+                        count: row.get::<_, i64>(2).max(0) as u64,
+                        oldest_created_at: row.get::<_, i64>(3),
+                    })
+                })
+                .collect()
         })
     }
 

@@ -20,8 +20,8 @@ use tokio::sync::oneshot;
 
 use crate::{
     Attempt, Claimed, Correlated, Correlation, CorrelationKey, Direction, Entry, Lease, Millis,
-    NewMessage, QueueId, Schedule, State, Store, StoreError, StoreFuture, after, schema,
-    valid_recipients,
+    NewMessage, QueueId, QueueSummary, Schedule, State, Store, StoreError, StoreFuture, after,
+    schema, valid_recipients,
 };
 
 /// Jobs committed together at most.
@@ -503,6 +503,34 @@ impl Store for SqliteStore {
 
     fn get(&self, id: QueueId) -> StoreFuture<'_, Claimed> {
         self.call(move |conn| claimed(conn, id))
+    }
+
+    fn summary(&self) -> StoreFuture<'_, Vec<QueueSummary>> {
+        self.call(move |conn| {
+            let mut statement = conn.prepare_cached(
+                "SELECT direction, state, COUNT(*), MIN(created_at) FROM queue
+                 GROUP BY direction, state ORDER BY direction, state",
+            )?;
+            let rows = statement.query_map([], |row| {
+                Ok((
+                    row.get::<_, String>(0)?,
+                    row.get::<_, String>(1)?,
+                    row.get::<_, i64>(2)?,
+                    row.get::<_, i64>(3)?,
+                ))
+            })?;
+            let mut summary = Vec::new();
+            for row in rows {
+                let (direction, state, count, oldest) = row?;
+                summary.push(QueueSummary {
+                    direction: Direction::parse(&direction)?,
+                    state: State::parse(&state)?,
+                    count: count.max(0) as u64,
+                    oldest_created_at: oldest,
+                });
+            }
+            Ok(summary)
+        })
     }
 
     fn set_hold(&self, id: QueueId, hold: bool, now: Millis) -> StoreFuture<'_, ()> {

@@ -29,6 +29,7 @@ conformance!(
     claims_come_longest_due_first_up_to_the_limit,
     deferred_messages_wait_and_expire,
     hold_release_flush_and_delete,
+    the_summary_counts_by_direction_and_state,
     a_refused_message_does_not_spoil_others_enqueued_with_it,
     a_message_leased_at_enqueue_is_attempted_by_its_node_alone,
     correlations_are_found_by_every_id_and_outlive_the_queue_entry,

@@ -7,6 +7,8 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod ask;
+mod docs;
 mod plugin_new;
 mod plugin_test;
 mod queue;
@@ -15,7 +17,7 @@ use interwork_plugin_host::bindings::{Contract, mapping};
 use interwork_plugin_host::{CallError, Plugins, Role};
 use interwork_proto::sip;
 
-use crate::config::{Config, ConfigSource};
+use crate::config::{Config, ConfigSource, LogFormat};
 use crate::flows::{email_to_im, im_to_email};
 use crate::im::outgoing::ImComposer;
 use crate::plugins;
@@ -79,6 +81,36 @@ enum Command {
         #[command(subcommand)]
         command: DirectoryCommand,
     },
+    /// Ask the running gateway (over its control socket) how it is:
+    /// uptime, listeners, connections, plugins in service, store, queue.
+    Status {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The answer as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Tell the running gateway to reload, as SIGHUP does: the
+    /// configuration file (what can change live is applied, the rest is
+    /// named as needing a restart), the directory and the plugins.
+    Reload {
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Write the man pages (interwork.1, interwork-COMMAND.1) into DIR, or
+    /// print the main page.
+    Man {
+        /// Where to write them.
+        #[arg(long)]
+        dir: Option<PathBuf>,
+    },
+    /// Print the completion script of a shell
+    /// (`interwork completions bash > /etc/bash_completion.d/interwork`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
     /// The queue of accepted messages not delivered yet (as postqueue).
     Queue {
         #[arg(long, global = true)]
@@ -96,10 +128,24 @@ enum PluginsCommand {
         config: Option<PathBuf>,
         file: PathBuf,
     },
-    /// What is loaded, from where, which version.
+    /// What the running gateway serves (asked over its control socket);
+    /// with --files, what the plugin directory would give a gateway
+    /// started now.
     List {
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Load the plugin directory here instead of asking the gateway.
+        #[arg(long)]
+        files: bool,
+    },
+    /// Pin a plugin file of the plugin directory to the interfaces it
+    /// exports, in the running gateway, until it restarts or reloads its
+    /// configuration (for good: set plugins.mapping / plugins.conversion).
+    Use {
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// The file (its name in the plugin directory, or a path to it).
+        file: PathBuf,
     },
     /// Write a new plugin crate from a template: it builds, its unit tests
     /// pass, and its README says the three commands from there.
@@ -192,7 +238,15 @@ enum MapRole {
 /// Entry point of the binary.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_tracing(matches!(cli.command, Command::Run { .. }));
+    // `run` logs as its configuration says; the others only what went
+    // wrong, as text.
+    match cli.command {
+        Command::Run { .. } => {}
+        // What it finds is its answer, said once by itself, not again in
+        // the registry's log lines.
+        Command::CheckConfig { .. } => init_tracing("off", LogFormat::Text),
+        _ => init_tracing("warn", LogFormat::Text),
+    }
     match dispatch(cli.command) {
         Ok(code) => code,
         Err(e) => {
@@ -202,16 +256,22 @@ pub fn main() -> ExitCode {
     }
 }
 
-fn init_tracing(running: bool) {
-    // The gateway logs at info; one-shot commands only say what went wrong.
-    let default = if running { "info" } else { "warn" };
+/// Logs to stderr at `default` (unless `INTERWORK_LOG` says otherwise):
+/// the gateway at info, one-shot commands only what went wrong.
+fn init_tracing(default: &str, format: LogFormat) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("INTERWORK_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        // One object per line; the event's fields at the top level, as
+        // log shippers index them.
+        LogFormat::Json => builder.json().flatten_event(true).init(),
+    }
 }
 
 /// The configuration of a dry run (`map`, `convert`), with `--plugins`
@@ -235,6 +295,7 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Run { config } => {
             let (config, source) = load_config(config.as_deref())?;
+            init_tracing("info", config.log.format);
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()?;
@@ -243,7 +304,25 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
         }
         Command::CheckConfig { config } => {
             let (config, source) = load_config(config.as_deref())?;
-            plugins::load_directory(&config)?;
+            // The plugins as `run` would load them: a pin must name a
+            // checked file that exports its interface.
+            let loaded = plugins::open(&config)?;
+            let problems = plugins::pin_problems(&config, &loaded);
+            // Files refused that no pin names: not an error of the
+            // configuration, but what `run` would refuse too.
+            let pinned = [&config.plugins.mapping, &config.plugins.conversion];
+            for (path, why) in loaded.refused() {
+                let named = path
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(|n| pinned.iter().any(|p| p.as_deref() == Some(n)));
+                if !named {
+                    eprintln!("interwork: warning: {}: refused: {why}", path.display());
+                }
+            }
+            if !problems.is_empty() {
+                anyhow::bail!("{}", problems.join("\n"));
+            }
             // The store is opened (and migrated) as `run` would.
             runtime()?.block_on(crate::spool::open_store(&config))?;
             println!("# effective configuration from {source}");
@@ -310,15 +389,38 @@ fn dispatch(command: Command) -> anyhow::Result<ExitCode> {
                 let (config, _) = load_config(config.as_deref())?;
                 plugin_test::run(&config, &file, cases.as_deref())
             }
-            PluginsCommand::List { config } => {
+            PluginsCommand::List { config, files } => {
                 let (config, _) = load_config(config.as_deref())?;
-                list_plugins(&config)
+                if files {
+                    list_plugins(&config)
+                } else {
+                    ask::plugins(&config)
+                }
+            }
+            PluginsCommand::Use { config, file } => {
+                let (config, _) = load_config(config.as_deref())?;
+                ask::done(
+                    &config,
+                    crate::control::Command::Use {
+                        file: file.to_string_lossy().into_owned(),
+                    },
+                )
             }
         },
         Command::Directory { config, command } => {
             let (config, _) = load_config(config.as_deref())?;
             shared_directory(&config, command)
         }
+        Command::Status { config, json } => {
+            let (config, _) = load_config(config.as_deref())?;
+            ask::status(&config, json)
+        }
+        Command::Reload { config } => {
+            let (config, _) = load_config(config.as_deref())?;
+            ask::done(&config, crate::control::Command::Reload)
+        }
+        Command::Man { dir } => docs::man(dir.as_deref()),
+        Command::Completions { shell } => docs::completions(shell),
         Command::Queue { config, command } => {
             let (config, _) = load_config(config.as_deref())?;
             queue::run(&config, command)
@@ -480,7 +582,7 @@ fn convert_email_to_im(
         plugins.clone(),
         crate::admission::Admission::unlimited(),
     );
-    if let Err(reply) = policy.check(&tx.rcpt_to[0]) {
+    if let Err(reply) = policy.check(&tx.mail_from, &tx.rcpt_to[0]) {
         eprintln!("interwork: RCPT TO would be answered {reply}");
         return Ok(ExitCode::from(1));
     }
@@ -563,11 +665,8 @@ fn check_plugin(config: &Config, file: &Path) -> anyhow::Result<ExitCode> {
 fn list_plugins(config: &Config) -> anyhow::Result<ExitCode> {
     let plugins = open_plugins(config)?;
     let set = plugins.current();
-    // Until the control socket (issue 13), this is what a gateway started
-    // now would serve, not what a running one serves: say so.
-    println!(
-        "what a gateway started now would serve (loaded afresh, not asked of a running gateway)"
-    );
+    // Not the running gateway's answer (`plugins list` without --files).
+    println!("what a gateway started now would serve (the plugin directory, loaded afresh)");
     match plugins.dir() {
         Some(dir) => println!("plugin directory: {}", dir.display()),
         None => println!("plugin directory: none"),

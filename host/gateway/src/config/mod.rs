@@ -55,6 +55,76 @@ pub struct Config {
     /// `[shutdown]`
     #[serde(default)]
     pub shutdown: ShutdownConfig,
+    /// `[log]`
+    #[serde(default)]
+    pub log: LogConfig,
+    /// `[admin]`
+    #[serde(default)]
+    pub admin: AdminConfig,
+    /// `[control]`
+    #[serde(default)]
+    pub control: ControlConfig,
+}
+
+/// `[log]`: how the gateway logs (to standard error; systemd's journal
+/// takes it from there).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LogConfig {
+    /// `text` (one line per event, `key=value` fields) or `json` (one JSON
+    /// object per line, tracing-subscriber's format).
+    pub format: LogFormat,
+}
+
+/// How log lines are written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// Human-readable lines.
+    #[default]
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// `[admin]`: the HTTP listener of `/metrics`, `/healthz`, `/readyz`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AdminConfig {
+    /// Whether it listens at all.
+    pub enabled: bool,
+    /// Where: loopback by default.
+    pub listen: SocketAddr,
+}
+
+impl Default for AdminConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            listen: SocketAddr::from(([127, 0, 0, 1], 9464)),
+        }
+    }
+}
+
+/// `[control]`: the control socket of `interwork status`, `plugins list`,
+/// `reload`, `plugins use`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ControlConfig {
+    /// Whether the gateway opens it.
+    pub enabled: bool,
+    /// Its path; unset: `control.sock` in `$RUNTIME_DIRECTORY` (systemd),
+    /// else in the state directory of the store.
+    pub socket: Option<PathBuf>,
+}
+
+impl Default for ControlConfig {
+    fn default() -> Self {
+        Self {
+            enabled: true,
+            socket: None,
+        }
+    }
 }
 
 /// `[shutdown]`: how the gateway stops on SIGTERM / SIGINT.
@@ -476,9 +546,9 @@ impl Config {
                 Ok((Self::parse(EMBEDDED_DEFAULT, &cwd)?, ConfigSource::Embedded))
             }
             Some(path) => {
-                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
                     path: path.to_path_buf(),
-                    source,
+                    error,
                 })?;
                 let base = path
                     .parent()
@@ -503,6 +573,7 @@ impl Config {
         resolve(&mut self.plugins.dir);
         resolve(&mut self.plugins.cache_dir);
         resolve(&mut self.store.path);
+        resolve(&mut self.control.socket);
     }
 
     /// The effective configuration as TOML, for `check-config`.
@@ -533,6 +604,13 @@ impl Config {
         if let Some(dir) = &self.plugins.cache_dir {
             return Some(dir.clone());
         }
+        // systemd's CacheDirectory= is the service's own already.
+        if let Some(dir) = std::env::var_os("CACHE_DIRECTORY")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+        {
+            return Some(dir);
+        }
         let base = std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .filter(|p| p.is_absolute())
@@ -548,22 +626,54 @@ impl Config {
         if let Some(path) = &self.store.path {
             return path.clone();
         }
-        let absolute = |name: &str| {
-            std::env::var_os(name)
-                .map(PathBuf::from)
-                .filter(|p| p.is_absolute())
-        };
-        let dir = absolute("STATE_DIRECTORY")
-            .or_else(|| absolute("XDG_STATE_HOME").map(|d| d.join("interwork")))
-            .or_else(|| absolute("HOME").map(|h| h.join(".local/state/interwork")))
-            .unwrap_or_else(|| PathBuf::from("."));
-        dir.join("store.sqlite")
+        state_dir().join("store.sqlite")
+    }
+
+    /// The control socket's path (`[control] socket`): unset, in
+    /// `$RUNTIME_DIRECTORY`, else the systemd service's when it exists,
+    /// else in the state directory.
+    pub fn control_socket(&self) -> PathBuf {
+        if let Some(path) = &self.control.socket {
+            return path.clone();
+        }
+        if let Some(dir) = std::env::var_os("RUNTIME_DIRECTORY")
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+        {
+            return dir.join("control.sock");
+        }
+        // The service's (examples/systemd): what `interwork status` run in
+        // an operator's shell, outside the unit, finds.
+        let service = PathBuf::from(SERVICE_SOCKET);
+        if service.exists() {
+            return service;
+        }
+        state_dir().join("control.sock")
     }
 
     /// The served IM domains, in order.
     pub fn im_domain_names(&self) -> Vec<String> {
         self.im_domains.iter().map(|d| d.domain.clone()).collect()
     }
+}
+
+/// Where the systemd unit's gateway has its control socket
+/// (`RuntimeDirectory=interwork`).
+const SERVICE_SOCKET: &str = "/run/interwork/control.sock";
+
+/// The state directory: systemd's `$STATE_DIRECTORY`, then
+/// `$XDG_STATE_HOME/interwork`, then `~/.local/state/interwork`, else the
+/// working directory.
+fn state_dir() -> PathBuf {
+    let absolute = |name: &str| {
+        std::env::var_os(name)
+            .map(PathBuf::from)
+            .filter(|p| p.is_absolute())
+    };
+    absolute("STATE_DIRECTORY")
+        .or_else(|| absolute("XDG_STATE_HOME").map(|d| d.join("interwork")))
+        .or_else(|| absolute("HOME").map(|h| h.join(".local/state/interwork")))
+        .unwrap_or_else(|| PathBuf::from("."))
 }
 
 #[cfg(test)]

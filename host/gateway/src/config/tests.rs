@@ -197,3 +197,13 @@ fn the_database_password_is_not_printed() {
     );
     assert!(!shown.contains("secret"), "{shown}");
 }
+
+#[test]
+fn an_error_fits_on_one_line() {
+    let text = EMBEDDED_DEFAULT.replace("[limits]", "[limits]\nspeed = 3");
+    let e = Config::parse(&text, Path::new("/")).unwrap_err();
+    let line = e.one_line();
+    assert!(!line.contains('\n'), "{line}");
+    assert!(line.starts_with("line "), "{line}");
+    assert!(line.contains("unknown field `speed`"), "{line}");
+}

@@ -10,12 +10,13 @@ use super::{Config, SipTransport};
 #[non_exhaustive]
 pub enum ConfigError {
     /// The file cannot be read.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}: {error}")]
     Read {
         /// The file.
         path: PathBuf,
-        /// Why.
-        source: std::io::Error,
+        /// Why. In the message, not a `source`: with its
+        /// chain it would be printed twice.
+        error: std::io::Error,
     },
     /// Not TOML of the expected shape (unknown keys included); the text
     /// names the line, column and key.
@@ -29,6 +30,26 @@ pub enum ConfigError {
         /// What is wrong with its value.
         message: String,
     },
+}
+
+impl ConfigError {
+    /// The error on one line, for a log line: a TOML error's place and
+    /// message without its drawn snippet.
+    pub fn one_line(&self) -> String {
+        let text = self.to_string();
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .collect();
+        match (self, lines.first(), lines.last()) {
+            (Self::Syntax(_), Some(first), Some(last)) if lines.len() > 1 => {
+                let place = first.strip_prefix("TOML parse error at ").unwrap_or(first);
+                format!("{place}: {last}")
+            }
+            _ => lines.join(" "),
+        }
+    }
 }
 
 fn invalid(key: impl Into<String>, message: impl Into<String>) -> ConfigError {

@@ -25,13 +25,16 @@ use crate::BoxFuture;
 use crate::admission::{Admission, Ticket};
 use crate::clock::now;
 use crate::config::NotificationsConfig;
+use crate::config::SipTransport;
 use crate::im::outgoing::{Delivered, ImComposer, ImSender, PlannedIm};
 use crate::loops;
 use crate::mail::{dsn, incoming};
+use crate::message_log::{Line, Status, plugins_used};
 use crate::notify::{imdn_out, to_im};
 use crate::outcome::{About, Kind, Verdict};
 use crate::smtp::server::{MailSink, RecipientCheck, Reply, Transaction};
-use crate::spool::{Accepted, Outcome, Spool, mail_courier, millis_now};
+use crate::spool::{Accepted, Hop, Outcome, Spool, mail_courier, millis_now, status_of};
+use crate::telemetry::{self, Stage};
 use crate::threads;
 
 /// Receive → map → convert, without the network: the SIP request an
@@ -226,17 +229,36 @@ impl EmailToIm {
         self.composer.hostname()
     }
 
+    /// One delivery of a planned IM: how it went, and where it went.
+    async fn send(&self, planned: PlannedIm) -> (Result<Delivered, Verdict>, Hop) {
+        let transport = match planned.transport {
+            SipTransport::Udp => "udp",
+            SipTransport::Tcp => "tcp",
+        };
+        let mut hop = Hop {
+            relay: format!("{} {transport}", planned.next_hop),
+            reply: String::new(),
+            mode: if planned.pager { "pager" } else { "large" },
+        };
+        let started = std::time::Instant::now();
+        let delivered = self.sender.deliver(&self.composer, planned).await;
+        telemetry::stage(Stage::Sip, started.elapsed());
+        hop.reply = match &delivered {
+            Ok(Delivered::Pager(code, reason)) => format!("{code} {reason}"),
+            Ok(Delivered::Large) => "200 OK (MSRP)".into(),
+            Err(verdict) => verdict.im_answer().unwrap_or_default().to_string(),
+        };
+        (delivered, hop)
+    }
+
     /// One delivery of a planned IM, as a task the spool may leave running
     /// past the first-attempt budget.
     pub fn attempt(self: &Arc<Self>, planned: PlannedIm) -> BoxFuture<'static, Outcome> {
         let this = self.clone();
         Box::pin(async move {
-            match this.sender.deliver(&this.composer, planned).await {
-                Ok(Delivered::Pager(code, reason)) => {
-                    Outcome::Delivered(format!("to the IM system ({code} {reason})"))
-                }
-                Ok(Delivered::Large) => Outcome::Delivered("to the IM system over MSRP".into()),
-                Err(verdict) => {
+            match this.send(planned).await {
+                (Ok(_), hop) => Outcome::Delivered(hop),
+                (Err(verdict), hop) => {
                     // Kept as the SMTP reply it stands for: a DSN quotes it.
                     let reply = verdict.smtp_reply();
                     let permanent = reply.code >= 500;
@@ -245,9 +267,9 @@ impl EmailToIm {
                         ..verdict
                     };
                     if permanent {
-                        Outcome::Permanent(verdict)
+                        Outcome::Permanent(verdict, hop)
                     } else {
-                        Outcome::Temporary(verdict)
+                        Outcome::Temporary(verdict, hop)
                     }
                 }
             }
@@ -259,25 +281,40 @@ impl EmailToIm {
         self.composer.route(request)
     }
 
-    /// Delivers one accepted mail as an IM; the reply goes to DATA. A
-    /// report (DSN, MDN) is no mail for a person: it becomes the IMDN it
-    /// stands for, or nothing.
-    pub async fn deliver(self: Arc<Self>, tx: Transaction) -> Reply {
+    /// Delivers one accepted mail of the SMTP session `session` as an IM;
+    /// the reply goes to DATA. A report (DSN, MDN) is no mail for a
+    /// person: it becomes the IMDN it stands for, or nothing.
+    pub async fn deliver(self: Arc<Self>, tx: Transaction, session: &str) -> Reply {
+        let mut line = Line::received(Direction::MailToIm, session);
+        line.from = tx.mail_from.clone();
+        line.to = tx.rcpt_to.clone();
+        line.plugins = plugins_used(&self.plugins.current());
+        let refused = |mut line: Line, verdict: Verdict| {
+            let reply = verdict.smtp_reply();
+            line.reason = verdict.reason;
+            line.fault = verdict.kind == Kind::Fault;
+            line.answer_given = reply.to_string();
+            line.emit(Status::Refused);
+            reply
+        };
         // Kept until the IM is delivered or queued and its first attempt
         // is over.
         let ticket = match self.admission.admit() {
             Ok(ticket) => ticket,
-            Err(verdict) => return verdict.smtp_reply(),
+            Err(verdict) => {
+                telemetry::refused_early("smtp", "overloaded");
+                return refused(line, verdict);
+            }
         };
         if may_be_report(&tx.data)
             && let Ok(Some(report)) = report::parse(&tx.data)
         {
-            return self.take_report(report).await;
+            return self.take_report(report, line).await;
         }
         let answered = threads::answered_ids(&tx.data);
         let planned = match plan(&self.plugins, &self.composer, &tx, self.hop_limit) {
             Ok(planned) => planned,
-            Err(verdict) => return verdict.smtp_reply(),
+            Err(verdict) => return refused(line, verdict),
         };
         // The conversation the mail answers, from the store (issue 10 §5).
         let thread = threads::of_mail(self.spool.store().as_ref(), &answered, millis_now()).await;
@@ -288,35 +325,54 @@ impl EmailToIm {
             correlation.contribution_id = Some(thread.contribution_id.clone());
             match self.composer.route(planned.request) {
                 Ok(planned) => routed.push((planned, correlation)),
-                Err(verdict) => return verdict.smtp_reply(),
+                Err(verdict) => return refused(line, verdict),
             }
         }
         if routed.len() > 1 {
-            return self.deliver_each(&tx, routed, ticket).await;
+            return self.deliver_each(&tx, routed, ticket, line).await;
         }
         let Some((planned, correlation)) = routed.pop() else {
-            return Reply::new(554, "5.5.1", "No valid recipients");
+            return refused(
+                line,
+                Verdict::new(Kind::Invalid, About::Recipient, "No valid recipients"),
+            );
         };
+        line.describe_im(&correlation);
         // Only a spooled IM keeps its mail's envelope and headers.
-        let envelope = self.spooled.then(|| Envelope::of(&tx));
-        let mode = if planned.pager { "pager" } else { "large" };
-        if let Some(envelope) = envelope {
-            return self
-                .spool_im(envelope, planned, correlation, mode, Some(ticket))
+        if self.spooled {
+            let envelope = Envelope::of(&tx);
+            let (reply, mut line, status) = self
+                .spool_im(envelope, planned, correlation, Some(ticket), line)
                 .await;
+            line.answer_given = reply.to_string();
+            line.emit(status);
+            return reply;
         }
-        let reply = match self.sender.deliver(&self.composer, planned).await {
-            Ok(Delivered::Pager(code, reason)) => {
-                Reply::new(250, "2.0.0", format!("Delivered as IM ({code} {reason})"))
+        line.attempts = 1;
+        let (delivered, hop) = self.send(planned).await;
+        drop(ticket);
+        let (reply, status) = match delivered {
+            Ok(Delivered::Pager(code, reason)) => (
+                Reply::new(250, "2.0.0", format!("Delivered as IM ({code} {reason})")),
+                Status::Delivered,
+            ),
+            Ok(Delivered::Large) => (
+                Reply::new(250, "2.0.0", "Delivered as IM (MSRP)"),
+                Status::Delivered,
+            ),
+            Err(verdict) => {
+                line.reason = verdict.reason.clone();
+                line.fault = verdict.kind == Kind::Fault;
+                (verdict.smtp_reply(), Status::Refused)
             }
-            Ok(Delivered::Large) => Reply::new(250, "2.0.0", "Delivered as IM (MSRP)"),
-            Err(verdict) => verdict.smtp_reply(),
         };
+        hop.write_to(&mut line);
         if reply.code == 250 {
             let message_id = correlation.message_id.clone().unwrap_or_default();
             self.spool.keep_correlation(correlation, &message_id);
         }
-        tracing::info!(mode, "mail delivered as IM: {reply}");
+        line.answer_given = reply.to_string();
+        line.emit(status);
         reply
     }
 
@@ -331,27 +387,49 @@ impl EmailToIm {
         tx: &Transaction,
         routed: Vec<(PlannedIm, Correlation)>,
         ticket: Ticket,
+        line: Line,
     ) -> Reply {
         let total = routed.len();
         let mut ticket = Some(ticket);
         let mut refused: Vec<(String, Reply)> = Vec::new();
         let mut first_refusal = None;
+        let mut lines = Vec::with_capacity(total);
         for (planned, correlation) in routed {
             let rcpt = correlation.mail_to.clone();
             let envelope = Envelope {
                 rcpt_to: vec![rcpt.clone()],
                 ..Envelope::of(tx)
             };
-            let mode = if planned.pager { "pager" } else { "large" };
+            let mut im_line = line.clone();
+            im_line.to = vec![rcpt.clone()];
+            im_line.describe_im(&correlation);
             let held = ticket.take();
-            let reply = self
-                .spool_im(envelope, planned, correlation, mode, held)
+            let (reply, im_line, status) = self
+                .spool_im(envelope, planned, correlation, held, im_line)
                 .await;
+            lines.push((im_line, status));
             if reply.code >= 400 {
                 first_refusal.get_or_insert_with(|| reply.clone());
                 refused.push((rcpt, reply));
             }
         }
+        let reply = self.answer_each(tx, total, refused, first_refusal).await;
+        // One reply to DATA stands for every IM: each line says it.
+        for (mut im_line, status) in lines {
+            im_line.answer_given = reply.to_string();
+            im_line.emit(status);
+        }
+        reply
+    }
+
+    /// The one reply to DATA of a mail to several IM users.
+    async fn answer_each(
+        &self,
+        tx: &Transaction,
+        total: usize,
+        refused: Vec<(String, Reply)>,
+        first_refusal: Option<Reply>,
+    ) -> Reply {
         if refused.len() == total {
             return first_refusal.unwrap_or_else(|| Reply::new(451, "4.3.0", "Not delivered"));
         }
@@ -429,7 +507,7 @@ impl EmailToIm {
     /// A DSN or MDN about a mail made from an IM: the IMDNs it stands for
     /// are queued for the IM's sender (and tried at once); `250` whether
     /// or not it told anyone — a report is never bounced (RFC 3464 §2).
-    async fn take_report(self: &Arc<Self>, report: Report) -> Reply {
+    async fn take_report(self: &Arc<Self>, report: Report, line: Line) -> Reply {
         let store = self.spool.store().clone();
         let now = millis_now();
         let told = match to_im::read(
@@ -448,6 +526,7 @@ impl EmailToIm {
         };
         let keep_until = after(now, self.spool.policy().correlation_lifetime);
         let mut queued = 0;
+        let mut imdn_lines = Vec::new();
         for to_im::Told { record, kind } in told {
             let imdn_message_id = record.imdn_message_id.clone().unwrap_or_default();
             let owed =
@@ -463,34 +542,53 @@ impl EmailToIm {
                 }
             };
             let queued_imdn = imdn_out::queued_imdn(&request, &record);
-            match self.spool.accept(queued_imdn, self.attempt(planned)).await {
-                Ok(accepted) => {
-                    queued += 1;
-                    tracing::info!(%imdn_message_id, ?kind, ?accepted, to = %record.im_sender, "report became an IMDN");
-                }
-                Err(verdict) => {
-                    tracing::warn!(%imdn_message_id, ?kind, "the IMDN was refused: {}", verdict.reason)
-                }
+            // The IMDN's own line: a report by mail, as an IM to the IM
+            // sender it tells.
+            let mut imdn_line = line.clone();
+            imdn_line.imdn_message_id = imdn_message_id.clone();
+            imdn_line.as_to = vec![record.im_sender.clone()];
+            let accepted = self
+                .spool
+                .accept(queued_imdn, self.attempt(planned), &mut imdn_line)
+                .await;
+            tracing::debug!(%imdn_message_id, ?kind, "report became an IMDN");
+            if accepted.is_ok() {
+                queued += 1;
             }
+            imdn_lines.push((imdn_line, status_of(&accepted)));
         }
         let what = if queued > 0 {
             "Report taken: its IM's sender is told"
         } else {
             "Report taken: nothing to tell"
         };
-        Reply::new(250, "2.0.0", what)
+        let reply = Reply::new(250, "2.0.0", what);
+        if imdn_lines.is_empty() {
+            // Nothing to tell: the report itself ends here.
+            let mut line = line;
+            line.mode = "report";
+            line.reason =
+                "a report about no IM the gateway knows, or one that asked for none".into();
+            imdn_lines.push((line, Status::Delivered));
+        }
+        for (mut imdn_line, status) in imdn_lines {
+            imdn_line.answer_given = reply.to_string();
+            imdn_line.emit(status);
+        }
+        reply
     }
 
     /// `[im_delivery] spool`: the IM is queued, then attempted within the
-    /// budget; `250` once it is in the store.
+    /// budget; `250` once it is in the store. The reply, and the IM's line
+    /// to say once the mail's reply is known.
     async fn spool_im(
         self: &Arc<Self>,
         tx: Envelope,
         planned: PlannedIm,
         correlation: Correlation,
-        mode: &str,
         ticket: Option<Ticket>,
-    ) -> Reply {
+        mut line: Line,
+    ) -> (Reply, Line, Status) {
         let mut request = Vec::new();
         sip::write(&Message::Request(planned.request.clone()), &mut request);
         let message = NewMessage {
@@ -508,17 +606,18 @@ impl EmailToIm {
             Some(ticket) => ticket.hold(self.attempt(planned)),
             None => self.attempt(planned),
         };
-        let reply = match self.spool.accept(message, attempt).await {
+        let accepted = self.spool.accept(message, attempt, &mut line).await;
+        let status = status_of(&accepted);
+        let reply = match accepted {
             Ok(Accepted::Delivered) => Reply::new(250, "2.0.0", "Delivered as IM"),
-            Ok(Accepted::Queued(id)) => Reply::new(
+            Ok(Accepted::Deferred(id) | Accepted::Spooled(id)) => Reply::new(
                 250,
                 "2.0.0",
                 format!("Queued as {id}: the IM will be retried while its recipient is away"),
             ),
             Err(verdict) => verdict.smtp_reply(),
         };
-        tracing::info!(mode, "mail taken for IM: {reply}");
-        reply
+        (reply, line, status)
     }
 }
 
@@ -556,7 +655,7 @@ impl RecipientPolicy {
 }
 
 impl RecipientCheck for RecipientPolicy {
-    fn check(&self, address: &str) -> Result<(), Reply> {
+    fn check(&self, _mail_from: &str, address: &str) -> Result<(), Reply> {
         if self.admission.full() {
             return Err(self.admission.overloaded().smtp_reply());
         }
@@ -582,7 +681,13 @@ impl RecipientCheck for RecipientPolicy {
 }
 
 impl MailSink for Arc<EmailToIm> {
-    fn deliver(&self, tx: Transaction) -> Pin<Box<dyn Future<Output = Reply> + Send>> {
-        Box::pin(EmailToIm::deliver(self.clone(), tx))
+    fn deliver(
+        &self,
+        tx: Transaction,
+        session: &str,
+    ) -> Pin<Box<dyn Future<Output = Reply> + Send>> {
+        let this = self.clone();
+        let session = session.to_string();
+        Box::pin(async move { EmailToIm::deliver(this, tx, &session).await })
     }
 }

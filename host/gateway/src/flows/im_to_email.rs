@@ -24,6 +24,7 @@ use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message, sender
 use crate::im::wire_dispositions;
 use crate::loops;
 use crate::mail::{self, OutgoingMail};
+use crate::message_log::{Line, Status, plugins_used};
 use crate::msrp::{MessageSink, Session};
 use crate::notify::to_mail::{self, notification_of};
 use crate::outcome::{About, Kind, Verdict};
@@ -31,7 +32,8 @@ use crate::shutdown::Shutdown;
 use crate::sip::dialog::MsrpSessionSetup;
 use crate::sip::{Answer, RequestHandler};
 use crate::spool::mail_courier::{envid_of, queued_mail, queued_notice};
-use crate::spool::{Accepted, MailCourier, Spool, millis_now};
+use crate::spool::{Accepted, MailCourier, Spool, millis_now, status_of};
+use crate::telemetry;
 use crate::threads::{self, MailThread};
 
 /// The IM → e-mail direction.
@@ -147,6 +149,7 @@ impl ImToEmail {
         &self,
         notification: Result<Notification, Verdict>,
         from: &str,
+        session: String,
     ) -> Result<(), Verdict> {
         let notification = notification?;
         let now = millis_now();
@@ -169,25 +172,23 @@ impl ImToEmail {
             return Ok(());
         };
         let message = queued_notice(&notice.mail);
-        match self
+        // The report's own line: an IMDN from `from`, as a mail to the
+        // mail's sender. The IM side hears 200 whatever becomes of it: a
+        // report refused for good cannot be told to anyone.
+        let mut line = Line::received(Direction::ImToMail, session);
+        line.mode = "report";
+        line.imdn_message_id = notification.message_id.clone();
+        line.from = from.to_string();
+        line.as_from = notice.mail.envelope_from.clone();
+        line.as_to = notice.mail.envelope_to.clone();
+        line.plugins = plugins_used(&self.plugins.current());
+        line.answer_given = "200 OK".into();
+        let accepted = self
             .spool
-            .accept(message, self.courier.deliver(notice.mail))
-            .await
-        {
-            Ok(accepted) => tracing::info!(
-                key = %notice.key,
-                imdn_message_id = %notification.message_id,
-                ?accepted,
-                "IMDN became a report by mail"
-            ),
-            // The mail side refused the report for good: nothing more can
-            // be done for it, and the IM side is not to hear about it.
-            Err(verdict) => tracing::warn!(
-                key = %notice.key,
-                "the report by mail was refused: {}",
-                verdict.reason
-            ),
-        }
+            .accept(message, self.courier.deliver(notice.mail), &mut line)
+            .await;
+        tracing::debug!(key = %notice.key, "IMDN became a report by mail");
+        line.emit(status_of(&accepted));
         Ok(())
     }
 
@@ -203,53 +204,95 @@ impl ImToEmail {
 
     /// Delivers one IM as mail (map → convert → first attempt, queued
     /// unless that attempt settles it); `Ok` once the mail is delivered or
-    /// durably queued. The ticket is
-    /// kept until the first attempt is over.
-    pub async fn deliver(&self, im: ImMessage, ticket: Ticket) -> Result<Accepted, Verdict> {
+    /// durably queued. The ticket is kept until the first attempt is over.
+    /// `line` is what the receiving side knows (session, mode); the
+    /// [`Delivery`] says it, once per mail, with the answer given.
+    pub async fn deliver(&self, im: ImMessage, ticket: Ticket, mut line: Line) -> Delivery {
+        line.imdn_message_id = im.imdn_message_id.clone().unwrap_or_default();
+        line.from = im.sender.clone();
+        line.to = im.recipients.clone();
+        line.plugins = plugins_used(&self.plugins.current());
         let thread = threads::of_im(self.spool.store().as_ref(), &im, millis_now()).await;
-        let mut mail = mail_of_im(&self.plugins, &im, &thread, &self.hostname)?;
+        let mut mail = match mail_of_im(&self.plugins, &im, &thread, &self.hostname) {
+            Ok(mail) => mail,
+            Err(verdict) => return Delivery::refused(line, verdict),
+        };
         mail.envid = envid_of(&mail);
+        line.message_id = mail.message_id.clone();
+        line.as_from = mail.envelope_from.clone();
         let mut copies = by_domain(mail).into_iter();
         let Some(first) = copies.next() else {
-            return Err(Verdict::new(
-                Kind::Invalid,
-                About::Recipient,
-                "no recipient",
-            ));
+            let verdict = Verdict::new(Kind::Invalid, About::Recipient, "no recipient");
+            return Delivery::refused(line, verdict);
         };
+        let mut lines = Vec::new();
+        let mut first_line = line.clone();
+        first_line.as_to = first.envelope_to.clone();
         let message = queued_mail(&first, correlation_of(&im, &first));
         let attempt = ticket.hold(self.courier.deliver(first));
-        let accepted = self.spool.accept(message, attempt).await;
+        let accepted = self.spool.accept(message, attempt, &mut first_line).await;
+        lines.push((first_line, status_of(&accepted)));
         // A group IM to several mail domains: one transaction, and one
         // queue entry, per domain (RFC 5321 §3.3 names the recipients of
         // one transaction; an MX takes mail for its own domains). The IM
-        // is accepted once any copy is; a copy refused for good then is
-        // logged, as the IM's answer cannot say it.
+        // is accepted once any copy is; a copy refused for good then has
+        // its line, as the IM's answer cannot say it.
         let mut accepted = accepted;
         for copy in copies {
-            let domain = domain_of(&copy.envelope_to[0]).to_string();
+            let mut copy_line = line.clone();
+            copy_line.as_to = copy.envelope_to.clone();
             let message = queued_mail(&copy, correlation_of(&im, &copy));
-            let copy_accepted = self.spool.accept(message, self.courier.deliver(copy)).await;
-            match (&accepted, copy_accepted) {
-                (Err(_), Ok(a)) => accepted = Ok(a),
-                (Ok(_), Err(verdict)) => tracing::warn!(
-                    domain,
-                    imdn_message_id = im.imdn_message_id.as_deref().unwrap_or(""),
-                    "the copy of a group IM for {domain} was refused: {}",
-                    verdict.reason
-                ),
-                _ => {}
+            let copy_accepted = self
+                .spool
+                .accept(message, self.courier.deliver(copy), &mut copy_line)
+                .await;
+            lines.push((copy_line, status_of(&copy_accepted)));
+            if accepted.is_err() && copy_accepted.is_ok() {
+                accepted = copy_accepted;
             }
         }
-        accepted
+        Delivery {
+            result: accepted,
+            lines,
+        }
     }
 
     /// S3 step 5: the SIP answer of a delivery.
-    pub fn answer(&self, delivered: Result<Accepted, Verdict>) -> Answer {
+    pub fn answer(&self, delivered: &Result<Accepted, Verdict>) -> Answer {
         match delivered {
             Ok(_) => Answer::new(202, "Accepted"),
             Err(verdict) => verdict.sip_answer(&self.hostname),
         }
+    }
+}
+
+/// How the delivery of one IM went, with the log lines of its mails, said
+/// once its sender is answered ([`Delivery::answered`]).
+#[must_use = "its lines are said by `answered`"]
+pub struct Delivery {
+    /// `Ok` once a mail is delivered or queued; else the refusal.
+    pub result: Result<Accepted, Verdict>,
+    lines: Vec<(Line, Status)>,
+}
+
+impl Delivery {
+    /// Refused before any mail was made (mapping, conversion).
+    pub fn refused(mut line: Line, verdict: Verdict) -> Self {
+        line.reason = verdict.reason.clone();
+        line.fault = verdict.kind == Kind::Fault;
+        Self {
+            result: Err(verdict),
+            lines: vec![(line, Status::Refused)],
+        }
+    }
+
+    /// Says its lines with the answer its sender got; its result.
+    pub fn answered(self, answer: &str) -> Result<Accepted, Verdict> {
+        for (mut line, status) in self.lines {
+            line.answer_given = answer.to_string();
+            line.emit(status);
+        }
+        self.result
     }
 }
 
@@ -346,11 +389,15 @@ impl SipIn {
                 retry_after: Some(DRAIN_RETRY_AFTER_SECS),
                 ..Verdict::new(Kind::Overloaded, About::Gateway, "shutting down")
             };
+            telemetry::refused_early("sip", "draining");
             return Err(verdict.sip_answer(hostname).into_response(request));
         }
-        self.pager
-            .admit()
-            .and_then(|ticket| loops::check_im(request, hostname).map(|()| ticket))
+        let ticket = self.pager.admit().map_err(|verdict| {
+            telemetry::refused_early("sip", "overloaded");
+            verdict.sip_answer(hostname).into_response(request)
+        })?;
+        loops::check_im(request, hostname)
+            .map(|()| ticket)
             .map_err(|verdict| verdict.sip_answer(hostname).into_response(request))
     }
 
@@ -364,7 +411,15 @@ impl SipIn {
                 let content_type = request.headers.get("Content-Type");
                 if let Some(notification) = notification_of(content_type, &request.body) {
                     let taken = match sender_of(&request) {
-                        Ok(from) => self.pager.take_notification(notification, &from).await,
+                        Ok(from) => {
+                            let session = format!(
+                                "sip:{}",
+                                request.headers.get("Call-ID").unwrap_or_default()
+                            );
+                            self.pager
+                                .take_notification(notification, &from, session)
+                                .await
+                        }
                         Err(verdict) => Err(verdict),
                     };
                     // The gateway is where the notification ends: 200.
@@ -374,11 +429,22 @@ impl SipIn {
                     };
                     return answer.into_response(&request);
                 }
-                let delivered = match im_of_message(&request, now()) {
-                    Ok(im) => self.pager.deliver(im, ticket).await,
-                    Err(verdict) => Err(verdict),
+                let mut line = Line::received(
+                    Direction::ImToMail,
+                    format!("sip:{}", request.headers.get("Call-ID").unwrap_or_default()),
+                );
+                line.mode = "pager";
+                let delivery = match im_of_message(&request, now()) {
+                    Ok(im) => self.pager.deliver(im, ticket, line).await,
+                    Err(verdict) => {
+                        line.from = request.headers.get("From").unwrap_or_default().to_string();
+                        line.to = vec![request.uri.clone()];
+                        Delivery::refused(line, verdict)
+                    }
                 };
-                self.pager.answer(delivered)
+                let answer = self.pager.answer(&delivery.result);
+                let _ = delivery.answered(&format!("{} {}", answer.code, answer.reason));
+                answer
             }
             Method::Invite => match self.admit(&request) {
                 // The session's messages take tickets of their own.
@@ -423,20 +489,49 @@ impl MessageSink for MsrpIn {
         Box::pin(async move {
             if let Some(notification) = notification_of(content_type.as_deref(), &body) {
                 return direction
-                    .take_notification(notification, &session.sender)
+                    .take_notification(
+                        notification,
+                        &session.sender,
+                        format!("sip:{}", session.call_id),
+                    )
                     .await;
             }
             let ticket = direction.admit()?;
-            let mut im = im_from_content(
+            let mut line = Line::received(Direction::ImToMail, format!("sip:{}", session.call_id));
+            line.mode = "large";
+            let im = im_from_content(
                 content_type.as_deref(),
                 &body,
                 &session.sender,
                 &session.recipient,
                 session.subject.as_deref(),
                 now(),
-            )?;
-            threads::add_missing(&mut im, session.cpm_headers.clone());
-            direction.deliver(im, ticket).await.map(|_| ())
+            );
+            let delivery = match im {
+                Ok(mut im) => {
+                    threads::add_missing(&mut im, session.cpm_headers.clone());
+                    direction.deliver(im, ticket, line).await
+                }
+                Err(verdict) => {
+                    line.from = session.sender.clone();
+                    line.to = vec![session.recipient.clone()];
+                    Delivery::refused(line, verdict)
+                }
+            };
+            let answer = match &delivery.result {
+                Ok(_) => "MSRP 200 OK".to_string(),
+                Err(verdict) => {
+                    let status = verdict.msrp_status();
+                    format!(
+                        "MSRP {} {}",
+                        status.code,
+                        status.comment.as_deref().unwrap_or("")
+                    )
+                    .trim_end()
+                    .to_string()
+                }
+            };
+            delivery.answered(&answer).map(|_| ())
         })
     }
 }

@@ -205,6 +205,7 @@ fn mail_system_replies_become_verdicts() {
             code: Some(code),
             enhanced: Some(enhanced.into()),
             text: "no".into(),
+            server: None,
         }))
         .unwrap()
         .kind

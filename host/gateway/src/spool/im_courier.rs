@@ -63,7 +63,9 @@ impl Courier for ImCourier {
         };
         match planned {
             Ok(planned) => self.0.attempt(planned),
-            Err(verdict) => Box::pin(async move { Outcome::Permanent(verdict) }),
+            Err(verdict) => {
+                Box::pin(async move { Outcome::Permanent(verdict, Default::default()) })
+            }
         }
     }
 

@@ -14,7 +14,7 @@ use interwork_store::{
     Claimed, Correlation, CorrelationKey, Direction, Millis, NewMessage, Schedule, Store, after,
 };
 
-use super::{Courier, Outcome, QueuePolicy, millis_now};
+use super::{Courier, Hop, Outcome, QueuePolicy, millis_now};
 use crate::BoxFuture;
 use crate::mail::OutgoingMail;
 use crate::notify::imdn_out;
@@ -241,16 +241,29 @@ fn mail_of(message: Claimed) -> OutgoingMail {
 
 fn outcome_of(outcome: DeliveryOutcome) -> Outcome {
     match &outcome {
-        DeliveryOutcome::Delivered { server, reply, .. } => {
-            Outcome::Delivered(format!("to {server}: {reply}"))
-        }
-        DeliveryOutcome::Permanent(_) | DeliveryOutcome::Temporary(_) => {
+        DeliveryOutcome::Delivered { server, reply, .. } => Outcome::Delivered(Hop {
+            relay: server.clone(),
+            reply: format!("250 {reply}"),
+            mode: "",
+        }),
+        DeliveryOutcome::Permanent(failure) | DeliveryOutcome::Temporary(failure) => {
             let verdict = Verdict::of_mail_failure(&outcome)
                 .unwrap_or_else(|| Verdict::fault("a failure without a verdict"));
+            // A server's reply is what was received; a failure of our own
+            // (DNS, connection) is only the reason.
+            let hop = Hop {
+                relay: failure.server.clone().unwrap_or_default(),
+                reply: if failure.code.is_some() {
+                    failure.text.clone()
+                } else {
+                    String::new()
+                },
+                mode: "",
+            };
             if matches!(outcome, DeliveryOutcome::Permanent(_)) {
-                Outcome::Permanent(verdict)
+                Outcome::Permanent(verdict, hop)
             } else {
-                Outcome::Temporary(verdict)
+                Outcome::Temporary(verdict, hop)
             }
         }
     }

@@ -39,6 +39,7 @@ use tokio::sync::Semaphore;
 use crate::BoxFuture;
 use crate::config::Config;
 use crate::directory::Directory;
+use crate::message_log::{Line, Status};
 use crate::outcome::Verdict;
 use crate::shutdown::Shutdown;
 
@@ -134,23 +135,64 @@ impl QueuePolicy {
     }
 }
 
-/// What a message of `direction` is, for the log.
-fn noun(direction: Direction) -> &'static str {
-    match direction {
-        Direction::ImToMail => "mail",
-        Direction::MailToIm => "IM",
-    }
+/// Where an attempt went and what it heard, for the message's log line.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Hop {
+    /// The MX host (`name (ip:port)`) or the SIP next hop; empty when none
+    /// was reached.
+    pub relay: String,
+    /// What it answered (`250 2.0.0 Ok`, `200 OK`).
+    pub reply: String,
+    /// How an IM went: `pager` or `large`; empty for a mail.
+    pub mode: &'static str,
 }
 
 /// How one attempt ended, in either direction.
 #[derive(Debug, Clone)]
 pub enum Outcome {
-    /// Delivered; the text says where and what the far side answered.
-    Delivered(String),
+    /// Delivered.
+    Delivered(Hop),
     /// Not now: retried.
-    Temporary(Verdict),
+    Temporary(Verdict, Hop),
     /// Refused for good.
-    Permanent(Verdict),
+    Permanent(Verdict, Hop),
+}
+
+impl Outcome {
+    /// Writes where the attempt went into `line`; the status it stands
+    /// for after the acknowledgement.
+    pub fn describe(&self, line: &mut Line) -> Status {
+        let (hop, status) = match self {
+            Self::Delivered(hop) => (hop, Status::Delivered),
+            Self::Temporary(verdict, hop) | Self::Permanent(verdict, hop) => {
+                line.reason = verdict.reason.clone();
+                line.fault = verdict.kind == crate::outcome::Kind::Fault;
+                let status = if matches!(self, Self::Permanent(..)) {
+                    Status::Failed
+                } else {
+                    Status::Deferred
+                };
+                (hop, status)
+            }
+        };
+        hop.write_to(line);
+        status
+    }
+}
+
+impl Hop {
+    /// Writes what is known of the hop into `line`.
+    pub fn write_to(&self, line: &mut Line) {
+        if !self.relay.is_empty() {
+            line.relay = self.relay.clone();
+        }
+        if !self.reply.is_empty() {
+            line.answer_received = self.reply.clone();
+        }
+        if !self.mode.is_empty() {
+            line.mode = self.mode;
+        }
+    }
 }
 
 /// How an accepted message stands when its sender is answered.
@@ -158,8 +200,39 @@ pub enum Outcome {
 pub enum Accepted {
     /// The far side took it during the first attempt.
     Delivered,
-    /// It is in the queue (this id) and will be retried.
-    Queued(QueueId),
+    /// Its first attempt failed for now: it is in the queue (this id) and
+    /// will be retried.
+    Deferred(QueueId),
+    /// Its first attempt was still going at the budget: it is in the queue
+    /// (this id) and the attempt finishes in the background.
+    Spooled(QueueId),
+}
+
+impl Accepted {
+    /// The status of its log line.
+    pub fn status(self) -> Status {
+        match self {
+            Self::Delivered => Status::Delivered,
+            Self::Deferred(_) => Status::Deferred,
+            Self::Spooled(_) => Status::Spooled,
+        }
+    }
+
+    /// Its queue entry, if it has one.
+    pub fn queue_id(self) -> Option<QueueId> {
+        match self {
+            Self::Delivered => None,
+            Self::Deferred(id) | Self::Spooled(id) => Some(id),
+        }
+    }
+}
+
+/// The status of the log line of a message whose sender heard `answer`.
+pub fn status_of(answer: &Result<Accepted, Verdict>) -> Status {
+    match answer {
+        Ok(accepted) => accepted.status(),
+        Err(_) => Status::Refused,
+    }
 }
 
 /// Delivers the queued messages of one direction.
@@ -284,31 +357,41 @@ impl Spool {
         self: &Arc<Self>,
         mut message: NewMessage,
         attempt: Attempting,
+        line: &mut Line,
     ) -> Result<Accepted, Verdict> {
         let now = millis_now();
         if let Some(correlation) = message.correlation.as_mut() {
             correlation.expires_at = after(now, self.policy.correlation_lifetime);
         }
         let message_id = message.message_id.clone();
-        let what = noun(message.direction);
+        if line.message_id.is_empty() {
+            line.message_id = message_id.clone();
+        }
+        if line.imdn_message_id.is_empty() {
+            line.imdn_message_id = message.imdn_message_id.clone().unwrap_or_default();
+        }
         let mut attempt = attempt;
         let settled_first = tokio::time::timeout(self.policy.first_attempt_budget, &mut attempt)
             .await
             .ok();
-        match settled_first {
-            Some(Outcome::Delivered(how)) => {
+        line.attempts = u32::from(settled_first.is_some());
+        match &settled_first {
+            Some(outcome @ Outcome::Delivered(_)) => {
+                outcome.describe(line);
                 if let Some(correlation) = message.correlation.take() {
                     self.keep_correlation(correlation, &message_id);
                 }
-                tracing::info!(%message_id, attempts = 1, "{what} delivered {how}");
                 return Ok(Accepted::Delivered);
             }
-            Some(Outcome::Permanent(verdict)) => {
+            Some(outcome @ Outcome::Permanent(verdict, _)) => {
                 // The sender hears the refusal: nothing stays accepted.
-                tracing::warn!(%message_id, "{what} refused: {}", verdict.reason);
-                return Err(verdict);
+                outcome.describe(line);
+                return Err(verdict.clone());
             }
-            Some(Outcome::Temporary(_)) | None => {}
+            Some(outcome @ Outcome::Temporary(..)) => {
+                outcome.describe(line);
+            }
+            None => {}
         }
         let schedule = Schedule {
             now,
@@ -318,70 +401,49 @@ impl Spool {
                 until: after(now, self.policy.lease),
             }),
         };
-        let id = self
-            .store
-            .enqueue(message, schedule)
-            .await
-            .map_err(|e| Verdict::fault(&format!("cannot queue {message_id}: {e}")))?;
+        let id = self.store.enqueue(message, schedule).await.map_err(|e| {
+            line.fault = true;
+            Verdict::fault(&format!("cannot queue {message_id}: {e}"))
+        })?;
+        line.queue_id = Some(id);
         match settled_first {
             // Deferred: queued for its retries.
-            Some(outcome) => Ok(self.settle(id, 1, what, &message_id, outcome).await),
+            Some(outcome) => {
+                self.record(id, 1, outcome).await;
+                Ok(Accepted::Deferred(id))
+            }
             None => {
-                tracing::info!(
-                    queue_id = id,
-                    %message_id,
-                    budget_ms = self.policy.first_attempt_budget.as_millis() as u64,
-                    "{what}: first attempt still going at the budget; accepted, it finishes in the background"
+                line.reason = format!(
+                    "first attempt still going after {} ms; it finishes in the background",
+                    self.policy.first_attempt_budget.as_millis()
                 );
                 let spool = self.clone();
+                let mut later = line.clone();
+                later.reason.clear();
+                later.attempts = 1;
                 tokio::spawn(async move {
                     let outcome = attempt.await;
-                    spool.settle(id, 1, what, &message_id, outcome).await;
+                    let status = outcome.describe(&mut later);
+                    spool.record(id, 1, outcome).await;
+                    later.emit(status);
                 });
-                Ok(Accepted::Queued(id))
+                Ok(Accepted::Spooled(id))
             }
         }
     }
 
     /// Records how an attempt after the acknowledgement ended.
-    async fn settle(
-        &self,
-        id: QueueId,
-        attempts: u32,
-        what: &str,
-        message_id: &str,
-        outcome: Outcome,
-    ) -> Accepted {
+    async fn record(&self, id: QueueId, attempts: u32, outcome: Outcome) {
         let now = millis_now();
-        let (attempt, accepted) = match outcome {
-            Outcome::Delivered(how) => {
-                tracing::info!(queue_id = id, %message_id, attempts, "{what} delivered {how}");
-                (Attempt::Delivered, Accepted::Delivered)
-            }
-            Outcome::Permanent(verdict) => {
-                tracing::warn!(
-                    queue_id = id,
-                    %message_id,
-                    attempts,
-                    "{what} failed after it was accepted: {}",
-                    verdict.reason
-                );
-                let error = verdict.reason;
-                (Attempt::Failed { error }, Accepted::Queued(id))
-            }
-            Outcome::Temporary(verdict) => {
-                let retry_at = self.policy.backoff.next_attempt(attempts, now);
-                tracing::info!(
-                    queue_id = id,
-                    %message_id,
-                    attempts,
-                    retry_in_s = (retry_at - now) / 1000,
-                    "{what} deferred: {}",
-                    verdict.reason
-                );
-                let error = verdict.reason;
-                (Attempt::Deferred { retry_at, error }, Accepted::Queued(id))
-            }
+        let attempt = match outcome {
+            Outcome::Delivered(_) => Attempt::Delivered,
+            Outcome::Permanent(verdict, _) => Attempt::Failed {
+                error: verdict.reason,
+            },
+            Outcome::Temporary(verdict, _) => Attempt::Deferred {
+                retry_at: self.policy.backoff.next_attempt(attempts, now),
+                error: verdict.reason,
+            },
         };
         match self.store.report(id, &self.owner, attempt, now).await {
             Ok(()) => {}
@@ -395,7 +457,6 @@ impl Spool {
                 "cannot record the attempt: {e}; the message is due again when the lease ends"
             ),
         }
-        accepted
     }
 
     /// The retry worker: claims due messages (as many as deliveries may
@@ -455,13 +516,17 @@ impl Spool {
 
     async fn retry(&self, message: Claimed) {
         let (id, attempts) = (message.entry.id, message.entry.attempts);
-        let message_id = message.entry.message_id.clone();
-        let what = noun(message.entry.direction);
+        let mut line = Line::queued(&message.entry);
         let outcome = match self.slot(message.entry.direction).get() {
             Some(courier) => courier.attempt(message).await,
-            None => Outcome::Temporary(Verdict::fault("this node does not deliver that direction")),
+            None => Outcome::Temporary(
+                Verdict::fault("this node does not deliver that direction"),
+                Hop::default(),
+            ),
         };
-        self.settle(id, attempts, what, &message_id, outcome).await;
+        let status = outcome.describe(&mut line);
+        self.record(id, attempts, outcome).await;
+        line.emit(status);
     }
 
     /// Queues the notices for the senders of given-up messages of the
@@ -484,6 +549,19 @@ impl Spool {
                 }
             };
             for message in claimed {
+                if message.entry.state == interwork_store::State::Expired {
+                    // Its last attempt said "deferred"; this is the end.
+                    let mut line = Line::queued(&message.entry);
+                    line.reason = format!(
+                        "expired in the queue: {}",
+                        message
+                            .entry
+                            .last_error
+                            .as_deref()
+                            .unwrap_or("never delivered")
+                    );
+                    line.emit(Status::Failed);
+                }
                 let notice = courier.notice(&message).await;
                 let id = message.entry.id;
                 let now = millis_now();

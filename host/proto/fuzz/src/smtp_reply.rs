@@ -67,7 +67,7 @@ fn replies(input: &[u8]) {
 struct Anyone;
 
 impl RecipientCheck for Anyone {
-    fn check(&self, _: &str) -> Result<(), Reply> {
+    fn check(&self, _mail_from: &str, _: &str) -> Result<(), Reply> {
         Ok(())
     }
 }

@@ -23,7 +23,7 @@ use interwork_proto::smtp::{
 struct Domain;
 
 impl RecipientCheck for Domain {
-    fn check(&self, address: &str) -> Result<(), Reply> {
+    fn check(&self, _mail_from: &str, address: &str) -> Result<(), Reply> {
         match address.rsplit_once('@') {
             Some(("nobody", "im.example.test")) => Err(Reply::new(550, "5.1.1", "User unknown")),
             Some((_, "im.example.test")) => Ok(()),
@@ -113,7 +113,7 @@ fn drive(caps: &Capabilities, input: &[u8], sizes: &[usize]) -> Vec<Event> {
                         tx.rcpt_to.len()
                     );
                     for (i, to) in tx.rcpt_to.iter().enumerate() {
-                        assert!(Domain.check(to).is_ok(), "{:?}", tx.rcpt_to);
+                        assert!(Domain.check(&tx.mail_from, to).is_ok(), "{:?}", tx.rcpt_to);
                         assert!(
                             !tx.rcpt_to[..i].iter().any(|t| t.eq_ignore_ascii_case(to)),
                             "a recipient named twice: {:?}",

@@ -28,8 +28,10 @@ pub struct Capabilities {
 
 /// Decides whether a recipient is one of ours (RCPT TO).
 pub trait RecipientCheck {
-    /// `Ok` to accept; otherwise the reply (550 5.1.1, 550 5.7.1, 451…).
-    fn check(&self, address: &str) -> Result<(), Reply>;
+    /// `Ok` to accept `address` in a transaction from `mail_from` (empty
+    /// for the null reverse-path); otherwise the reply (550 5.1.1, 550
+    /// 5.7.1, 451…).
+    fn check(&self, mail_from: &str, address: &str) -> Result<(), Reply>;
 }
 
 /// A complete mail transaction, handed over at the end of DATA.
@@ -351,7 +353,10 @@ impl SmtpSession {
                 } else {
                     match notify_of(to.flags) {
                         Err(reply) => reply,
-                        Ok(notify) => match check.check(&to.address) {
+                        Ok(notify) => match check.check(
+                            self.mail_from.as_ref().map_or("", |s| s.address.as_str()),
+                            &to.address,
+                        ) {
                             Ok(()) => {
                                 self.rcpt_to.push(to.address);
                                 // ORCPT: smtp-proto takes only the rfc822

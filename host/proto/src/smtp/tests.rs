@@ -6,7 +6,7 @@ use super::*;
 struct Domains;
 
 impl RecipientCheck for Domains {
-    fn check(&self, address: &str) -> Result<(), Reply> {
+    fn check(&self, _mail_from: &str, address: &str) -> Result<(), Reply> {
         match address.rsplit_once('@') {
             Some(("nobody", "im.example.test")) => Err(Reply::new(550, "5.1.1", "User unknown")),
             Some(("broken", "im.example.test")) => Err(Reply::new(451, "4.3.0", "Try again later")),

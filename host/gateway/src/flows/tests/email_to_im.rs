@@ -160,7 +160,7 @@ impl Client {
                 match output {
                     Output::Send(bytes) => said.push_str(&String::from_utf8(bytes).unwrap()),
                     Output::Deliver(tx) => {
-                        let reply = self.flow.clone().deliver(tx).await;
+                        let reply = self.flow.clone().deliver(tx, "smtp:test").await;
                         next.extend(self.session.delivered(reply, &self.policy));
                     }
                     Output::Close | Output::StartTls => {}

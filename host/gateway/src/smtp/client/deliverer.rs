@@ -18,6 +18,7 @@ use super::{DeliveryOutcome, MailDelivery, SmtpFailure, tls};
 use crate::BoxFuture;
 use crate::config::Config;
 use crate::mail::OutgoingMail;
+use crate::telemetry::{self, Stage};
 
 /// Sends mail by MX (or through a smarthost).
 pub struct Deliverer {
@@ -107,7 +108,7 @@ impl Deliverer {
         }
         let targets: Vec<(String, u16)> = match &self.smarthost {
             Some((host, port)) => vec![(host.clone(), *port)],
-            None => match self.resolver.mx_hosts(&domain).await {
+            None => match timed(Stage::Dns, self.resolver.mx_hosts(&domain)).await {
                 Ok(hosts) => hosts.into_iter().map(|h| (h.name, self.port)).collect(),
                 Err(NoRoute::Permanent(f)) => return DeliveryOutcome::Permanent(f),
                 Err(NoRoute::Temporary(f)) => return DeliveryOutcome::Temporary(f),
@@ -115,7 +116,7 @@ impl Deliverer {
         };
         let mut tried = Vec::new();
         for (host, port) in targets {
-            let addresses = match self.resolver.addresses(&host).await {
+            let addresses = match timed(Stage::Dns, self.resolver.addresses(&host)).await {
                 Ok(addresses) if addresses.is_empty() => {
                     tried.push(format!("{host}: no address"));
                     continue;
@@ -148,7 +149,7 @@ impl Deliverer {
         let label = format!("{host} ({server})");
         for key in [(server, true), (server, false)] {
             while let Some(mut conn) = self.pool.take(key) {
-                match transaction::send(&mut conn, mail, &label).await {
+                match timed(Stage::Smtp, transaction::send(&mut conn, mail, &label)).await {
                     (
                         Sent::Broken {
                             why,
@@ -179,7 +180,7 @@ impl Deliverer {
             Err(e) => return Attempt::Unreachable(format!("{label}: {e}")),
         };
         tracing::debug!(%server, tls = conn.is_tls(), "SMTP session opened");
-        let (sent, reuse) = transaction::send(&mut conn, mail, &label).await;
+        let (sent, reuse) = timed(Stage::Smtp, transaction::send(&mut conn, mail, &label)).await;
         self.finish(key, conn, sent, reuse)
     }
 
@@ -220,6 +221,14 @@ impl MailDelivery for Deliverer {
     fn deliver<'a>(&'a self, mail: &'a OutgoingMail) -> BoxFuture<'a, DeliveryOutcome> {
         Box::pin(Deliverer::deliver(self, mail))
     }
+}
+
+/// Awaits `work`, counting its time in the stage's histogram.
+async fn timed<T>(stage: Stage, work: impl std::future::Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let done = work.await;
+    telemetry::stage(stage, started.elapsed());
+    done
 }
 
 /// The addresses go into command lines as they are: none may carry what

@@ -111,6 +111,7 @@ impl MxResolver {
                         code: Some(556),
                         enhanced: Some("5.1.10".into()),
                         text: format!("{domain} accepts no mail (null MX, RFC 7505)"),
+                        server: None,
                     }));
                 }
                 hosts.retain(|h| !h.name.is_empty());
@@ -125,6 +126,7 @@ impl MxResolver {
                     code: Some(550),
                     enhanced: Some("5.1.2".into()),
                     text: format!("domain {domain} does not exist"),
+                    server: None,
                 })),
                 // The name exists without MX records: RFC 5321 §5.1
                 // implicit MX, the domain's own address records.

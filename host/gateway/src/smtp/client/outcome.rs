@@ -11,6 +11,8 @@ pub struct SmtpFailure {
     pub enhanced: Option<String>,
     /// What the server or the network said.
     pub text: String,
+    /// The server that answered, `name (ip:port)`; `None` when none did.
+    pub server: Option<String>,
 }
 
 impl fmt::Display for SmtpFailure {
@@ -26,6 +28,7 @@ impl SmtpFailure {
             code: None,
             enhanced: None,
             text: text.into(),
+            server: None,
         }
     }
 
@@ -36,6 +39,15 @@ impl SmtpFailure {
             code,
             enhanced: enhanced_code(text),
             text: text.trim().to_string(),
+            server: None,
+        }
+    }
+
+    /// The failure, as answered by `server` (`name (ip:port)`).
+    pub fn from_server(self, server: &str) -> Self {
+        Self {
+            server: Some(server.to_string()),
+            ..self
         }
     }
 }

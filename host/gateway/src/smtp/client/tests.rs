@@ -48,6 +48,7 @@ impl MxLookup for MxTable {
                 code: Some(550),
                 enhanced: Some("5.1.2".into()),
                 text: format!("domain {domain} does not exist"),
+                server: None,
             })),
         };
         Box::pin(async move { found })
@@ -64,7 +65,7 @@ impl MxLookup for MxTable {
 struct Mailbox(Mutex<Vec<Transaction>>);
 
 impl RecipientCheck for Mailbox {
-    fn check(&self, address: &str) -> Result<(), Reply> {
+    fn check(&self, _mail_from: &str, address: &str) -> Result<(), Reply> {
         if address.starts_with("nobody@") {
             Err(Reply::new(550, "5.1.1", "User unknown"))
         } else {
@@ -76,7 +77,11 @@ impl RecipientCheck for Mailbox {
 struct Keep(Arc<Mailbox>);
 
 impl MailSink for Keep {
-    fn deliver(&self, tx: Transaction) -> Pin<Box<dyn Future<Output = Reply> + Send>> {
+    fn deliver(
+        &self,
+        tx: Transaction,
+        _session: &str,
+    ) -> Pin<Box<dyn Future<Output = Reply> + Send>> {
         self.0.0.lock().unwrap().push(tx);
         Box::pin(async { Reply::new(250, "2.0.0", "Ok: queued") })
     }

@@ -110,8 +110,8 @@ fn plan<'a>(conn: &Connection, mail: &'a OutgoingMail) -> Result<Plan<'a>, Strin
     })
 }
 
-fn failure(reply: &Response) -> DeliveryOutcome {
-    let failure = SmtpFailure::from_reply(Some(reply.code), &reply.to_string());
+fn failure(reply: &Response, server: &str) -> DeliveryOutcome {
+    let failure = SmtpFailure::from_reply(Some(reply.code), &reply.to_string()).from_server(server);
     if reply.is_permanent() {
         DeliveryOutcome::Permanent(failure)
     } else {
@@ -222,13 +222,16 @@ pub(super) async fn send(
         // for a message we will not send (RFC 2920 §3.1 has it refuse
         // DATA when no recipient was taken): only closing ends that.
         if data_reply.as_ref().is_some_and(Response::is_intermediate) {
-            return (Sent::Answered(failure(&refused)), Reuse::No);
+            return (Sent::Answered(failure(&refused, server)), Reuse::No);
         }
-        return (Sent::Answered(failure(&refused)), reset(conn).await);
+        return (Sent::Answered(failure(&refused, server)), reset(conn).await);
     }
     let data_reply = data_reply.expect("DATA was sent");
     if data_reply.code != 354 {
-        return (Sent::Answered(failure(&data_reply)), reset(conn).await);
+        return (
+            Sent::Answered(failure(&data_reply, server)),
+            reset(conn).await,
+        );
     }
     // The message and the final "." in one write.
     let mut data = Vec::new();
@@ -253,7 +256,7 @@ pub(super) async fn send(
             } else {
                 Reuse::Yes
             };
-            (Sent::Answered(failure(&reply)), reuse)
+            (Sent::Answered(failure(&reply, server)), reuse)
         }
         Err(e) => (
             Sent::Uncertain(format!(

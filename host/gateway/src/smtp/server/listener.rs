@@ -12,13 +12,41 @@ use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
 
 use super::{Capabilities, Output, RecipientCheck, Reply, SmtpSession, Transaction};
+use interwork_store::Direction;
+
 use crate::listen::{Arrival, Gate, Refusal, answer_and_drop};
+use crate::message_log::{Line, Status};
 use crate::shutdown::Shutdown;
 
 /// Where accepted mail goes: the e-mail → IM direction.
 pub trait MailSink: Send + Sync + 'static {
-    /// Delivers one transaction; the reply answers DATA.
-    fn deliver(&self, tx: Transaction) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
+    /// Delivers one transaction of the SMTP session `session` (its id in
+    /// the log, `smtp:…`); the reply answers DATA.
+    fn deliver(
+        &self,
+        tx: Transaction,
+        session: &str,
+    ) -> Pin<Box<dyn Future<Output = Reply> + Send>>;
+}
+
+/// The recipient check of one session: a refused RCPT has its outcome
+/// line (nothing else will say it: no message was taken).
+struct LoggedCheck<'a> {
+    check: &'a (dyn RecipientCheck + Send + Sync),
+    session: &'a str,
+}
+
+impl RecipientCheck for LoggedCheck<'_> {
+    fn check(&self, mail_from: &str, address: &str) -> Result<(), Reply> {
+        self.check.check(mail_from, address).inspect_err(|reply| {
+            let mut line = Line::received(Direction::MailToIm, self.session);
+            line.from = mail_from.to_string();
+            line.to = vec![address.to_string()];
+            line.answer_given = reply.to_string();
+            line.reason = "recipient refused at RCPT TO".into();
+            line.emit(Status::Refused);
+        })
+    }
 }
 
 /// How long the server waits for the client (RFC 5321 §4.5.3.2).
@@ -130,6 +158,7 @@ impl SmtpServer {
             };
             match arrival {
                 Arrival::Refused { stream, why, .. } => {
+                    crate::telemetry::refused_early("smtp", "connections");
                     let reply = match why {
                         Refusal::Total => {
                             Reply::new(421, "4.3.2", "Too many sessions, try again later")
@@ -143,6 +172,7 @@ impl SmtpServer {
                     answer_and_drop(stream, &reply.to_bytes());
                 }
                 Arrival::Admitted { stream, .. } if self.is_draining() => {
+                    crate::telemetry::refused_early("smtp", "draining");
                     answer_and_drop(stream, &shutting_down().to_bytes());
                 }
                 Arrival::Admitted { stream, peer, slot } => {
@@ -160,8 +190,12 @@ impl SmtpServer {
 
     async fn serve_connection(&self, mut stream: TcpStream) -> std::io::Result<()> {
         let mut session = SmtpSession::new(self.caps.clone());
+        let id = format!("smtp:{}", crate::ids::token());
+        if let Ok(peer) = stream.peer_addr() {
+            tracing::debug!(session = %id, %peer, "SMTP session opened");
+        }
         stream.write_all(&session.greeting()).await?;
-        match self.drive(&mut session, &mut stream).await? {
+        match self.drive(&mut session, &mut stream, &id).await? {
             Next::Done => Ok(()),
             Next::StartTls => {
                 let Some(acceptor) = self.tls.clone() else {
@@ -179,16 +213,25 @@ impl SmtpServer {
                         )
                     })??;
                 // The session refuses a second STARTTLS itself.
-                self.drive(&mut session, &mut tls).await.map(drop)
+                self.drive(&mut session, &mut tls, &id).await.map(drop)
             }
         }
     }
 
     /// Runs the session over a stream until it closes or asks for TLS.
-    async fn drive<S>(&self, session: &mut SmtpSession, stream: &mut S) -> std::io::Result<Next>
+    async fn drive<S>(
+        &self,
+        session: &mut SmtpSession,
+        stream: &mut S,
+        id: &str,
+    ) -> std::io::Result<Next>
     where
         S: AsyncRead + AsyncWrite + Unpin,
     {
+        let check = LoggedCheck {
+            check: self.check.as_ref(),
+            session: id,
+        };
         let mut buf = vec![0u8; 64 * 1024];
         let mut draining = self.draining.clone();
         loop {
@@ -224,7 +267,7 @@ impl SmtpServer {
                 },
                 () = drained => continue,
             };
-            let mut outputs = session.feed(&buf[..n], self.check.as_ref());
+            let mut outputs = session.feed(&buf[..n], &check);
             // Deliveries may uncover more outputs (pipelined commands).
             while !outputs.is_empty() {
                 let mut next = Vec::new();
@@ -240,8 +283,8 @@ impl SmtpServer {
                             return Ok(Next::StartTls);
                         }
                         Output::Deliver(tx) => {
-                            let reply = self.sink.deliver(tx).await;
-                            next.extend(session.delivered(reply, self.check.as_ref()));
+                            let reply = self.sink.deliver(tx, id).await;
+                            next.extend(session.delivered(reply, &check));
                         }
                     }
                 }
