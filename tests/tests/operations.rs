@@ -124,6 +124,23 @@ impl World {
         (out.status.code().unwrap_or(-1), text)
     }
 
+    /// The SMTP listener in service takes a recipient (the session ends
+    /// after RCPT: no IM is sent).
+    fn takes_a_recipient(&self) {
+        let (ok, transcript) = peers::swaks(
+            self.ports.smtp,
+            &[
+                "--from",
+                "carol@mail.example.test",
+                "--to",
+                "alice@im.example.test",
+                "--quit-after",
+                "RCPT",
+            ],
+        );
+        assert!(ok, "{transcript}");
+    }
+
     /// The outcome lines logged so far.
     fn outcome_lines(&mut self) -> Vec<String> {
         self.gateway.has_logged("");
@@ -157,6 +174,18 @@ fn field<'a>(line: &'a str, name: &str) -> Option<&'a str> {
         return quoted.find('"').map(|end| &quoted[..end]);
     }
     Some(rest.split(' ').next().unwrap_or(""))
+}
+
+/// Asserts that `name` of `line` begins with `prefix`.
+fn begins(line: &str, name: &str, prefix: &str) {
+    let value = field(line, name).unwrap_or_else(|| panic!("no {name} in {line}"));
+    assert!(value.starts_with(prefix), "{name} not {prefix}…: {line}");
+}
+
+/// Asserts that `name` of `line` contains `part`.
+fn holds(line: &str, name: &str, part: &str) {
+    let value = field(line, name).unwrap_or_else(|| panic!("no {name} in {line}"));
+    assert!(value.contains(part), "{name} has no {part}: {line}");
 }
 
 /// Every field an outcome line carries (message_log's table).
@@ -285,10 +314,7 @@ fn a_traffic_mix_has_one_line_per_outcome_and_matching_metrics() {
         found[0]
     };
     let delivered = one("to=\"sip:bob@mail.example.test\"");
-    assert!(
-        field(delivered, "session").unwrap().starts_with("sip:"),
-        "{delivered}"
-    );
+    begins(delivered, "session", "sip:");
     assert!(delivered.contains(" INFO "), "{delivered}");
     assert_eq!(field(delivered, "status"), Some("delivered"));
     assert_eq!(field(delivered, "direction"), Some("im-to-mail"));
@@ -297,24 +323,9 @@ fn a_traffic_mix_has_one_line_per_outcome_and_matching_metrics() {
     assert_eq!(field(delivered, "to"), Some("sip:bob@mail.example.test"));
     assert_eq!(field(delivered, "as_to"), Some("bob@mail.example.test"));
     assert_eq!(field(delivered, "answer_given"), Some("202 Accepted"));
-    assert!(
-        field(delivered, "answer_received")
-            .unwrap()
-            .starts_with("250 "),
-        "{delivered}"
-    );
-    assert!(
-        field(delivered, "relay")
-            .unwrap()
-            .contains("mx.mail.example.test"),
-        "{delivered}"
-    );
-    assert!(
-        field(delivered, "plugins")
-            .unwrap()
-            .contains("mapping=default-mapping@"),
-        "{delivered}"
-    );
+    begins(delivered, "answer_received", "250 ");
+    holds(delivered, "relay", "mx.mail.example.test");
+    holds(delivered, "plugins", "mapping=default-mapping@");
     assert_ne!(field(delivered, "message_id"), Some("-"));
     // A plain-text MESSAGE has no imdn.Message-ID; the mail has its own.
     assert_eq!(field(delivered, "imdn_message_id"), Some("-"));
@@ -323,42 +334,21 @@ fn a_traffic_mix_has_one_line_per_outcome_and_matching_metrics() {
     assert!(deferred.contains(" WARN "), "{deferred}");
     assert_eq!(field(deferred, "status"), Some("deferred"));
     assert_ne!(field(deferred, "queue_id"), Some("-"), "{deferred}");
-    assert!(
-        field(deferred, "reason")
-            .unwrap()
-            .contains("no mail server reachable"),
-        "{deferred}"
-    );
+    holds(deferred, "reason", "no mail server reachable");
 
     let refused = one("to=\"sip:reject-user@mail.example.test\"");
     assert_eq!(field(refused, "status"), Some("refused"));
-    assert!(
-        field(refused, "answer_given").unwrap().starts_with("404"),
-        "{refused}"
-    );
-    assert!(
-        field(refused, "answer_received")
-            .unwrap()
-            .starts_with("550"),
-        "{refused}"
-    );
+    begins(refused, "answer_given", "404");
+    begins(refused, "answer_received", "550");
 
     let mail = one("message_id=\"ops-mail-1@mail.example.test\"");
     assert_eq!(field(mail, "status"), Some("delivered"));
     assert_eq!(field(mail, "direction"), Some("mail-to-im"));
-    assert!(
-        field(mail, "session").unwrap().starts_with("smtp:"),
-        "{mail}"
-    );
+    begins(mail, "session", "smtp:");
     assert_eq!(field(mail, "from"), Some("carol@mail.example.test"));
     assert_eq!(field(mail, "as_to"), Some("sip:alice@im.example.test"));
     assert_eq!(field(mail, "answer_received"), Some("200 OK"));
-    assert!(
-        field(mail, "answer_given")
-            .unwrap()
-            .starts_with("250 2.0.0"),
-        "{mail}"
-    );
+    begins(mail, "answer_given", "250 2.0.0");
 
     let rcpt = one("to=\"nobody@elsewhere.test\"");
     assert_eq!(field(rcpt, "status"), Some("refused"));
@@ -366,6 +356,7 @@ fn a_traffic_mix_has_one_line_per_outcome_and_matching_metrics() {
         field(rcpt, "answer_given"),
         Some("550 5.7.1 Relaying denied")
     );
+    holds(rcpt, "plugins", "mapping=default-mapping@");
 
     // The metrics say the same.
     let scrape = scrape(w.ports.admin);
@@ -593,7 +584,8 @@ fn status_and_plugins_list_follow_a_live_swap_and_a_pin() {
 #[test]
 fn reload_applies_what_it_can_refuses_what_is_invalid_and_names_what_needs_a_restart() {
     let uas = SippUas::start(200, "OK");
-    let mut w = world(uas.port, &[]);
+    let uas_port = uas.port;
+    let mut w = world(uas_port, &[]);
     let text = std::fs::read_to_string(&w.config).unwrap();
     // Valid, live: a plugin configuration value.
     let live = text.replace(
@@ -609,6 +601,49 @@ fn reload_applies_what_it_can_refuses_what_is_invalid_and_names_what_needs_a_res
         "{said}"
     );
     assert!(!said.contains("needs restart"), "{said}");
+    drop(uas);
+    // Live too: the IM system's next hop and the trusted peers. A mail
+    // goes to the new next hop; a MESSAGE from a peer no longer trusted
+    // is refused.
+    let moved_uas = SippUas::start(200, "OK");
+    let live = live
+        .replace(
+            &format!("next_hop = \"127.0.0.1:{}\"", uas_port),
+            &format!("next_hop = \"127.0.0.1:{}\"", moved_uas.port),
+        )
+        .replace(
+            "trusted_peers = [\"127.0.0.1\"]",
+            "trusted_peers = [\"127.0.0.2\"]",
+        );
+    std::fs::write(&w.config, &live).unwrap();
+    let (code, said) = w.cli(&["reload"]);
+    assert_eq!(code, 0, "{said}");
+    assert!(said.contains("im_domains changed: applied"), "{said}");
+    assert!(
+        said.contains("sip.trusted_peers changed: applied"),
+        "{said}"
+    );
+    let (ok, transcript) = peers::swaks(
+        w.ports.smtp,
+        &[
+            "--from",
+            "carol@mail.example.test",
+            "--to",
+            "alice@im.example.test",
+        ],
+    );
+    assert!(
+        ok && transcript.contains("250 2.0.0 Delivered as IM"),
+        "{transcript}"
+    );
+    let (uas_ok, uas_log) = moved_uas.finish();
+    assert!(uas_ok, "the mail went to the new next hop: {uas_log}");
+    let refused = peers::sipp(
+        &message("sip:bob@mail.example.test", 403),
+        &format!("127.0.0.1:{}", w.ports.sip),
+        "u1",
+    );
+    assert!(refused.success, "{}", refused.output);
     // Needs a restart: the SMTP listen address; the old one still serves.
     let moved = live.replace(
         &format!("listen = \"127.0.0.1:{}\"", w.ports.smtp),
@@ -620,18 +655,7 @@ fn reload_applies_what_it_can_refuses_what_is_invalid_and_names_what_needs_a_res
         "smtp.listen changed: needs restart",
         Duration::from_secs(10),
     );
-    let (ok, transcript) = peers::swaks(
-        w.ports.smtp,
-        &[
-            "--from",
-            "carol@mail.example.test",
-            "--to",
-            "alice@im.example.test",
-            "--quit-after",
-            "RCPT",
-        ],
-    );
-    assert!(ok, "{transcript}");
+    w.takes_a_recipient();
     // Invalid: the one in force stays, and the reason is given once.
     std::fs::write(&w.config, moved.replace("[limits]", "[limits]\nspeed = 3")).unwrap();
     w.gateway.signal(nix::sys::signal::Signal::SIGHUP);
@@ -646,23 +670,11 @@ fn reload_applies_what_it_can_refuses_what_is_invalid_and_names_what_needs_a_res
         .unwrap();
     assert!(line.contains("ERROR"), "{line}");
     assert!(line.contains("unknown field `speed`"), "{line}");
-    let (ok, transcript) = peers::swaks(
-        w.ports.smtp,
-        &[
-            "--from",
-            "carol@mail.example.test",
-            "--to",
-            "alice@im.example.test",
-            "--quit-after",
-            "RCPT",
-        ],
-    );
-    assert!(ok, "still serving: {transcript}");
+    w.takes_a_recipient();
     // The CLI reads the same file to find the socket: it says why, once.
     let (code, said) = w.cli(&["reload"]);
     assert_eq!(code, 2, "{said}");
     assert_eq!(said.matches("unknown field `speed`").count(), 1, "{said}");
-    drop(uas);
 }
 
 #[test]

@@ -18,7 +18,7 @@
 //! rest are told to come back.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 
 use crate::BoxFuture;
 use crate::outcome::{About, Kind, Verdict};
@@ -28,8 +28,10 @@ use crate::outcome::{About, Kind, Verdict};
 #[derive(Debug)]
 pub struct Admission {
     in_flight: AtomicUsize,
-    limit: usize,
-    retry_after_secs: u32,
+    /// Changed by a reload; a lower limit takes no ticket back, it only
+    /// lets fewer new ones out until the count is under it.
+    limit: AtomicUsize,
+    retry_after_secs: AtomicU32,
 }
 
 /// One admitted message. Dropping it lets the next one in.
@@ -60,9 +62,21 @@ impl Admission {
     pub fn new(limit: usize, retry_after_secs: u32) -> Arc<Self> {
         Arc::new(Self {
             in_flight: AtomicUsize::new(0),
-            limit: limit.max(1),
-            retry_after_secs,
+            limit: AtomicUsize::new(limit.max(1)),
+            retry_after_secs: AtomicU32::new(retry_after_secs),
         })
+    }
+
+    /// New limits (a reload of `[limits]`).
+    pub fn set_limits(&self, limit: usize, retry_after_secs: u32) {
+        self.limit.store(limit.max(1), Ordering::Release);
+        self.retry_after_secs
+            .store(retry_after_secs, Ordering::Release);
+    }
+
+    /// The limit now.
+    pub fn limit(&self) -> usize {
+        self.limit.load(Ordering::Acquire)
     }
 
     /// No limit that matters: for tests and the one-shot commands.
@@ -80,7 +94,7 @@ impl Admission {
     pub fn try_admit(self: &Arc<Self>) -> Option<Ticket> {
         self.in_flight
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
-                (n < self.limit).then_some(n + 1)
+                (n < self.limit()).then_some(n + 1)
             })
             .ok()
             .map(|_| Ticket(self.clone()))
@@ -89,12 +103,12 @@ impl Admission {
     /// Whether a new message would be refused now (SMTP asks at RCPT, so
     /// that a client is not made to send a body that is then refused).
     pub fn full(&self) -> bool {
-        self.in_flight.load(Ordering::Acquire) >= self.limit
+        self.in_flight.load(Ordering::Acquire) >= self.limit()
     }
 
     /// The `Retry-After` its refusals carry, in seconds.
     pub fn retry_after_secs(&self) -> u32 {
-        self.retry_after_secs
+        self.retry_after_secs.load(Ordering::Acquire)
     }
 
     /// Messages held now.
@@ -105,7 +119,7 @@ impl Admission {
     /// What the sender of a message that finds the node full hears.
     pub fn overloaded(&self) -> Verdict {
         Verdict {
-            retry_after: Some(self.retry_after_secs),
+            retry_after: Some(self.retry_after_secs()),
             ..Verdict::new(
                 Kind::Overloaded,
                 About::Gateway,
@@ -136,6 +150,20 @@ mod tests {
         drop(a);
         assert_eq!(admission.in_flight(), 1);
         assert!(admission.admit().is_ok());
+    }
+
+    #[test]
+    fn new_limits_hold_for_the_next_ticket() {
+        let admission = Admission::new(1, 3);
+        let _a = admission.admit().unwrap();
+        assert!(admission.admit().is_err());
+        admission.set_limits(2, 7);
+        let _b = admission.admit().unwrap();
+        assert_eq!(admission.admit().unwrap_err().retry_after, Some(7));
+        // Lowered under what is held: nothing is taken back, no new one.
+        admission.set_limits(1, 7);
+        assert_eq!(admission.in_flight(), 2);
+        assert!(admission.full());
     }
 
     #[test]

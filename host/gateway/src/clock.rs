@@ -21,3 +21,10 @@ pub fn at(millis: i64) -> Timestamp {
         offset_minutes: 0,
     }
 }
+
+/// Now, as the store's clock (Unix milliseconds).
+pub fn millis_now() -> interwork_store::Millis {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}

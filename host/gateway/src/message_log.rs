@@ -23,7 +23,8 @@
 //!
 //! Levels mean what they say: `delivered`, `spooled` and `refused` (the
 //! gateway doing its job: an unknown user, relaying denied) are INFO;
-//! `deferred` and `failed` are WARN; a line about the gateway's own fault
+//! `deferred`, `failed` and a refusal for now (the far side unreachable or
+//! busy: the sender retries) are WARN; a line about the gateway's own fault
 //! (a plugin trapped, the store failed) is ERROR. A field that does not
 //! apply is `-`. Each line also counts in `interwork_messages_total`.
 
@@ -32,6 +33,7 @@ use std::time::Instant;
 use interwork_plugin_host::PluginSet;
 use interwork_store::{Direction, QueueId};
 
+use crate::outcome::{Kind, Verdict};
 use crate::telemetry;
 
 /// How a message ended (for now).
@@ -126,6 +128,9 @@ pub struct Line {
     pub reason: String,
     /// The outcome is the gateway's own fault: the line is an ERROR.
     pub fault: bool,
+    /// Refused for now (the far side unreachable or busy, the sender
+    /// told to retry): a refusal that is a WARN, not the gateway's policy.
+    pub temporary: bool,
     /// When it was received (for `delay_ms`), or how long ago.
     pub since: Since,
 }
@@ -160,6 +165,7 @@ impl Line {
             plugins: String::new(),
             reason: String::new(),
             fault: false,
+            temporary: false,
             since: Since::Received(Instant::now()),
         }
     }
@@ -198,11 +204,22 @@ impl Line {
         self.as_to = vec![correlation.im_recipient.clone()];
     }
 
+    /// Takes what `verdict` says: its reason, whether it is the gateway's
+    /// own fault, whether it is for now only.
+    pub fn judge(&mut self, verdict: &Verdict) {
+        self.reason = verdict.reason.clone();
+        self.fault = verdict.kind == Kind::Fault;
+        self.temporary = matches!(
+            verdict.kind,
+            Kind::Temporary | Kind::Unreachable | Kind::Busy | Kind::Overloaded
+        );
+    }
+
     /// Milliseconds from receipt to now.
     pub fn delay_ms(&self) -> u64 {
         match self.since {
             Since::Received(at) => at.elapsed().as_millis() as u64,
-            Since::Queued(at) => (crate::spool::millis_now() - at).max(0) as u64,
+            Since::Queued(at) => (crate::clock::millis_now() - at).max(0) as u64,
         }
     }
 
@@ -213,7 +230,12 @@ impl Line {
             if s.is_empty() { "-" } else { s }
         }
         let delay_ms = self.delay_ms();
-        telemetry::message_outcome(self.direction, self.mode, status, delay_ms);
+        telemetry::message_outcome(
+            direction_name(self.direction),
+            self.mode,
+            status.as_str(),
+            delay_ms,
+        );
         let to = self.to.join(",");
         let as_to = self.as_to.join(",");
         let queue_id = self
@@ -248,13 +270,51 @@ impl Line {
                 )
             };
         }
-        if self.fault {
-            line!(tracing::Level::ERROR);
-            return;
+        match self.level(status) {
+            tracing::Level::ERROR => line!(tracing::Level::ERROR),
+            tracing::Level::WARN => line!(tracing::Level::WARN),
+            _ => line!(tracing::Level::INFO),
         }
+    }
+
+    /// The level of its line with `status` (see the module's text).
+    pub fn level(&self, status: Status) -> tracing::Level {
         match status {
-            Status::Delivered | Status::Spooled | Status::Refused => line!(tracing::Level::INFO),
-            Status::Deferred | Status::Failed => line!(tracing::Level::WARN),
+            _ if self.fault => tracing::Level::ERROR,
+            Status::Refused if self.temporary => tracing::Level::WARN,
+            Status::Delivered | Status::Spooled | Status::Refused => tracing::Level::INFO,
+            Status::Deferred | Status::Failed => tracing::Level::WARN,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tracing::Level;
+
+    use super::*;
+    use crate::outcome::About;
+
+    #[test]
+    fn levels_say_what_happened() {
+        let mut line = Line::received(Direction::MailToIm, "smtp:test");
+        assert_eq!(line.level(Status::Delivered), Level::INFO);
+        assert_eq!(line.level(Status::Deferred), Level::WARN);
+        line.judge(&Verdict::new(
+            Kind::NotFound,
+            About::Recipient,
+            "no such user",
+        ));
+        assert_eq!(line.level(Status::Refused), Level::INFO, "policy");
+        line.judge(&Verdict::new(
+            Kind::Unreachable,
+            About::ImSystem,
+            "no answer",
+        ));
+        assert_eq!(line.level(Status::Refused), Level::WARN, "for now");
+        assert_eq!(line.reason, "no answer");
+        line.judge(&Verdict::new(Kind::Fault, About::Gateway, "plugin trapped"));
+        assert_eq!(line.level(Status::Refused), Level::ERROR);
+        assert_eq!(line.level(Status::Delivered), Level::ERROR);
     }
 }

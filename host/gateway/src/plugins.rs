@@ -140,3 +140,22 @@ pub fn pin_problems(config: &Config, plugins: &Plugins) -> Vec<String> {
     }
     problems
 }
+
+/// Serves the directory shared in the store (`[directory] shared`);
+/// returns its version.
+pub async fn load_shared_directory(
+    config: &Config,
+    plugins: &Plugins,
+    store: &dyn interwork_store::Store,
+) -> anyhow::Result<i64> {
+    let (version, directory) = crate::spool::shared_directory(store).await?;
+    tracing::info!(
+        addresses = directory.len(),
+        version,
+        "shared directory loaded from the store"
+    );
+    plugins
+        .engine()
+        .set_context(host_context(config, Arc::new(directory)));
+    Ok(version)
+}

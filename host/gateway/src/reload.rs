@@ -1,8 +1,9 @@
 //! SIGHUP and `interwork reload` (issue 13): the configuration file is read
 //! again and validated whole; if it is invalid, nothing changes and the
 //! error says why. Otherwise what can change while serving is applied at
-//! once — plugin configuration, plugin pins, mail domains, the directory,
-//! the drain time —
+//! at once — plugin configuration and pins, the IM and mail domains and
+//! the IM systems' next hops, the trusted SIP peers, the admission limit,
+//! the plugin call time, the directory, the drain time —
 //! and every other key that changed is named as needing a restart (the
 //! listen addresses, the store, the limits, …) until the process restarts.
 //! Each step is one line in the log, and the same lines answer `reload`.
@@ -12,7 +13,10 @@ use std::sync::Arc;
 use interwork_plugin_host::{PluginWatch, Plugins, RoleChoice};
 use interwork_store::Store;
 
+use crate::admission::Admission;
 use crate::config::{Config, ConfigSource};
+use crate::flows::email_to_im::EmailToIm;
+use crate::listen::TrustedPeers;
 use crate::plugins;
 
 /// Keys that take effect without a restart: the plugins read them through
@@ -24,8 +28,42 @@ const LIVE_KEYS: &[&str] = &[
     "plugins.conversion",
     "directory.file",
     "gateway.mail_domains",
+    "im_domains",
+    "sip.trusted_peers",
+    "limits.max_messages_in_flight",
+    "limits.busy_retry_after_secs",
+    "limits.plugin_time_ms",
     "shutdown.drain_secs",
 ];
+
+/// What of the running listeners a reload may change, each swapped whole.
+#[derive(Clone)]
+pub struct Knobs {
+    /// `sip.trusted_peers` of the SIP endpoint and the SIP TCP listener.
+    pub trusted: TrustedPeers,
+    /// The messages in flight (`limits.max_messages_in_flight`).
+    pub messages: Arc<Admission>,
+    /// The SIP requests in the works (the same limit).
+    pub requests: Arc<Admission>,
+    /// Mail → IM: its routes to the IM systems (`[[im_domains]]`).
+    pub email_to_im: Arc<EmailToIm>,
+}
+
+impl Knobs {
+    fn apply(&self, config: &Config, plugins: &Plugins) {
+        self.trusted.replace(config.sip.trusted_peers.clone());
+        let (limit, retry) = (
+            config.limits.max_messages_in_flight,
+            config.limits.busy_retry_after_secs,
+        );
+        self.messages.set_limits(limit, retry);
+        self.requests.set_limits(limit, retry);
+        self.email_to_im.set_routes(config);
+        plugins
+            .engine()
+            .set_call_time(plugins::call_limits(&config.limits).time);
+    }
+}
 
 /// The run loop's reloader.
 pub struct Reloader<'a> {
@@ -42,6 +80,8 @@ pub struct Reloader<'a> {
     pub store: Arc<dyn Store>,
     /// The plugin directory's watcher.
     pub watch: &'a PluginWatch,
+    /// The listeners' settings a reload changes.
+    pub knobs: Knobs,
 }
 
 impl Reloader<'_> {
@@ -95,13 +135,19 @@ impl Reloader<'_> {
             applied.plugins.conversion = next.plugins.conversion.clone();
             applied.directory.file = next.directory.file.clone();
             applied.gateway.mail_domains = next.gateway.mail_domains.clone();
+            applied.im_domains = next.im_domains.clone();
+            applied.sip.trusted_peers = next.sip.trusted_peers.clone();
+            applied.limits.max_messages_in_flight = next.limits.max_messages_in_flight;
+            applied.limits.busy_retry_after_secs = next.limits.busy_retry_after_secs;
+            applied.limits.plugin_time_ms = next.limits.plugin_time_ms;
             applied.shutdown = next.shutdown.clone();
+            self.knobs.apply(&applied, &self.plugins);
             self.applied = applied;
         }
         let config = self.applied.clone();
         if config.directory.shared {
             if let Err(e) =
-                crate::run::load_shared_directory(&config, &self.plugins, self.store.as_ref()).await
+                plugins::load_shared_directory(&config, &self.plugins, self.store.as_ref()).await
             {
                 say(
                     tracing::Level::ERROR,
@@ -232,5 +278,8 @@ mod tests {
         assert!(!is_live("plugins.dir"));
         assert!(!is_live("sip.udp_listen"));
         assert!(is_live("shutdown.drain_secs"));
+        assert!(is_live("limits.max_messages_in_flight"));
+        assert!(!is_live("limits.mail_max_bytes"));
+        assert!(is_live("im_domains"));
     }
 }

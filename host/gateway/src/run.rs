@@ -21,11 +21,11 @@ use crate::config::{Config, ConfigSource};
 use crate::flows::email_to_im::{EmailToIm, RecipientPolicy};
 use crate::flows::im_to_email::{ImToEmail, MsrpIn, SipIn};
 use crate::im::outgoing::{ImComposer, ImSender};
-use crate::listen::{self, ConnectionLimits, Gate};
+use crate::listen::{self, ConnectionLimits, Gate, TrustedPeers};
 use crate::live::{self, Live};
 use crate::msrp::{MsrpServer, Sessions};
 use crate::plugins;
-use crate::reload::Reloader;
+use crate::reload::{Knobs, Reloader};
 use crate::shutdown::{self, Shutdown};
 use crate::sip::SipEndpoint;
 use crate::sip::dialog::{MsrpOffer, MsrpSessionSetup};
@@ -64,6 +64,8 @@ struct Listeners {
     connections: Vec<(&'static str, Arc<crate::listen::Admission>)>,
     /// The MSRP sessions set up.
     sessions: Arc<Sessions>,
+    /// What a reload may change in them.
+    knobs: Knobs,
 }
 
 impl Listeners {
@@ -161,9 +163,10 @@ async fn start_listeners(
         sessions: setup,
         draining: Some(draining.clone()),
     });
+    let trusted = TrustedPeers::from(config.sip.trusted_peers.clone());
     let endpoint = SipEndpoint::with_backlog(
         Arc::new(handler),
-        config.sip.trusted_peers.clone(),
+        trusted.clone(),
         limits,
         config.msrp.advertised_address(),
         config.limits.max_messages_in_flight,
@@ -187,13 +190,19 @@ async fn start_listeners(
         Direction::MailToIm,
         Arc::new(ImCourier(email_to_im.clone())),
     );
+    let knobs = Knobs {
+        trusted: trusted.clone(),
+        messages: admission.clone(),
+        requests: endpoint.backlog().clone(),
+        email_to_im: email_to_im.clone(),
+    };
     let smtp = SmtpServer::new(
         Capabilities {
             hostname: config.gateway.hostname.clone(),
             max_size: config.limits.mail_max_bytes,
             starttls: false,
         },
-        Arc::new(RecipientPolicy::new(plugins, admission.clone())),
+        Arc::new(RecipientPolicy::new(plugins.clone(), admission.clone())),
         Arc::new(email_to_im),
         match (&config.smtp.tls_certificate, &config.smtp.tls_private_key) {
             (Some(certificate), Some(key)) => Some(tls_acceptor(certificate, key)?),
@@ -222,7 +231,7 @@ async fn start_listeners(
             per_source: config.sip.tcp_max_connections_per_source,
         },
     )
-    .allow_only(config.sip.trusted_peers.clone());
+    .allow_only(trusted.clone());
     let msrp_gate = Gate::new(
         "MSRP",
         msrp_listener,
@@ -254,7 +263,7 @@ async fn start_listeners(
         ("msrp", msrp_gate.admission().clone()),
     ];
     let smtp_sessions = smtp_gate.admission().clone();
-    let smtp = smtp.with_drain(draining.clone());
+    let smtp = smtp.with_drain(draining.clone(), Some(plugins));
     let sip_idle = Duration::from_secs(config.sip.tcp_idle_timeout_secs);
     let tasks = vec![
         tokio::spawn(endpoint.clone().serve_udp(udp, shutdown.clone())),
@@ -271,6 +280,7 @@ async fn start_listeners(
         bound,
         connections,
         sessions: msrp_sessions,
+        knobs,
     })
 }
 
@@ -305,24 +315,6 @@ fn check_open_files(config: &Config) {
     }
 }
 
-/// Serves the directory shared in the store; returns its version.
-pub(crate) async fn load_shared_directory(
-    config: &Config,
-    plugins: &Plugins,
-    store: &dyn Store,
-) -> anyhow::Result<i64> {
-    let (version, directory) = spool::shared_directory(store).await?;
-    tracing::info!(
-        addresses = directory.len(),
-        version,
-        "shared directory loaded from the store"
-    );
-    plugins
-        .engine()
-        .set_context(plugins::host_context(config, Arc::new(directory)));
-    Ok(version)
-}
-
 /// How often a node asks whether the shared directory changed.
 const DIRECTORY_POLL: Duration = Duration::from_secs(2);
 
@@ -342,10 +334,12 @@ async fn follow_shared_directory(
         }
         match store.directory_version().await {
             Ok(now) if now == version => {}
-            Ok(_) => match load_shared_directory(&config, &plugins, store.as_ref()).await {
-                Ok(loaded) => version = loaded,
-                Err(e) => tracing::error!("{e:#}; the previous directory stays"),
-            },
+            Ok(_) => {
+                match plugins::load_shared_directory(&config, &plugins, store.as_ref()).await {
+                    Ok(loaded) => version = loaded,
+                    Err(e) => tracing::error!("{e:#}; the previous directory stays"),
+                }
+            }
             Err(e) => tracing::warn!("cannot ask the store for the directory's version: {e}"),
         }
     }
@@ -415,7 +409,8 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
     let mut shared_version = None;
     if config.directory.shared {
         // Before the listeners: no request is mapped without it.
-        shared_version = Some(load_shared_directory(&config, &plugins, store.as_ref()).await?);
+        shared_version =
+            Some(plugins::load_shared_directory(&config, &plugins, store.as_ref()).await?);
     }
     let mut listeners = start_listeners(
         &config,
@@ -471,6 +466,7 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
         plugins: plugins.clone(),
         store: store.clone(),
         watch: &watch,
+        knobs: listeners.knobs.clone(),
     };
     let mut hangup = signal(SignalKind::hangup())?;
     let mut interrupt = signal(SignalKind::interrupt())?;

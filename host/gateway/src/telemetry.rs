@@ -23,10 +23,7 @@
 use std::sync::OnceLock;
 use std::time::Duration;
 
-use interwork_store::Direction;
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
-
-use crate::message_log::{Status, direction_name};
 
 /// Histogram buckets, in seconds: from a plugin call (tens of µs) to a
 /// slow MX (tens of seconds).
@@ -101,21 +98,26 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
     HANDLE.get()
 }
 
-/// One message outcome (from its log line).
-pub fn message_outcome(direction: Direction, mode: &'static str, status: Status, delay_ms: u64) {
-    let direction = direction_name(direction);
+/// One message outcome (from its log line, `message_log`): its
+/// direction, mode and outcome as the line names them.
+pub fn message_outcome(
+    direction: &'static str,
+    mode: &'static str,
+    outcome: &'static str,
+    delay_ms: u64,
+) {
     let mode = if mode.is_empty() { "none" } else { mode };
     metrics::counter!(
         "interwork_messages_total",
         "direction" => direction,
         "mode" => mode,
-        "outcome" => status.as_str()
+        "outcome" => outcome
     )
     .increment(1);
     metrics::histogram!(
         "interwork_message_delay_seconds",
         "direction" => direction,
-        "outcome" => status.as_str()
+        "outcome" => outcome
     )
     .record(delay_ms as f64 / 1000.0);
 }

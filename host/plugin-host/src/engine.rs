@@ -135,7 +135,10 @@ fn pool_config(limits: &CallLimits) -> PoolingAllocationConfig {
 pub struct PluginEngine {
     engine: Engine,
     linker: Linker<CallState>,
+    /// The memory cap is the pool's, fixed at start; the time is read at
+    /// each call (`call_time_us`), so a reload can change it.
     limits: CallLimits,
+    call_time_us: std::sync::atomic::AtomicU64,
     cache: Option<CompileCache>,
     context: ArcSwap<HostContext>,
     _ticker: EpochTicker,
@@ -189,6 +192,7 @@ impl PluginEngine {
         Ok(Self {
             engine,
             linker,
+            call_time_us: std::sync::atomic::AtomicU64::new(limits.time.as_micros() as u64),
             limits,
             cache,
             context: ArcSwap::from_pointee(context),
@@ -196,9 +200,23 @@ impl PluginEngine {
         })
     }
 
-    /// The limits every call runs under.
+    /// The limits every call runs under now.
     pub fn limits(&self) -> CallLimits {
-        self.limits
+        CallLimits {
+            memory_bytes: self.limits.memory_bytes,
+            time: Duration::from_micros(
+                self.call_time_us.load(std::sync::atomic::Ordering::Relaxed),
+            ),
+        }
+    }
+
+    /// A new time limit for the calls that start from now on (a reload of
+    /// `limits.plugin_time_ms`; the memory cap needs a restart).
+    pub fn set_call_time(&self, time: Duration) {
+        self.call_time_us.store(
+            time.as_micros() as u64,
+            std::sync::atomic::Ordering::Relaxed,
+        );
     }
 
     /// Replaces what plugins read through `config` and `directory`; calls
@@ -264,11 +282,11 @@ impl PluginEngine {
             },
         );
         store.limiter(|state| &mut state.limiter);
-        store.set_epoch_deadline(Self::deadline_ticks(self.limits.time));
+        store.set_epoch_deadline(Self::deadline_ticks(self.limits().time));
         store.epoch_deadline_trap();
         match pre.instantiate(&mut store) {
             Ok(instance) => Ok(Live { store, instance }),
-            Err(e) => Err(self.classify(&store, e, true, self.limits.time)),
+            Err(e) => Err(self.classify(&store, e, true, self.limits().time)),
         }
     }
 
@@ -405,7 +423,7 @@ impl<'a> LazyInstance<'a> {
             Some(live) => live,
             empty => empty.insert(self.engine.instantiate(self.id, self.pre).map_err(fault)?),
         };
-        let time = self.engine.limits.time_for(bytes);
+        let time = self.engine.limits().time_for(bytes);
         live.store
             .set_epoch_deadline(PluginEngine::deadline_ticks(time));
         let started = std::time::Instant::now();

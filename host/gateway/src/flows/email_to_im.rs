@@ -224,6 +224,11 @@ impl EmailToIm {
         }
     }
 
+    /// Routes IMs by the `[[im_domains]]` of `config` from now on.
+    pub fn set_routes(&self, config: &crate::config::Config) {
+        self.composer.set_routes(config);
+    }
+
     /// The gateway's host name.
     pub fn hostname(&self) -> &str {
         self.composer.hostname()
@@ -291,8 +296,7 @@ impl EmailToIm {
         line.plugins = plugins_used(&self.plugins.current());
         let refused = |mut line: Line, verdict: Verdict| {
             let reply = verdict.smtp_reply();
-            line.reason = verdict.reason;
-            line.fault = verdict.kind == Kind::Fault;
+            line.judge(&verdict);
             line.answer_given = reply.to_string();
             line.emit(Status::Refused);
             reply
@@ -361,8 +365,7 @@ impl EmailToIm {
                 Status::Delivered,
             ),
             Err(verdict) => {
-                line.reason = verdict.reason.clone();
-                line.fault = verdict.kind == Kind::Fault;
+                line.judge(&verdict);
                 (verdict.smtp_reply(), Status::Refused)
             }
         };

@@ -278,8 +278,7 @@ pub struct Delivery {
 impl Delivery {
     /// Refused before any mail was made (mapping, conversion).
     pub fn refused(mut line: Line, verdict: Verdict) -> Self {
-        line.reason = verdict.reason.clone();
-        line.fault = verdict.kind == Kind::Fault;
+        line.judge(&verdict);
         Self {
             result: Err(verdict),
             lines: vec![(line, Status::Refused)],
@@ -398,7 +397,20 @@ impl SipIn {
         })?;
         loops::check_im(request, hostname)
             .map(|()| ticket)
-            .map_err(|verdict| verdict.sip_answer(hostname).into_response(request))
+            .map_err(|verdict| {
+                // A message turned away: its line, as any refusal has.
+                let answer = verdict.sip_answer(hostname);
+                let mut line = Line::received(
+                    Direction::ImToMail,
+                    format!("sip:{}", request.headers.get("Call-ID").unwrap_or_default()),
+                );
+                line.from = request.headers.get("From").unwrap_or_default().to_string();
+                line.to = vec![request.uri.clone()];
+                line.judge(&verdict);
+                line.answer_given = format!("{} {}", answer.code, answer.reason);
+                line.emit(Status::Refused);
+                answer.into_response(request)
+            })
     }
 
     async fn answer(&self, request: Request) -> Response {

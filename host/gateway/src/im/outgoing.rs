@@ -60,10 +60,23 @@ impl PlannedIm {
 
 /// Writes IMs as SIP requests and routes them, without the network.
 pub struct ImComposer {
-    routes: Vec<Route>,
+    /// `[[im_domains]]`, replaced whole by a reload.
+    routes: arc_swap::ArcSwap<Vec<Route>>,
     hostname: String,
     /// Our MSRP URI's address (SDP offer, From-Path).
     msrp_address: SocketAddr,
+}
+
+fn routes_of(config: &Config) -> Vec<Route> {
+    config
+        .im_domains
+        .iter()
+        .map(|d| Route {
+            domain: d.domain.to_ascii_lowercase(),
+            next_hop: d.next_hop,
+            transport: d.transport,
+        })
+        .collect()
 }
 
 impl ImComposer {
@@ -84,28 +97,29 @@ impl ImComposer {
     /// `msrp_address` (the port it was bound to).
     pub fn with_msrp_address(config: &Config, msrp_address: SocketAddr) -> Self {
         Self {
-            routes: config
-                .im_domains
-                .iter()
-                .map(|d| Route {
-                    domain: d.domain.to_ascii_lowercase(),
-                    next_hop: d.next_hop,
-                    transport: d.transport,
-                })
-                .collect(),
+            routes: arc_swap::ArcSwap::from_pointee(routes_of(config)),
             hostname: config.gateway.hostname.clone(),
             msrp_address,
         }
     }
 
-    fn route_of(&self, im_uri: &str) -> Option<&Route> {
+    /// Routes by the `[[im_domains]]` of `config` from now on.
+    pub fn set_routes(&self, config: &Config) {
+        self.routes.store(std::sync::Arc::new(routes_of(config)));
+    }
+
+    fn route_of(&self, im_uri: &str) -> Option<(SocketAddr, SipTransport)> {
         let host = im_uri
             .split_once('@')?
             .1
             .split([';', '>', ':'])
             .next()?
             .to_ascii_lowercase();
-        self.routes.iter().find(|r| r.domain == host)
+        self.routes
+            .load()
+            .iter()
+            .find(|r| r.domain == host)
+            .map(|r| (r.next_hop, r.transport))
     }
 
     /// The MESSAGE that carries `im` from `sender` to `recipient`, and
@@ -125,11 +139,12 @@ impl ImComposer {
                 format!("No IM system serves {}", request.uri),
             )
         })?;
+        let (next_hop, transport) = route;
         Ok(PlannedIm {
             pager: fits_pager(&request),
             request,
-            next_hop: route.next_hop,
-            transport: route.transport,
+            next_hop,
+            transport,
         })
     }
 

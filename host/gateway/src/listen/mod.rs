@@ -47,13 +47,42 @@ pub enum Arrival {
     },
 }
 
+/// The addresses the IM system sends from (`sip.trusted_peers`), shared
+/// by the SIP endpoint and the SIP TCP listener and replaced whole by a
+/// reload.
+#[derive(Debug, Clone, Default)]
+pub struct TrustedPeers(Arc<arc_swap::ArcSwap<Vec<IpAddr>>>);
+
+impl TrustedPeers {
+    /// Whether `ip` is one of them.
+    pub fn contains(&self, ip: &IpAddr) -> bool {
+        self.0.load().contains(ip)
+    }
+
+    /// Replaces the list.
+    pub fn replace(&self, peers: Vec<IpAddr>) {
+        self.0.store(Arc::new(peers));
+    }
+
+    /// The list now.
+    pub fn get(&self) -> Vec<IpAddr> {
+        self.0.load().as_ref().clone()
+    }
+}
+
+impl From<Vec<IpAddr>> for TrustedPeers {
+    fn from(peers: Vec<IpAddr>) -> Self {
+        Self(Arc::new(arc_swap::ArcSwap::from_pointee(peers)))
+    }
+}
+
 /// A listener with its slots and, for SIP, the addresses allowed in.
 #[derive(Debug)]
 pub struct Gate {
     name: &'static str,
     listener: TcpListener,
     admission: Arc<Admission>,
-    allowed: Option<Vec<IpAddr>>,
+    allowed: Option<TrustedPeers>,
     pause: Option<Duration>,
     failing_since: Option<(Instant, u64)>,
     refused: RefusalLog,
@@ -80,8 +109,9 @@ impl Gate {
     }
 
     /// Only connections from `allowed` get in (checked at accept, before
-    /// a byte is read).
-    pub fn allow_only(mut self, allowed: Vec<IpAddr>) -> Self {
+    /// a byte is read; the list may be replaced while serving).
+    pub fn allow_only(mut self, allowed: impl Into<TrustedPeers>) -> Self {
+        let allowed = allowed.into();
         self.allowed = Some(allowed);
         self
     }

@@ -23,7 +23,7 @@ use crate::BoxFuture;
 use crate::admission::Admission;
 use crate::config::SipTransport;
 use crate::framed::{FrameError, FramedReader, SipFrame, SipStream};
-use crate::listen::{Arrival, Gate};
+use crate::listen::{Arrival, Gate, TrustedPeers};
 use crate::shutdown::Shutdown;
 
 /// What answers new requests.
@@ -48,7 +48,7 @@ pub struct SipEndpoint {
     /// The UDP socket, once serving: requests go out from it so that
     /// their responses come back to it.
     udp: OnceLock<Arc<UdpSocket>>,
-    trusted: Vec<IpAddr>,
+    trusted: TrustedPeers,
     limits: sip::Limits,
     /// The address put in Via when the socket is bound to a wildcard.
     advertised: IpAddr,
@@ -86,7 +86,7 @@ impl SipEndpoint {
     /// past it are answered `503` with `Retry-After: retry_after_secs`.
     pub fn with_backlog(
         handler: Arc<dyn RequestHandler>,
-        trusted: Vec<IpAddr>,
+        trusted: impl Into<TrustedPeers>,
         limits: sip::Limits,
         advertised: IpAddr,
         limit: usize,
@@ -98,11 +98,16 @@ impl SipEndpoint {
             clients: ClientTransactions::default(),
             awaiting_ack: AwaitingAck::default(),
             udp: OnceLock::new(),
-            trusted,
+            trusted: trusted.into(),
             limits,
             advertised,
             backlog: Admission::new(limit, retry_after_secs),
         })
+    }
+
+    /// The admission of received requests (a reload changes its limit).
+    pub fn backlog(&self) -> &Arc<Admission> {
+        &self.backlog
     }
 
     /// The UDP socket requests go out from, once it serves.

@@ -27,11 +27,11 @@ pub mod im_courier;
 pub mod mail_courier;
 
 use std::sync::{Arc, OnceLock};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
 use anyhow::Context as _;
 use interwork_store::{
-    Attempt, Backoff, Claimed, Correlation, Direction, Lease, Millis, NewMessage, PgStore, QueueId,
+    Attempt, Backoff, Claimed, Correlation, Direction, Lease, NewMessage, PgStore, QueueId,
     Schedule, SqliteStore, Store, StoreError, after,
 };
 use tokio::sync::Semaphore;
@@ -46,12 +46,7 @@ use crate::shutdown::Shutdown;
 pub use im_courier::ImCourier;
 pub use mail_courier::MailCourier;
 
-/// Now, as the store's clock.
-pub fn millis_now() -> Millis {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
+pub use crate::clock::millis_now;
 
 /// The store of a configuration, opened and migrated to this build's
 /// schema: the PostgreSQL database of `store.url`, else the SQLite file
@@ -165,8 +160,7 @@ impl Outcome {
         let (hop, status) = match self {
             Self::Delivered(hop) => (hop, Status::Delivered),
             Self::Temporary(verdict, hop) | Self::Permanent(verdict, hop) => {
-                line.reason = verdict.reason.clone();
-                line.fault = verdict.kind == crate::outcome::Kind::Fault;
+                line.judge(verdict);
                 let status = if matches!(self, Self::Permanent(..)) {
                     Status::Failed
                 } else {

@@ -15,8 +15,9 @@ use super::{Capabilities, Output, RecipientCheck, Reply, SmtpSession, Transactio
 use interwork_store::Direction;
 
 use crate::listen::{Arrival, Gate, Refusal, answer_and_drop};
-use crate::message_log::{Line, Status};
+use crate::message_log::{Line, Status, plugins_used};
 use crate::shutdown::Shutdown;
+use interwork_plugin_host::Plugins;
 
 /// Where accepted mail goes: the e-mail → IM direction.
 pub trait MailSink: Send + Sync + 'static {
@@ -34,6 +35,8 @@ pub trait MailSink: Send + Sync + 'static {
 struct LoggedCheck<'a> {
     check: &'a (dyn RecipientCheck + Send + Sync),
     session: &'a str,
+    /// The plugins that decide, named in the line.
+    plugins: Option<&'a Plugins>,
 }
 
 impl RecipientCheck for LoggedCheck<'_> {
@@ -44,6 +47,9 @@ impl RecipientCheck for LoggedCheck<'_> {
             line.to = vec![address.to_string()];
             line.answer_given = reply.to_string();
             line.reason = "recipient refused at RCPT TO".into();
+            if let Some(plugins) = self.plugins {
+                line.plugins = plugins_used(&plugins.current());
+            }
             line.emit(Status::Refused);
         })
     }
@@ -70,6 +76,8 @@ pub struct SmtpServer {
     /// Signalled when the gateway drains: new sessions get `421`, open
     /// ones finish their transaction and get `421` after it.
     draining: Option<Shutdown>,
+    /// The plugins behind `check`, for the lines of refused recipients.
+    plugins: Option<Arc<Plugins>>,
 }
 
 /// What a session hears when the gateway is going down (RFC 5321 §3.8).
@@ -127,11 +135,17 @@ impl SmtpServer {
             tls,
             timeouts,
             draining: None,
+            plugins: None,
         })
     }
 
-    /// The server, told of the gateway's drain by `draining`.
-    pub fn with_drain(self: Arc<Self>, draining: Shutdown) -> Arc<Self> {
+    /// The server, told of the gateway's drain by `draining`, naming
+    /// `plugins` in the lines of the recipients they refuse.
+    pub fn with_drain(
+        self: Arc<Self>,
+        draining: Shutdown,
+        plugins: Option<Arc<Plugins>>,
+    ) -> Arc<Self> {
         let mut server = Arc::try_unwrap(self).unwrap_or_else(|shared| Self {
             caps: shared.caps.clone(),
             check: shared.check.clone(),
@@ -139,8 +153,10 @@ impl SmtpServer {
             tls: shared.tls.clone(),
             timeouts: shared.timeouts,
             draining: None,
+            plugins: None,
         });
         server.draining = Some(draining);
+        server.plugins = plugins;
         Arc::new(server)
     }
 
@@ -231,6 +247,7 @@ impl SmtpServer {
         let check = LoggedCheck {
             check: self.check.as_ref(),
             session: id,
+            plugins: self.plugins.as_deref(),
         };
         let mut buf = vec![0u8; 64 * 1024];
         let mut draining = self.draining.clone();
