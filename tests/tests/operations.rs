@@ -335,6 +335,7 @@ fn a_traffic_mix_has_one_line_per_outcome_and_matching_metrics() {
     assert_eq!(field(deferred, "status"), Some("deferred"));
     assert_ne!(field(deferred, "queue_id"), Some("-"), "{deferred}");
     holds(deferred, "reason", "no mail server reachable");
+    holds(deferred, "reason", "; next attempt in ");
 
     let refused = one("to=\"sip:reject-user@mail.example.test\"");
     assert_eq!(field(refused, "status"), Some("refused"));
@@ -728,21 +729,30 @@ fn the_gateway_tells_systemd_ready_reloading_and_stopping() {
     let mut command = scratch.command(&["run", "--config", config.to_str().unwrap()]);
     command.env("NOTIFY_SOCKET", &socket_path);
     let mut gateway = Gateway::start(command);
-    let next = || {
+    // The next datagram, or a panic that shows the gateway's log.
+    let next = |gateway: &mut Gateway| {
         let mut buf = [0u8; 4096];
-        let n = socket.recv(&mut buf).expect("a notification");
-        String::from_utf8_lossy(&buf[..n]).into_owned()
+        match socket.recv(&mut buf) {
+            Ok(n) => String::from_utf8_lossy(&buf[..n]).into_owned(),
+            Err(e) => {
+                gateway.has_logged("");
+                panic!(
+                    "no notification ({e}); gateway:\n{}",
+                    gateway.log.join("\n")
+                )
+            }
+        }
     };
-    let ready = next();
+    let ready = next(&mut gateway);
     assert!(ready.lines().any(|l| l == "READY=1"), "{ready}");
     gateway.wait_for("interwork ready", Duration::from_secs(5));
     gateway.signal(nix::sys::signal::Signal::SIGHUP);
-    let reloading = next();
+    let reloading = next(&mut gateway);
     assert!(reloading.lines().any(|l| l == "RELOADING=1"), "{reloading}");
-    let again = next();
+    let again = next(&mut gateway);
     assert!(again.lines().any(|l| l == "READY=1"), "{again}");
     gateway.signal(nix::sys::signal::Signal::SIGTERM);
-    let stopping = next();
+    let stopping = next(&mut gateway);
     assert!(stopping.lines().any(|l| l == "STOPPING=1"), "{stopping}");
     assert!(gateway.wait_exit(Duration::from_secs(10)).success());
     drop(uas);

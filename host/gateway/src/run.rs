@@ -395,6 +395,12 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
         // Before the plugins load: their meters are made as they do.
         telemetry::install()?;
     }
+    // Before anything can announce the gateway: a SIGHUP (systemctl
+    // reload) that came before its handler would end the process, its
+    // default action.
+    let mut hangup = signal(SignalKind::hangup())?;
+    let mut interrupt = signal(SignalKind::interrupt())?;
+    let mut terminate = signal(SignalKind::terminate())?;
     check_open_files(&config);
     let plugins = tokio::task::spawn_blocking({
         let config = config.clone();
@@ -468,9 +474,6 @@ pub async fn run(config: Config, source: ConfigSource) -> anyhow::Result<()> {
         watch: &watch,
         knobs: listeners.knobs.clone(),
     };
-    let mut hangup = signal(SignalKind::hangup())?;
-    let mut interrupt = signal(SignalKind::interrupt())?;
-    let mut terminate = signal(SignalKind::terminate())?;
     loop {
         tokio::select! {
             _ = hangup.recv() => {

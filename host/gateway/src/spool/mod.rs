@@ -211,14 +211,6 @@ impl Accepted {
             Self::Spooled(_) => Status::Spooled,
         }
     }
-
-    /// Its queue entry, if it has one.
-    pub fn queue_id(self) -> Option<QueueId> {
-        match self {
-            Self::Delivered => None,
-            Self::Deferred(id) | Self::Spooled(id) => Some(id),
-        }
-    }
 }
 
 /// The status of the log line of a message whose sender heard `answer`.
@@ -403,7 +395,7 @@ impl Spool {
         match settled_first {
             // Deferred: queued for its retries.
             Some(outcome) => {
-                self.record(id, 1, outcome).await;
+                self.record(id, 1, outcome, line).await;
                 Ok(Accepted::Deferred(id))
             }
             None => {
@@ -418,7 +410,7 @@ impl Spool {
                 tokio::spawn(async move {
                     let outcome = attempt.await;
                     let status = outcome.describe(&mut later);
-                    spool.record(id, 1, outcome).await;
+                    spool.record(id, 1, outcome, &mut later).await;
                     later.emit(status);
                 });
                 Ok(Accepted::Spooled(id))
@@ -427,17 +419,26 @@ impl Spool {
     }
 
     /// Records how an attempt after the acknowledgement ended.
-    async fn record(&self, id: QueueId, attempts: u32, outcome: Outcome) {
+    /// The line of a deferred one says when it is tried next.
+    async fn record(&self, id: QueueId, attempts: u32, outcome: Outcome, line: &mut Line) {
         let now = millis_now();
         let attempt = match outcome {
             Outcome::Delivered(_) => Attempt::Delivered,
             Outcome::Permanent(verdict, _) => Attempt::Failed {
                 error: verdict.reason,
             },
-            Outcome::Temporary(verdict, _) => Attempt::Deferred {
-                retry_at: self.policy.backoff.next_attempt(attempts, now),
-                error: verdict.reason,
-            },
+            Outcome::Temporary(verdict, _) => {
+                let retry_at = self.policy.backoff.next_attempt(attempts, now);
+                line.reason = format!(
+                    "{}; next attempt in {} s",
+                    line.reason,
+                    (retry_at - now).max(0) / 1000
+                );
+                Attempt::Deferred {
+                    retry_at,
+                    error: verdict.reason,
+                }
+            }
         };
         match self.store.report(id, &self.owner, attempt, now).await {
             Ok(()) => {}
@@ -519,7 +520,7 @@ impl Spool {
             ),
         };
         let status = outcome.describe(&mut line);
-        self.record(id, attempts, outcome).await;
+        self.record(id, attempts, outcome, &mut line).await;
         line.emit(status);
     }
 
