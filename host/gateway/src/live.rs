@@ -121,10 +121,7 @@ impl Live {
     pub fn connections_open(&self) -> Vec<(&'static str, usize)> {
         self.connections
             .iter()
-            .map(|(name, admission)| {
-                let (total, _) = admission.held(std::net::IpAddr::from([0, 0, 0, 0]));
-                (*name, total)
-            })
+            .map(|(name, admission)| (*name, admission.total()))
             .collect()
     }
 

@@ -71,12 +71,8 @@ struct Listeners {
 impl Listeners {
     /// Sessions and messages still going.
     fn in_flight(&self) -> (usize, usize) {
-        let sessions = self
-            .smtp_sessions
-            .held(std::net::IpAddr::from([0, 0, 0, 0]))
-            .0;
         (
-            sessions,
+            self.smtp_sessions.total(),
             self.messages.in_flight() + self.spool.uncommitted(),
         )
     }

@@ -358,6 +358,20 @@ fn correlation_of(im: &ImMessage, mail: &OutgoingMail) -> Correlation {
     }
 }
 
+/// The log's name of the SIP transaction a request came in.
+fn session_of(request: &Request) -> String {
+    format!("sip:{}", request.headers.get("Call-ID").unwrap_or_default())
+}
+
+/// The log line of a request's message, as the request names its sender
+/// and recipient (the flow replaces them with the IM's own once parsed).
+fn line_of(request: &Request) -> Line {
+    let mut line = Line::received(Direction::ImToMail, session_of(request));
+    line.from = request.headers.get("From").unwrap_or_default().to_string();
+    line.to = vec![request.uri.clone()];
+    line
+}
+
 /// The `Retry-After` of a request refused while the gateway drains: a
 /// restart takes seconds, or another node takes the traffic.
 const DRAIN_RETRY_AFTER_SECS: u32 = 5;
@@ -400,14 +414,9 @@ impl SipIn {
             .map_err(|verdict| {
                 // A message turned away: its line, as any refusal has.
                 let answer = verdict.sip_answer(hostname);
-                let mut line = Line::received(
-                    Direction::ImToMail,
-                    format!("sip:{}", request.headers.get("Call-ID").unwrap_or_default()),
-                );
-                line.from = request.headers.get("From").unwrap_or_default().to_string();
-                line.to = vec![request.uri.clone()];
+                let mut line = line_of(request);
                 line.judge(&verdict);
-                line.answer_given = format!("{} {}", answer.code, answer.reason);
+                line.answer_given = answer.status();
                 line.emit(Status::Refused);
                 answer.into_response(request)
             })
@@ -424,12 +433,8 @@ impl SipIn {
                 if let Some(notification) = notification_of(content_type, &request.body) {
                     let taken = match sender_of(&request) {
                         Ok(from) => {
-                            let session = format!(
-                                "sip:{}",
-                                request.headers.get("Call-ID").unwrap_or_default()
-                            );
                             self.pager
-                                .take_notification(notification, &from, session)
+                                .take_notification(notification, &from, session_of(&request))
                                 .await
                         }
                         Err(verdict) => Err(verdict),
@@ -441,21 +446,14 @@ impl SipIn {
                     };
                     return answer.into_response(&request);
                 }
-                let mut line = Line::received(
-                    Direction::ImToMail,
-                    format!("sip:{}", request.headers.get("Call-ID").unwrap_or_default()),
-                );
+                let mut line = line_of(&request);
                 line.mode = "pager";
                 let delivery = match im_of_message(&request, now()) {
                     Ok(im) => self.pager.deliver(im, ticket, line).await,
-                    Err(verdict) => {
-                        line.from = request.headers.get("From").unwrap_or_default().to_string();
-                        line.to = vec![request.uri.clone()];
-                        Delivery::refused(line, verdict)
-                    }
+                    Err(verdict) => Delivery::refused(line, verdict),
                 };
                 let answer = self.pager.answer(&delivery.result);
-                let _ = delivery.answered(&format!("{} {}", answer.code, answer.reason));
+                let _ = delivery.answered(&answer.status());
                 answer
             }
             Method::Invite => match self.admit(&request) {

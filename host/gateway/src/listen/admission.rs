@@ -94,6 +94,14 @@ impl Admission {
         )
     }
 
+    /// Connections held now, from every source.
+    pub fn total(&self) -> usize {
+        self.held
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .total
+    }
+
     /// The limits.
     pub fn limits(&self) -> ConnectionLimits {
         self.limits

@@ -30,6 +30,12 @@ impl Answer {
         }
     }
 
+    /// Its status line's code and reason, `202 Accepted` (what the log
+    /// says was answered).
+    pub fn status(&self) -> String {
+        format!("{} {}", self.code, self.reason)
+    }
+
     /// The answer with one more header field.
     pub fn with(mut self, name: &str, value: impl Into<String>) -> Self {
         self.headers.push((name.to_string(), value.into()));
