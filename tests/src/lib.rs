@@ -5,6 +5,7 @@
 use std::io::{BufRead, BufReader};
 
 pub mod flood;
+pub mod im_side;
 pub mod kamailio;
 pub mod peers;
 pub mod postgres;

@@ -252,7 +252,7 @@ impl Verdict {
             None => Answer::new(code, phrase),
         };
         if let Some(accept) = self.accept {
-            answer = answer.with("Accept", accept);
+            answer = crate::sip::inspection::with_accepted(answer, accept);
         }
         if self.reason.is_empty() {
             answer

@@ -10,6 +10,7 @@
 //! | `interwork_message_delay_seconds` | histogram | `direction`, `outcome` |
 //! | `interwork_stage_seconds` | histogram | `stage`: `plugin`, `dns`, `smtp`, `sip` |
 //! | `interwork_refused_early_total` | counter | `protocol`, `reason` (`overloaded`, `draining`) |
+//! | `interwork_typing_indications_total` | counter | `mode`: `pager`, `large` |
 //! | `interwork_plugin_calls_total`, `interwork_plugin_faults_total` | counter | `plugin`, `version` |
 //! | `interwork_plugin_swaps_total` | counter | `interface` |
 //! | `interwork_plugin_serving` | gauge (1) | `interface`, `plugin`, `version`, `sha256` |
@@ -68,6 +69,10 @@ fn describe() {
     describe_counter!(
         "interwork_refused_early_total",
         "Requests and sessions refused before a message was read (overload, drain)"
+    );
+    describe_counter!(
+        "interwork_typing_indications_total",
+        "Typing indications (RFC 3994) answered and dropped"
     );
     describe_counter!("interwork_plugin_calls_total", "Plugin calls");
     describe_counter!(
@@ -157,4 +162,9 @@ pub fn refused_early(protocol: &'static str, reason: &'static str) {
         "reason" => reason
     )
     .increment(1);
+}
+
+/// A typing indication answered and dropped (RFC 3994).
+pub fn typing_indication(mode: &'static str) {
+    metrics::counter!("interwork_typing_indications_total", "mode" => mode).increment(1);
 }

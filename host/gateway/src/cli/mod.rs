@@ -531,6 +531,17 @@ fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode>
         Err(e) => anyhow::bail!("{}: {e}", file.display()),
     };
     request.validate()?;
+    // The gateway's own §8.2 checks, as a running gateway makes them (a
+    // dry run knows no dialog).
+    if let Err(answer) = crate::sip::inspection::inspect(&request, |_| false) {
+        return Ok(say_answer(&answer));
+    }
+    if crate::im::typing::is_typing_indication(request.headers.get("Content-Type"), &request.body) {
+        eprintln!(
+            "interwork: a typing indication (RFC 3994): the gateway would answer 200 OK and make no mail"
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
     let plugins = open_plugins(config)?;
     let mail = crate::im::incoming::im_of_message(&request, crate::clock::now()).and_then(|im| {
         // A dry run knows no conversation: no store is opened.
@@ -548,18 +559,21 @@ fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode>
             std::io::stdout().write_all(&mail.bytes)?;
             Ok(ExitCode::SUCCESS)
         }
-        Err(verdict) => {
-            let answer = verdict.sip_answer(&config.gateway.hostname);
-            eprintln!(
-                "interwork: the gateway would answer {} {}",
-                answer.code, answer.reason
-            );
-            for (name, value) in answer.headers {
-                eprintln!("  {name}: {value}");
-            }
-            Ok(ExitCode::from(1))
-        }
+        Err(verdict) => Ok(say_answer(&verdict.sip_answer(&config.gateway.hostname))),
     }
+}
+
+/// A refusal as `convert im-to-email` prints it: the status line and the
+/// header fields the IM side would get.
+fn say_answer(answer: &crate::sip::Answer) -> ExitCode {
+    eprintln!(
+        "interwork: the gateway would answer {} {}",
+        answer.code, answer.reason
+    );
+    for (name, value) in &answer.headers {
+        eprintln!("  {name}: {value}");
+    }
+    ExitCode::from(1)
 }
 
 fn convert_email_to_im(

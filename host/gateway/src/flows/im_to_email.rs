@@ -20,7 +20,8 @@ use interwork_store::{Correlation, Direction, after};
 use crate::admission::{Admission, Ticket};
 use crate::clock::now;
 use crate::config::NotificationsConfig;
-use crate::im::incoming::{ACCEPTED_TYPES, im_from_content, im_of_message, sender_of};
+use crate::im::incoming::{im_from_content, im_of_message, sender_of};
+use crate::im::typing;
 use crate::im::wire_dispositions;
 use crate::loops;
 use crate::mail::{self, OutgoingMail};
@@ -30,7 +31,7 @@ use crate::notify::to_mail::{self, notification_of};
 use crate::outcome::{About, Kind, Verdict};
 use crate::shutdown::Shutdown;
 use crate::sip::dialog::MsrpSessionSetup;
-use crate::sip::{Answer, RequestHandler};
+use crate::sip::{Answer, RequestHandler, inspection};
 use crate::spool::mail_courier::{envid_of, queued_mail, queued_notice};
 use crate::spool::{Accepted, MailCourier, Spool, millis_now, status_of};
 use crate::telemetry;
@@ -376,9 +377,6 @@ fn line_of(request: &Request) -> Line {
 /// restart takes seconds, or another node takes the traffic.
 const DRAIN_RETRY_AFTER_SECS: u32 = 5;
 
-/// Methods the gateway serves.
-pub const ALLOW: &str = "INVITE, ACK, BYE, CANCEL, MESSAGE, OPTIONS";
-
 /// Receiving from the SIP side: pager mode (MESSAGE) and the dialogs of
 /// large-message mode (INVITE, BYE, CANCEL).
 pub struct SipIn {
@@ -423,13 +421,23 @@ impl SipIn {
     }
 
     async fn answer(&self, request: Request) -> Response {
+        // RFC 3261 §8.2, before anything is spent on the request.
+        let sessions = &self.sessions.sessions;
+        if let Err(answer) = inspection::inspect(&request, |call_id| sessions.has_call(call_id)) {
+            return answer.into_response(&request);
+        }
         let answer = match request.method {
             Method::Message => {
+                let content_type = request.headers.get("Content-Type");
+                if typing::is_typing_indication(content_type, &request.body) {
+                    let sender = request.headers.get("From").unwrap_or_default();
+                    typing::drop_indication(sender, &session_of(&request), "pager");
+                    return Answer::new(200, "OK").into_response(&request);
+                }
                 let ticket = match self.admit(&request) {
                     Ok(ticket) => ticket,
                     Err(answer) => return answer,
                 };
-                let content_type = request.headers.get("Content-Type");
                 if let Some(notification) = notification_of(content_type, &request.body) {
                     let taken = match sender_of(&request) {
                         Ok(from) => {
@@ -463,11 +471,11 @@ impl SipIn {
             },
             Method::Bye => self.sessions.bye(&request),
             Method::Cancel => self.sessions.cancel(&request),
-            Method::Options => Answer::new(200, "OK")
-                .with("Allow", ALLOW)
-                .with("Accept", ACCEPTED_TYPES)
-                .with("Supported", interwork_proto::uri_list::OPTION_TAG),
-            _ => Answer::new(405, "Method Not Allowed").with("Allow", ALLOW),
+            Method::Options => inspection::capabilities(),
+            // §8.2.1 answered the others.
+            Method::Ack | Method::Other(_) => {
+                Answer::new(405, "Method Not Allowed").with("Allow", inspection::ALLOW)
+            }
         };
         answer.into_response(&request)
     }
@@ -497,6 +505,14 @@ impl MessageSink for MsrpIn {
     ) -> Pin<Box<dyn Future<Output = Result<(), Verdict>> + Send>> {
         let direction = self.0.clone();
         Box::pin(async move {
+            if typing::is_typing_indication(content_type.as_deref(), &body) {
+                typing::drop_indication(
+                    &session.sender,
+                    &format!("sip:{}", session.call_id),
+                    "large",
+                );
+                return Ok(());
+            }
             if let Some(notification) = notification_of(content_type.as_deref(), &body) {
                 return direction
                     .take_notification(

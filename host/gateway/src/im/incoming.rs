@@ -1,8 +1,10 @@
 //! An IM as the SIP side delivered it (pager MESSAGE body or a complete
-//! MSRP message): content type checks, CPIM unwrapping (RFC 3862), IMDN
+//! MSRP message): content type checks, CPIM unwrapping (RFC 3862),
+//! multipart content read and checked part by part (RFC 2046), IMDN
 //! request headers (RFC 5438), into the plugin contract's `im-message`.
 
 use interwork_plugin_host::bindings::types::{Dispositions, Header, ImMessage, Timestamp};
+use interwork_proto::mime::entity::{self, Body, Entity};
 use interwork_proto::mime::media_type;
 use interwork_proto::sip::{NameAddr, Request};
 use interwork_proto::{cpim, imdn, uri_list};
@@ -94,14 +96,9 @@ fn group_im(request: &Request, sender: &str, now: Timestamp) -> Result<ImMessage
     Ok(im)
 }
 
-/// What the gateway takes (the `Accept` of a 415).
-pub const ACCEPTED_TYPES: &str =
-    "text/plain, message/cpim, text/*, image/*, audio/*, video/*, application/*";
-
-/// Content the gateway can turn into mail: text, media, documents. Not
-/// multipart (no mail client would show it as the IM showed it) and not
-/// other `message/*` types (IMDN reports, `message/sipfrag`: signalling,
-/// not content).
+/// Content the gateway can turn into mail: text, media, documents, and
+/// multiparts of them (below). Not other `message/*` types (IMDN reports,
+/// `message/sipfrag`: signalling, not content).
 fn acceptable(media: &str) -> bool {
     let Some((top, sub)) = media.split_once('/') else {
         return false;
@@ -111,9 +108,51 @@ fn acceptable(media: &str) -> bool {
         && media != "application/sdp"
 }
 
+/// The multiparts that become mail with the same structure (RFC 2046
+/// §5.1.3, RFC 2387, RFC 2046 §5.1.4). Others (`signed`, `encrypted`,
+/// `report`) mean something a gateway cannot keep.
+const MULTIPARTS: &[&str] = &[
+    "multipart/mixed",
+    "multipart/related",
+    "multipart/alternative",
+];
+
+/// A multipart IM content read whole, checked part by part, and written in
+/// the canonical form plugins see (`entity` module docs): its
+/// `Content-Type` (with the boundary) and body.
+fn multipart_content(content_type: &str, body: &[u8]) -> Result<(String, Vec<u8>), Verdict> {
+    let entity = entity::parse(content_type, body).map_err(|e| {
+        Verdict::new(
+            Kind::Invalid,
+            About::Content,
+            format!("bad {}: {e}", media_type(content_type)),
+        )
+    })?;
+    check_parts(&entity)?;
+    let mut written = Vec::with_capacity(body.len());
+    let content_type = entity::write(&entity, &crate::ids::token(), &mut written)
+        .map_err(|e| Verdict::new(Kind::Invalid, About::Content, e.to_string()))?;
+    Ok((content_type, written))
+}
+
+/// Every container one of [`MULTIPARTS`], every leaf [`acceptable`].
+fn check_parts(entity: &Entity) -> Result<(), Verdict> {
+    match &entity.body {
+        Body::Leaf(_) if acceptable(&entity.media_type()) => Ok(()),
+        Body::Leaf(_) => Err(unsupported(&format!(
+            "{} inside a multipart",
+            entity.media_type()
+        ))),
+        Body::Parts(parts) if MULTIPARTS.contains(&entity.media_type().as_str()) => {
+            parts.iter().try_for_each(check_parts)
+        }
+        Body::Parts(_) => Err(unsupported(&entity.media_type())),
+    }
+}
+
 fn unsupported(content_type: &str) -> Verdict {
     Verdict::unsupported(
-        ACCEPTED_TYPES,
+        crate::sip::inspection::ACCEPTED_TYPES,
         format!("cannot turn {content_type} into mail"),
     )
 }
@@ -156,11 +195,14 @@ pub fn im_from_content(
         let inner = cpim
             .content_type()
             .ok_or_else(|| unsupported("message/cpim without a Content-Type"))?;
-        if !acceptable(&media_type(inner)) {
+        if media_type(inner).starts_with("multipart/") {
+            (im.content_type, im.body) = multipart_content(inner, &cpim.body)?;
+        } else if acceptable(&media_type(inner)) {
+            im.content_type = inner.to_string();
+            im.body = cpim.body.clone();
+        } else {
             return Err(unsupported(inner));
         }
-        im.content_type = inner.to_string();
-        im.body = cpim.body.clone();
         if let Some(date) = cpim.date_time() {
             im.date = Timestamp {
                 unix_seconds: date.unix_seconds,
@@ -186,6 +228,8 @@ pub fn im_from_content(
                 value: header.value.clone(),
             });
         }
+    } else if media.starts_with("multipart/") {
+        (im.content_type, im.body) = multipart_content(content_type, body)?;
     } else if !acceptable(&media) {
         return Err(unsupported(content_type));
     }

@@ -6,9 +6,11 @@
 //! * `outgoing` — the `im-message` a conversion plugin made from a mail as
 //!   the SIP request that carries it (CPIM, IMDN), routed to the IM system
 //!   that serves the recipient and sent in pager or large-message mode.
+//! * `typing` — typing indications (RFC 3994), answered and dropped.
 
 pub mod incoming;
 pub mod outgoing;
+pub mod typing;
 
 use interwork_plugin_host::bindings::types::Dispositions;
 use interwork_proto::imdn;

@@ -36,6 +36,9 @@ pub struct MsrpOffer {
 /// any of these (`a=accept-wrapped-types`), or these directly.
 const ACCEPT_WRAPPED_TYPES: &[&str] = &[
     "text/plain",
+    "multipart/mixed",
+    "multipart/related",
+    "multipart/alternative",
     "text/*",
     "image/*",
     "audio/*",
@@ -54,15 +57,9 @@ pub struct MsrpSessionSetup {
 }
 
 impl MsrpSessionSetup {
-    /// Answers an INVITE with an MSRP offer (S4 step 1).
+    /// Answers an INVITE with an MSRP offer (S4 step 1). Its content was
+    /// judged `application/sdp` by the §8.2 checks (`super::inspection`).
     pub fn invite(&self, request: &Request) -> Answer {
-        let content_type = request.headers.get("Content-Type").unwrap_or_default();
-        if !content_type
-            .to_ascii_lowercase()
-            .starts_with("application/sdp")
-        {
-            return Answer::new(415, "Unsupported Media Type").with("Accept", "application/sdp");
-        }
         let offer = match sdp::parse(&request.body) {
             Ok(offer) => offer,
             Err(e) => {

@@ -18,7 +18,7 @@ use super::SipSender;
 use super::awaiting_ack::{AckKey, AckWait, AwaitingAck};
 use super::client_transaction::{self, ClientError, ClientTransactions};
 use super::dialog::ack_of;
-use super::transaction::{Begin, TransactionKey, Transactions};
+use super::transaction::{Begin, MergeKey, TransactionKey, Transactions};
 use crate::BoxFuture;
 use crate::admission::Admission;
 use crate::config::SipTransport;
@@ -472,7 +472,11 @@ impl SipEndpoint {
             .await;
             return;
         };
-        match self.transactions.begin(&key, Instant::now()) {
+        let merge = MergeKey::of(&request);
+        match self
+            .transactions
+            .begin(&key, merge.as_ref(), Instant::now())
+        {
             Begin::New => {}
             Begin::InProgress => {
                 // A provisional answer stops the client's retransmissions
@@ -482,6 +486,13 @@ impl SipEndpoint {
             }
             Begin::Answered(bytes) => {
                 send(bytes).await;
+                return;
+            }
+            Begin::Merged => {
+                // RFC 3261 §8.2.2.2: the copy is refused, the first
+                // transaction goes on.
+                tracing::info!(%source, method = %request.method, "merged request (another path brought it first): 482");
+                send(answer(&request, 482, "Loop Detected")).await;
                 return;
             }
             Begin::Overloaded => {

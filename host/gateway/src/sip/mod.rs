@@ -2,7 +2,8 @@
 //! TCP listeners with the trusted-peer check (`endpoint`), server and client
 //! transactions (`transaction`, `client_transaction`), the 2xx answers to
 //! INVITE resent until their ACK (`awaiting_ack`), the dialogs of
-//! large-message mode (`dialog`), and the answers it gives (`answer`).
+//! large-message mode (`dialog`), the RFC 3261 §8.2 checks of each request
+//! (`inspection`), and the answers it gives (`answer`).
 //! Messages themselves are parsed and written by `interwork_proto::sip`.
 
 mod answer;
@@ -10,6 +11,7 @@ mod awaiting_ack;
 mod client_transaction;
 pub mod dialog;
 mod endpoint;
+pub mod inspection;
 mod transaction;
 
 use std::net::SocketAddr;
@@ -20,7 +22,7 @@ use interwork_proto::sip::{Request, Response};
 pub use answer::Answer;
 pub use client_transaction::ClientError;
 pub use endpoint::{RequestHandler, SipEndpoint, best_effort_400};
-pub use transaction::{Begin, TransactionKey, Transactions};
+pub use transaction::{Begin, MergeKey, TransactionKey, Transactions};
 
 use crate::BoxFuture;
 use crate::config::SipTransport;

@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use interwork_proto::sip::{CSeq, Request};
+use interwork_proto::sip::{CSeq, NameAddr, Request};
 
 /// RFC 3261 §17.2.2 Timer J (64 × T1): how long a completed non-INVITE
 /// transaction absorbs retransmissions over UDP.
@@ -41,6 +41,31 @@ impl TransactionKey {
     }
 }
 
+/// What makes requests "the same" across transactions (RFC 3261
+/// §8.2.2.2): a request without a To tag whose From tag, Call-ID and CSeq
+/// are those of an ongoing transaction, but which is not of it, reached the
+/// gateway twice (a forking proxy sent it down two paths) and is merged.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct MergeKey(String);
+
+impl MergeKey {
+    /// The key of a request outside a dialog; `None` inside one (a To tag)
+    /// or without a From tag.
+    pub fn of(request: &Request) -> Option<Self> {
+        if super::inspection::to_tag(request).is_some() {
+            return None;
+        }
+        let from = NameAddr::parse(request.headers.get("From")?).ok()?;
+        let tag = from.param("tag").filter(|t| !t.is_empty())?;
+        let cseq = CSeq::parse(request.headers.get("CSeq")?).ok()?;
+        let call_id = request.headers.get("Call-ID")?;
+        Some(Self(format!(
+            "{tag}|{call_id}|{}|{}",
+            cseq.number, cseq.method
+        )))
+    }
+}
+
 enum State {
     /// Being worked on; no final response yet.
     Proceeding,
@@ -64,31 +89,63 @@ pub enum Begin {
     Answered(Vec<u8>),
     /// Too many transactions at once.
     Overloaded,
+    /// Another transaction has the same request (§8.2.2.2): answer `482`.
+    Merged,
 }
 
 /// The server transactions of the gateway.
 #[derive(Default)]
 pub struct Transactions {
-    entries: Mutex<HashMap<TransactionKey, Entry>>,
+    entries: Mutex<Table>,
+}
+
+#[derive(Default)]
+struct Table {
+    transactions: HashMap<TransactionKey, Entry>,
+    /// Which transaction each request outside a dialog began, while it
+    /// lasts (§8.2.2.2).
+    merges: HashMap<MergeKey, (TransactionKey, Instant)>,
+}
+
+impl Table {
+    fn sweep(&mut self, now: Instant) {
+        self.transactions.retain(|_, e| e.expires > now);
+        self.merges.retain(|_, (_, expires)| *expires > now);
+    }
 }
 
 impl Transactions {
-    /// Looks a request up, starting a transaction when it is new.
-    pub fn begin(&self, key: &TransactionKey, now: Instant) -> Begin {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(entry) = entries.get(key).filter(|e| e.expires > now) {
+    /// Looks a request up, starting a transaction when it is new. `merge`
+    /// is the request's [`MergeKey`], when it is outside a dialog.
+    pub fn begin(&self, key: &TransactionKey, merge: Option<&MergeKey>, now: Instant) -> Begin {
+        let mut table = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(entry) = table.transactions.get(key).filter(|e| e.expires > now) {
             return match &entry.state {
                 State::Proceeding => Begin::InProgress,
                 State::Completed(bytes) => Begin::Answered(bytes.clone()),
             };
         }
-        if entries.len() >= MAX_TRANSACTIONS {
-            entries.retain(|_, e| e.expires > now);
-            if entries.len() >= MAX_TRANSACTIONS {
+        if let Some(merge) = merge {
+            let merged = table
+                .merges
+                .get(merge)
+                .is_some_and(|(other, expires)| *expires > now && other != key);
+            if merged {
+                return Begin::Merged;
+            }
+        }
+        if table.transactions.len() >= MAX_TRANSACTIONS {
+            table.sweep(now);
+            if table.transactions.len() >= MAX_TRANSACTIONS {
                 return Begin::Overloaded;
             }
         }
-        entries.insert(
+        if let Some(merge) = merge {
+            table
+                .merges
+                .insert(merge.clone(), (key.clone(), now + TIMER_J * 2));
+        }
+        table.transactions.insert(
             key.clone(),
             Entry {
                 state: State::Proceeding,
@@ -101,8 +158,8 @@ impl Transactions {
 
     /// Records the final response of a transaction.
     pub fn complete(&self, key: &TransactionKey, response: Vec<u8>, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.insert(
+        let mut table = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        table.transactions.insert(
             key.clone(),
             Entry {
                 state: State::Completed(response),
@@ -113,13 +170,17 @@ impl Transactions {
 
     /// Forgets expired transactions.
     pub fn sweep(&self, now: Instant) {
-        let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        entries.retain(|_, e| e.expires > now);
+        let mut table = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        table.sweep(now);
     }
 
     /// How many transactions are kept.
     pub fn len(&self) -> usize {
-        self.entries.lock().unwrap_or_else(|e| e.into_inner()).len()
+        self.entries
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .transactions
+            .len()
     }
 
     /// Whether none is kept.
@@ -150,22 +211,44 @@ mod tests {
         let t = Transactions::default();
         let now = Instant::now();
         let key = TransactionKey::of(&request("z9hG4bK-1")).unwrap();
-        assert_eq!(t.begin(&key, now), Begin::New);
-        assert_eq!(t.begin(&key, now), Begin::InProgress);
+        assert_eq!(t.begin(&key, None, now), Begin::New);
+        assert_eq!(t.begin(&key, None, now), Begin::InProgress);
         t.complete(&key, b"SIP/2.0 202 Accepted\r\n\r\n".to_vec(), now);
         assert_eq!(
-            t.begin(&key, now + Duration::from_secs(5)),
+            t.begin(&key, None, now + Duration::from_secs(5)),
             Begin::Answered(b"SIP/2.0 202 Accepted\r\n\r\n".to_vec())
         );
         // Another branch is another transaction.
         let other = TransactionKey::of(&request("z9hG4bK-2")).unwrap();
-        assert_eq!(t.begin(&other, now), Begin::New);
+        assert_eq!(t.begin(&other, None, now), Begin::New);
         // After Timer J the transaction is gone.
         t.sweep(now + TIMER_J + Duration::from_secs(1));
         assert_eq!(
-            t.begin(&key, now + TIMER_J + Duration::from_secs(1)),
+            t.begin(&key, None, now + TIMER_J + Duration::from_secs(1)),
             Begin::New
         );
+    }
+
+    #[test]
+    fn the_same_request_by_another_path_is_merged() {
+        let t = Transactions::default();
+        let now = Instant::now();
+        let first = request("z9hG4bK-1");
+        let (key, merge) = (TransactionKey::of(&first), MergeKey::of(&first));
+        let (key, merge) = (key.unwrap(), merge.unwrap());
+        assert_eq!(t.begin(&key, Some(&merge), now), Begin::New);
+        // A forking proxy's second copy: another branch, same From tag,
+        // Call-ID and CSeq (§8.2.2.2).
+        let copy = request("z9hG4bK-2");
+        let copy_key = TransactionKey::of(&copy).unwrap();
+        assert_eq!(MergeKey::of(&copy).as_ref(), Some(&merge));
+        assert_eq!(t.begin(&copy_key, Some(&merge), now), Begin::Merged);
+        // The first one's retransmission is still the first one.
+        assert_eq!(t.begin(&key, Some(&merge), now), Begin::InProgress);
+        // Once the transaction is gone, the request is new again.
+        let later = now + TIMER_J * 3;
+        t.sweep(later);
+        assert_eq!(t.begin(&copy_key, Some(&merge), later), Begin::New);
     }
 
     #[test]

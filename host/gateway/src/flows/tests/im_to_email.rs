@@ -115,7 +115,12 @@ fn gateway() -> Gateway {
 }
 
 fn request(to: &str, content_type: &str, body: &str) -> Request {
-    let text = format!(
+    request_with(to, "", content_type, body.as_bytes())
+}
+
+/// A MESSAGE with `extra` header lines and a body of any bytes.
+fn request_with(to: &str, extra: &str, content_type: &str, body: &[u8]) -> Request {
+    let mut text = format!(
         "MESSAGE {to} SIP/2.0\r\n\
          Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-mem-1\r\n\
          Max-Forwards: 70\r\n\
@@ -124,11 +129,14 @@ fn request(to: &str, content_type: &str, body: &str) -> Request {
          Call-ID: mem-1@127.0.0.1\r\n\
          CSeq: 1 MESSAGE\r\n\
          Subject: lunch?\r\n\
+         {extra}\
          Content-Type: {content_type}\r\n\
-         Content-Length: {}\r\n\r\n{body}",
+         Content-Length: {}\r\n\r\n",
         body.len()
-    );
-    match sip::parse_datagram(text.as_bytes(), &Limits::default()).expect("parses") {
+    )
+    .into_bytes();
+    text.extend_from_slice(body);
+    match sip::parse_datagram(&text, &Limits::default()).expect("parses") {
         Message::Request(r) => r,
         Message::Response(_) => unreachable!(),
     }
@@ -182,8 +190,14 @@ async fn every_failure_gets_the_answer_of_the_verdict_table() {
         ("sip:bad..dots@mail.example.test", "text/plain", 400),
         (
             "sip:bob@mail.example.test",
-            "multipart/mixed;boundary=x",
+            "multipart/signed;boundary=x",
             415,
+        ),
+        // A multipart whose parts cannot be told apart.
+        (
+            "sip:bob@mail.example.test",
+            "multipart/mixed;boundary=x",
+            400,
         ),
     ] {
         let response = gw.send(request(to, content_type, "hi")).await;
@@ -193,7 +207,13 @@ async fn every_failure_gets_the_answer_of_the_verdict_table() {
             "{response:?}"
         );
         if code == 415 {
+            // RFC 3261 §8.2.3, before any plugin ran: the lists, no Warning.
             assert!(response.headers.get("Accept").is_some(), "{response:?}");
+            assert!(
+                response.headers.get("Accept-Encoding").is_some(),
+                "{response:?}"
+            );
+            continue;
         }
         assert!(
             response
@@ -318,5 +338,104 @@ async fn options_and_unknown_methods_are_answered_by_the_handler() {
     info.method = sip::Method::Other("INFO".into());
     info.headers.set("CSeq", "1 INFO");
     assert_eq!(gw.send(info).await.code, 405);
+    assert!(gw.mail.mails.all().is_empty());
+}
+
+/// A PNG's first bytes with the line ends and NULs a binary part has.
+const PNG: &[u8] = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\xff\r\n--x\r\n";
+
+/// Text and a PNG in one MESSAGE, binary, as RCS clients send them.
+fn text_and_png() -> Vec<u8> {
+    let mut body =
+        b"--b1\r\nContent-Type: text/plain;charset=utf-8\r\n\r\nLook: \xc3\xa9t\xc3\xa9\r\n\
+--b1\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"beach.png\"\r\n\
+Content-ID: <png1@im.example.test>\r\n\r\n"
+            .to_vec();
+    body.extend_from_slice(PNG);
+    body.extend_from_slice(b"\r\n--b1--\r\n");
+    body
+}
+
+#[tokio::test]
+async fn a_multipart_message_becomes_a_mail_of_the_same_parts() {
+    use mail_parser::MimeHeaders;
+    let gw = gateway();
+    let response = gw
+        .send(request_with(
+            "sip:bob@mail.example.test",
+            "",
+            "multipart/mixed; boundary=b1",
+            &text_and_png(),
+        ))
+        .await;
+    assert_eq!(response.code, 202, "{response:?}");
+    let mails = gw.mail.mails.all();
+    let mail = mail_parser::MessageParser::new()
+        .parse(&mails[0].bytes)
+        .unwrap();
+    assert_eq!(
+        mail.content_type().map(|ct| ct.ctype()),
+        Some("multipart"),
+        "{}",
+        String::from_utf8_lossy(&mails[0].bytes)
+    );
+    assert_eq!(
+        mail.content_type().and_then(|ct| ct.subtype()),
+        Some("mixed")
+    );
+    // The root, then the two leaves, in order and byte for byte.
+    assert_eq!(mail.parts.len(), 3);
+    assert_eq!(mail.parts[1].contents(), "Look: été".as_bytes());
+    let png = &mail.parts[2];
+    assert_eq!(png.contents(), PNG);
+    assert_eq!(png.attachment_name(), Some("beach.png"));
+    assert_eq!(png.content_id(), Some("png1@im.example.test"));
+}
+
+#[tokio::test]
+async fn typing_indications_are_answered_200_and_never_become_mail() {
+    let gw = gateway();
+    let typing = b"<?xml version=\"1.0\"?><isComposing xmlns=\"urn:ietf:params:xml:ns:im-iscomposing\"><state>active</state></isComposing>";
+    for _ in 0..20 {
+        let response = gw
+            .send(request_with(
+                "sip:bob@mail.example.test",
+                "",
+                "application/im-iscomposing+xml",
+                typing,
+            ))
+            .await;
+        assert_eq!((response.code, response.reason.as_str()), (200, "OK"));
+    }
+    let text = gw
+        .send(request("sip:bob@mail.example.test", "text/plain", "done"))
+        .await;
+    assert_eq!(text.code, 202);
+    assert_eq!(gw.mail.mails.all().len(), 1);
+}
+
+#[tokio::test]
+async fn the_rfc_3261_checks_answer_before_any_mail() {
+    let gw = gateway();
+    let response = gw
+        .send(request_with(
+            "sip:bob@mail.example.test",
+            "Require: foo\r\n",
+            "text/plain",
+            b"hi",
+        ))
+        .await;
+    assert_eq!(
+        (response.code, response.reason.as_str()),
+        (420, "Bad Extension")
+    );
+    assert_eq!(response.headers.get("Unsupported"), Some("foo"));
+    let mut tagged = request("sip:bob@mail.example.test", "text/plain", "hi");
+    tagged
+        .headers
+        .set("To", "<sip:bob@mail.example.test>;tag=elsewhere");
+    assert_eq!(gw.send(tagged).await.code, 481);
+    let im_scheme = request("im:bob@mail.example.test", "text/plain", "hi");
+    assert_eq!(gw.send(im_scheme).await.code, 416);
     assert!(gw.mail.mails.all().is_empty());
 }
