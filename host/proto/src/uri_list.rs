@@ -9,6 +9,7 @@
 
 use crate::imdn::xml_tree::{self, XmlElement};
 use crate::mime::media_type;
+use crate::mime::multipart::{self, RawPart};
 
 /// The resource-lists namespace (RFC 4826 §3.4.1).
 pub const RESOURCE_LISTS_NS: &str = "urn:ietf:params:xml:ns:resource-lists";
@@ -86,62 +87,8 @@ impl Part<'_> {
     }
 }
 
-/// The `boundary` parameter of a `Content-Type`, unquoted.
-fn boundary(content_type: &str) -> Option<&str> {
-    content_type.split(';').skip(1).find_map(|p| {
-        let (key, value) = p.split_once('=')?;
-        key.trim()
-            .eq_ignore_ascii_case("boundary")
-            .then(|| value.trim().trim_matches('"'))
-            .filter(|b| !b.is_empty() && b.len() <= 70)
-    })
-}
-
-/// Splits a multipart body (RFC 2046 §5.1.1): the parts between
-/// `--boundary` delimiter lines, up to the `--boundary--` close.
-fn split<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<Part<'a>>, UriListError> {
-    let delimiter = format!("--{boundary}");
-    let delimiter = delimiter.as_bytes();
-    // Positions of the delimiter lines: at the start, or after CRLF.
-    let mut starts = Vec::new();
-    let mut at = 0;
-    while let Some(found) = memchr::memmem::find(&body[at..], delimiter) {
-        let position = at + found;
-        if position == 0 || body[..position].ends_with(b"\r\n") {
-            starts.push(position);
-        }
-        at = position + delimiter.len();
-    }
-    let mut parts = Vec::new();
-    for (i, &start) in starts.iter().enumerate() {
-        let after = start + delimiter.len();
-        if body[after..].starts_with(b"--") {
-            return Ok(parts);
-        }
-        let Some(end) = starts.get(i + 1) else {
-            return Err(UriListError::Multipart("no close delimiter"));
-        };
-        // The delimiter line ends (transport padding allowed) in CRLF.
-        let line_end = memchr::memmem::find(&body[after..*end], b"\r\n")
-            .ok_or(UriListError::Multipart("delimiter line without CRLF"))?;
-        // The CRLF before the next delimiter is the delimiter's (RFC 2046
-        // §5.1.1); when it is the one that ended this delimiter line, the
-        // part is empty.
-        let start = after + line_end + 2;
-        let content = body.get(start..end - 2).unwrap_or_default();
-        parts.push(part(content)?);
-    }
-    Err(UriListError::Multipart("no delimiter"))
-}
-
-fn part(content: &[u8]) -> Result<Part<'_>, UriListError> {
-    let (head, body) = if content.starts_with(b"\r\n") {
-        (&content[..0], &content[2..])
-    } else {
-        let end = memchr::memmem::find(content, b"\r\n\r\n")
-            .ok_or(UriListError::Multipart("a part has no end of headers"))?;
-        (&content[..end], &content[end + 4..])
-    };
+fn part(raw: RawPart<'_>) -> Result<Part<'_>, UriListError> {
+    let RawPart { head, body } = raw;
     let head =
         std::str::from_utf8(head).map_err(|_| UriListError::Multipart("headers not UTF-8"))?;
     let mut headers = Vec::new();
@@ -162,8 +109,12 @@ pub fn parse(content_type: &str, body: &[u8]) -> Result<RecipientList, UriListEr
     if media_type(content_type) != "multipart/mixed" {
         return Err(UriListError::NotMultipart);
     }
-    let boundary = boundary(content_type).ok_or(UriListError::NotMultipart)?;
-    let parts = split(body, boundary)?;
+    let boundary = multipart::boundary(content_type).ok_or(UriListError::NotMultipart)?;
+    let parts = multipart::split(body, boundary)
+        .map_err(|e| UriListError::Multipart(e.0))?
+        .into_iter()
+        .map(part)
+        .collect::<Result<Vec<_>, _>>()?;
     let is_list = |p: &Part<'_>| {
         p.header("Content-Disposition")
             .is_some_and(|d| media_type(d) == "recipient-list")

@@ -14,6 +14,8 @@ use mail_builder::mime::{BodyPart, MimePart};
 
 use interwork_plugin_host::bindings::types::{DsnNotify, EmailMessage, MailPart, Timestamp};
 use interwork_proto::dates;
+use interwork_proto::mime::entity::{self, Body, Entity};
+use interwork_proto::mime::media_type;
 
 /// A mail ready for SMTP.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -58,6 +60,9 @@ pub enum MailError {
     /// The envelope has no recipient.
     #[error("the mail has no recipient")]
     NoRecipient,
+    /// A `multipart/*` part whose body is not one.
+    #[error("a multipart part cannot be read: {0}")]
+    Multipart(String),
     /// mail-builder refused.
     #[error("cannot write the mail: {0}")]
     Write(String),
@@ -183,15 +188,76 @@ enum Transfer {
     SevenBit,
 }
 
-fn mime_part(part: &MailPart, transfer: Transfer) -> MimePart<'static> {
-    let ct = content_type(&part.content_type);
+/// One part of the plugin's mail. A `multipart/*` part (the canonical form
+/// an IM's multipart content comes in, `interwork_proto::mime::entity`) is
+/// written as the same tree: each multipart with its type and parameters,
+/// each leaf with its file name, Content-ID and language, encoded for mail.
+fn mime_part(part: &MailPart, transfer: Transfer) -> Result<MimePart<'static>, MailError> {
+    if media_type(&part.content_type).starts_with("multipart/") {
+        let entity = entity::parse(&part.content_type, &part.body)
+            .map_err(|e| MailError::Multipart(e.to_string()))?;
+        return Ok(entity_part(&entity, transfer));
+    }
+    Ok(leaf_part(
+        &Leaf {
+            content_type: &part.content_type,
+            disposition: part.disposition.as_deref(),
+            filename: part.filename.as_deref(),
+            content_id: part.content_id.as_deref(),
+            language: None,
+            body: &part.body,
+        },
+        transfer,
+    ))
+}
+
+fn entity_part(entity: &Entity, transfer: Transfer) -> MimePart<'static> {
+    match &entity.body {
+        Body::Leaf(body) => leaf_part(
+            &Leaf {
+                content_type: &entity.content_type,
+                disposition: entity.disposition.as_deref(),
+                filename: entity.filename.as_deref(),
+                content_id: entity.content_id.as_deref(),
+                language: entity.language.as_deref(),
+                body,
+            },
+            transfer,
+        ),
+        Body::Parts(parts) => {
+            let children = parts.iter().map(|p| entity_part(p, transfer)).collect();
+            let mime = MimePart::new(
+                content_type(&entity.content_type),
+                BodyPart::Multipart(children),
+            );
+            match &entity.content_id {
+                // RFC 2387 §3.2: a related part may itself be referred to.
+                Some(id) => mime.cid(one_line(id).into_owned()),
+                None => mime,
+            }
+        }
+    }
+}
+
+/// A leaf part to write: a plugin's part or a leaf of a multipart one.
+struct Leaf<'a> {
+    content_type: &'a str,
+    disposition: Option<&'a str>,
+    filename: Option<&'a str>,
+    content_id: Option<&'a str>,
+    language: Option<&'a str>,
+    body: &'a [u8],
+}
+
+fn leaf_part(part: &Leaf<'_>, transfer: Transfer) -> MimePart<'static> {
+    let ct = content_type(part.content_type);
     let charset_utf8 = ct.attributes.iter().all(|(k, v)| {
         k != "charset" || v.eq_ignore_ascii_case("utf-8") || v.eq_ignore_ascii_case("us-ascii")
     });
     // Text that is UTF-8 goes as text: 8bit when short and allowed, else
     // 7bit / quoted-printable / base64 as mail-builder sees fit; anything
     // else as bytes (base64).
-    let text = std::str::from_utf8(&part.body)
+    let text = std::str::from_utf8(part.body)
         .ok()
         .filter(|_| ct.is_text() && charset_utf8);
     let eight_bit = text
@@ -202,16 +268,24 @@ fn mime_part(part: &MailPart, transfer: Transfer) -> MimePart<'static> {
             MimePart::new(ct, BodyPart::Text(eight_bit.into())).transfer_encoding("8bit")
         }
         (None, Some(text)) => MimePart::new(ct, BodyPart::Text(text.to_string().into())),
-        (None, None) => MimePart::new(ct, BodyPart::Binary(part.body.clone().into())),
+        (None, None) => MimePart::new(ct, BodyPart::Binary(part.body.to_vec().into())),
     };
-    match (part.disposition.as_deref(), &part.filename) {
-        (_, Some(name)) => mime = mime.attachment(one_line(name).into_owned()),
-        (Some("inline"), None) => mime = mime.inline(),
-        _ => {}
-    }
+    mime = match (part.disposition, part.filename) {
+        // An inline image keeps its name: RFC 2183 §2.3 allows it.
+        (Some("inline"), Some(name)) => mime.header(
+            "Content-Disposition",
+            ContentType::new("inline").attribute("filename", one_line(name).into_owned()),
+        ),
+        (_, Some(name)) => mime.attachment(one_line(name).into_owned()),
+        (Some("inline"), None) => mime.inline(),
+        _ => mime,
+    };
     // RFC 2392: what `cid:` URLs of the content point at.
-    if let Some(id) = &part.content_id {
+    if let Some(id) = part.content_id {
         mime = mime.cid(one_line(id).into_owned());
+    }
+    if let Some(language) = part.language {
+        mime = mime.language(one_line(language).into_owned());
     }
     mime
 }
@@ -292,10 +366,14 @@ pub fn build(
     let write = |transfer| {
         let body = match mail.body.as_slice() {
             [] => MimePart::new(ContentType::new("text/plain"), BodyPart::Text("".into())),
-            [one] => mime_part(one, transfer),
+            [one] => mime_part(one, transfer)?,
             many => MimePart::new(
                 ContentType::new("multipart/mixed"),
-                BodyPart::Multipart(many.iter().map(|p| mime_part(p, transfer)).collect()),
+                BodyPart::Multipart(
+                    many.iter()
+                        .map(|p| mime_part(p, transfer))
+                        .collect::<Result<_, _>>()?,
+                ),
             ),
         };
         builder

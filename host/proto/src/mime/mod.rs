@@ -7,6 +7,7 @@
 
 use mail_parser::{Address, HeaderValue, MessageParser, MimeHeaders, PartType};
 
+pub mod entity;
 pub mod multipart;
 
 /// The media type of a `Content-Type` value, lower case, without its
@@ -79,7 +80,7 @@ fn addresses(address: &Address<'_>) -> String {
 }
 
 /// RFC 2045 §5.1 `token`: US-ASCII without space, controls or tspecials.
-fn is_token(text: &str) -> bool {
+pub(crate) fn is_token(text: &str) -> bool {
     !text.is_empty()
         && text
             .bytes()
@@ -110,7 +111,7 @@ fn content_type_text(ct: &mail_parser::ContentType<'_>) -> Option<String> {
 /// and other control characters are dropped: a header value goes on into
 /// SIP and CPIM header lines, where a line break would end the header and a
 /// NUL is refused.
-fn one_line(text: &str) -> String {
+pub(crate) fn one_line(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {

@@ -1,6 +1,104 @@
-//! Writing `multipart/mixed` bodies (RFC 2046 §5.1) for the IM side: a
-//! content part and its attachments, sent binary (MSRP and SIP bodies are
-//! 8-bit clean, so no transfer encoding is needed).
+//! Multipart bodies (RFC 2046 §5.1): split into their parts ([`split`]),
+//! and written for the IM side ([`write_mixed`]: a content part and its
+//! attachments, sent binary, since MSRP and SIP bodies are 8-bit clean and
+//! need no transfer encoding).
+
+/// The `boundary` parameter of a `Content-Type`, unquoted (RFC 2046
+/// §5.1.1: 1 to 70 characters).
+pub fn boundary(content_type: &str) -> Option<&str> {
+    content_type.split(';').skip(1).find_map(|p| {
+        let (key, value) = p.split_once('=')?;
+        key.trim()
+            .eq_ignore_ascii_case("boundary")
+            .then(|| value.trim().trim_matches('"'))
+            .filter(|b| !b.is_empty() && b.len() <= 70)
+    })
+}
+
+/// One part of a multipart body, as written: its header block (without
+/// the empty line that ends it) and its body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RawPart<'a> {
+    /// The header lines, CRLF-separated; empty when the part has none.
+    pub head: &'a [u8],
+    /// The body, transfer-encoded as the part's headers say.
+    pub body: &'a [u8],
+}
+
+/// Why a multipart body cannot be split.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("malformed multipart body: {0}")]
+pub struct SplitError(pub &'static str);
+
+/// Splits a multipart body (RFC 2046 §5.1.1): the parts between
+/// `--boundary` delimiter lines, up to the `--boundary--` close. The
+/// preamble and the epilogue are not parts.
+pub fn split<'a>(body: &'a [u8], boundary: &str) -> Result<Vec<RawPart<'a>>, SplitError> {
+    let delimiter = format!("--{boundary}");
+    let delimiter = delimiter.as_bytes();
+    // Positions of the delimiter lines: at the start, or after CRLF.
+    let mut starts = Vec::new();
+    let mut at = 0;
+    while let Some(found) = memchr::memmem::find(&body[at..], delimiter) {
+        let position = at + found;
+        let line_start = position == 0 || body[..position].ends_with(b"\r\n");
+        if line_start && ends_delimiter(&body[position + delimiter.len()..]) {
+            starts.push(position);
+        }
+        at = position + delimiter.len();
+    }
+    let mut parts = Vec::new();
+    for (i, &start) in starts.iter().enumerate() {
+        let after = start + delimiter.len();
+        if body[after..].starts_with(b"--") {
+            return Ok(parts);
+        }
+        let Some(end) = starts.get(i + 1) else {
+            return Err(SplitError("no close delimiter"));
+        };
+        // The delimiter line ends (transport padding allowed) in CRLF.
+        let line_end = memchr::memmem::find(&body[after..*end], b"\r\n")
+            .ok_or(SplitError("delimiter line without CRLF"))?;
+        // The CRLF before the next delimiter is the delimiter's (RFC 2046
+        // §5.1.1); when it is the one that ended this delimiter line, the
+        // part is empty.
+        let start = after + line_end + 2;
+        let content = body.get(start..end - 2).unwrap_or_default();
+        parts.push(raw_part(content)?);
+    }
+    Err(SplitError("no delimiter"))
+}
+
+/// Whether what follows `--boundary` makes it a delimiter line (RFC 2046
+/// §5.1.1): the close's `--`, or transport padding (spaces and tabs) and
+/// CRLF. `--b` is not a delimiter of boundary `b` in a line `--bc`.
+fn ends_delimiter(rest: &[u8]) -> bool {
+    if rest.starts_with(b"--") {
+        return true;
+    }
+    let padding = rest
+        .iter()
+        .take_while(|&&b| b == b' ' || b == b'\t')
+        .count();
+    rest[padding..].starts_with(b"\r\n")
+}
+
+/// A part's header block and body: they end at the first empty line; a
+/// part that starts with one has no headers (RFC 2046 §5.1.1).
+fn raw_part(content: &[u8]) -> Result<RawPart<'_>, SplitError> {
+    if content.starts_with(b"\r\n") {
+        return Ok(RawPart {
+            head: &content[..0],
+            body: &content[2..],
+        });
+    }
+    let end = memchr::memmem::find(content, b"\r\n\r\n")
+        .ok_or(SplitError("a part has no end of headers"))?;
+    Ok(RawPart {
+        head: &content[..end],
+        body: &content[end + 4..],
+    })
+}
 
 /// One part to write.
 #[derive(Debug, Clone, Copy)]
@@ -60,6 +158,41 @@ pub fn mixed_content_type(boundary: &str) -> String {
     format!("multipart/mixed; boundary=\"{boundary}\"")
 }
 
+/// Writes a part's header fields (`Content-Type`, `Content-Disposition`
+/// with the file name, `Content-ID`, `Content-Language`) and the empty line
+/// that ends them; not its body.
+pub fn write_part_head(
+    part: &OutPart<'_>,
+    language: Option<&str>,
+    out: &mut Vec<u8>,
+) -> Result<(), MultipartError> {
+    out.extend_from_slice(b"Content-Type: ");
+    out.extend_from_slice(checked("Content-Type", part.content_type)?.as_bytes());
+    out.extend_from_slice(b"\r\n");
+    if part.disposition.is_some() || part.filename.is_some() {
+        let disposition = checked("disposition", part.disposition.unwrap_or("attachment"))?;
+        out.extend_from_slice(b"Content-Disposition: ");
+        out.extend_from_slice(disposition.as_bytes());
+        if let Some(name) = part.filename {
+            out.extend_from_slice(b"; ");
+            out.extend_from_slice(filename_parameter(checked("file name", name)?).as_bytes());
+        }
+        out.extend_from_slice(b"\r\n");
+    }
+    if let Some(id) = part.content_id {
+        out.extend_from_slice(b"Content-ID: <");
+        out.extend_from_slice(checked("Content-ID", id)?.as_bytes());
+        out.extend_from_slice(b">\r\n");
+    }
+    if let Some(language) = language {
+        out.extend_from_slice(b"Content-Language: ");
+        out.extend_from_slice(checked("Content-Language", language)?.as_bytes());
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+    Ok(())
+}
+
 /// Writes `parts` as a `multipart/mixed` body with `boundary` (1 to 70
 /// characters that occur in no part, RFC 2046 §5.1.1).
 pub fn write_mixed(
@@ -76,25 +209,8 @@ pub fn write_mixed(
     }
     for part in parts {
         out.extend_from_slice(delimiter.as_bytes());
-        out.extend_from_slice(b"\r\nContent-Type: ");
-        out.extend_from_slice(checked("Content-Type", part.content_type)?.as_bytes());
         out.extend_from_slice(b"\r\n");
-        if part.disposition.is_some() || part.filename.is_some() {
-            let disposition = checked("disposition", part.disposition.unwrap_or("attachment"))?;
-            out.extend_from_slice(b"Content-Disposition: ");
-            out.extend_from_slice(disposition.as_bytes());
-            if let Some(name) = part.filename {
-                out.extend_from_slice(b"; ");
-                out.extend_from_slice(filename_parameter(checked("file name", name)?).as_bytes());
-            }
-            out.extend_from_slice(b"\r\n");
-        }
-        if let Some(id) = part.content_id {
-            out.extend_from_slice(b"Content-ID: <");
-            out.extend_from_slice(checked("Content-ID", id)?.as_bytes());
-            out.extend_from_slice(b">\r\n");
-        }
-        out.extend_from_slice(b"\r\n");
+        write_part_head(part, None, out)?;
         out.extend_from_slice(part.body);
         out.extend_from_slice(b"\r\n");
     }

@@ -1,0 +1,409 @@
+//! What real IM clients send (issue 14), end to end against the real
+//! gateway, dnsmasq and aiosmtpd: typing indications (RFC 3994), multipart
+//! messages plain and in CPIM over MSRP (RFC 2046, RFC 3862), the RFC 3261
+//! §8.2 checks, and RCS file transfer via HTTP (GSMA RCC.07 §3.2.5) from a
+//! content server the test runs (Python's `http.server`). sipp sends what
+//! it can; binary bodies and MSRP come from `interwork_e2e::im_side`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use interwork_e2e::im_side::{self, Ims};
+use interwork_e2e::peers::{self, Peer};
+use interwork_e2e::{Gateway, Scratch, http_get};
+use mail_parser::{MessageParser, MimeHeaders, PartType};
+
+/// A real PNG (24×16 RGB): NULs and CRLFs inside, as binary parts have.
+const PNG: &[u8] = include_bytes!("../../testdata/images/beach.png");
+
+struct World {
+    smtp: Peer,
+    _dns: Peer,
+    gateway: Gateway,
+    _scratch: Scratch,
+    sip_port: u16,
+    msrp_port: u16,
+    admin_port: u16,
+}
+
+/// The gateway delivering mail.example.test to aiosmtpd; `extra` replaces
+/// lines of the example configuration.
+fn world(extra: &[(&str, &str)]) -> World {
+    let smtp = peers::smtp_sink();
+    let dns = peers::dnsmasq(
+        &[("mail.example.test", "mx.mail.example.test", 10)],
+        &[("mx.mail.example.test", "127.0.0.1")],
+    );
+    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
+    let mut lines = vec![
+        (
+            "delivery_port = 25".to_string(),
+            format!("delivery_port = {}", smtp.port),
+        ),
+        (
+            "# nameserver = \"127.0.0.1:5354\"".to_string(),
+            format!("nameserver = \"127.0.0.1:{}\"", dns.port),
+        ),
+    ];
+    lines.extend(extra.iter().map(|(a, b)| (a.to_string(), b.to_string())));
+    let pairs: Vec<(&str, &str)> = lines
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let (config, ports) = scratch.gateway_config(&pairs);
+    let mut gateway =
+        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
+    gateway.wait_for("MSRP listening", Duration::from_secs(30));
+    World {
+        smtp,
+        _dns: dns,
+        gateway,
+        _scratch: scratch,
+        sip_port: ports.sip,
+        msrp_port: ports.msrp,
+        admin_port: ports.admin,
+    }
+}
+
+impl World {
+    fn target(&self) -> String {
+        format!("127.0.0.1:{}", self.sip_port)
+    }
+
+    /// Runs a sipp scenario `calls` times; every call must succeed.
+    fn sipp(&self, scenario: &str, calls: usize) {
+        let run = peers::sipp_calls(scenario, &self.target(), "u1", calls);
+        assert!(
+            run.success,
+            "sipp failed:\n{}\n--- gateway log\n{}",
+            run.output,
+            self.gateway.log.join("\n")
+        );
+    }
+
+    /// The one mail the sink holds, once it does; and then no other.
+    fn only_mail(&self) -> Vec<u8> {
+        let mails = self.smtp.mails_when(1, Duration::from_secs(20));
+        assert_eq!(mails.len(), 1, "{}", self.gateway.log.join("\n"));
+        // Anything else the gateway would send goes within this time.
+        std::thread::sleep(Duration::from_millis(500));
+        let mut mails = self.smtp.mails();
+        assert_eq!(mails.len(), 1, "{}", self.gateway.log.join("\n"));
+        mails.remove(0)
+    }
+
+    /// A metric's value from `/metrics`, 0 when it is absent.
+    fn metric(&self, series: &str) -> f64 {
+        let (code, page) = http_get(self.admin_port, "/metrics");
+        assert_eq!(code, 200);
+        page.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
+            .unwrap_or(0.0)
+    }
+}
+
+/// A sipp UAC scenario: one MESSAGE to bob, then the expected answer.
+fn message(headers: &str, content_type: &str, body: &str, expect: u16) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8" ?>
+<scenario name="message">
+<send retrans="500"><![CDATA[
+MESSAGE sip:bob@mail.example.test SIP/2.0
+Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+From: "Alice" <sip:alice@im.example.test>;tag=[call_number]
+To: <sip:bob@mail.example.test>
+Call-ID: [call_id]
+CSeq: 1 MESSAGE
+Max-Forwards: 70
+{headers}Content-Type: {content_type}
+Content-Length: [len]
+
+{body}
+]]></send>
+<recv response="100" optional="true"/>
+<recv response="{expect}"/>
+</scenario>
+"#
+    )
+}
+
+/// RFC 3994 §4's example, as clients send it while their user types.
+const TYPING: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<isComposing xmlns="urn:ietf:params:xml:ns:im-iscomposing">
+  <state>active</state>
+  <contenttype>text/plain</contenttype>
+  <refresh>60</refresh>
+</isComposing>"#;
+
+#[test]
+fn twenty_typing_indications_and_one_text_make_exactly_one_mail() {
+    let mut w = world(&[]);
+    w.sipp(
+        &message("", "application/im-iscomposing+xml", TYPING, 200),
+        20,
+    );
+    w.sipp(&message("", "text/plain", "on my way", 202), 1);
+    let mail = w.only_mail();
+    let mail = MessageParser::new().parse(&mail).unwrap();
+    assert_eq!(
+        mail.body_text(0).as_deref().map(str::trim),
+        Some("on my way")
+    );
+    assert_eq!(
+        w.metric("interwork_typing_indications_total{mode=\"pager\"}"),
+        20.0
+    );
+    // The message's own line, none for the indications.
+    assert!(w.gateway.has_logged("interwork::outcome"));
+    let outcomes = w
+        .gateway
+        .log
+        .iter()
+        .filter(|l| l.contains("interwork::outcome"))
+        .count();
+    assert_eq!(outcomes, 1, "{}", w.gateway.log.join("\n"));
+}
+
+/// A multipart/mixed body: text, then the PNG as an attachment with a
+/// Content-ID, binary (no transfer encoding) as RCS clients send it.
+fn text_and_png(boundary: &str) -> Vec<u8> {
+    let mut body = format!(
+        "--{boundary}\r\nContent-Type: text/plain;charset=UTF-8\r\n\r\nThe beach, this morning \u{1f305}\r\n\
+--{boundary}\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=\"beach.png\"\r\n\
+Content-ID: <beach@im.example.test>\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(PNG);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    body
+}
+
+/// The mail's leaf parts: text, then the PNG byte for byte, with its name
+/// and Content-ID.
+fn assert_text_and_png(raw: &[u8]) {
+    let mail = MessageParser::new().parse(raw).unwrap();
+    let source = String::from_utf8_lossy(raw);
+    let root = mail.content_type().expect("a Content-Type");
+    assert_eq!(
+        (root.ctype(), root.subtype()),
+        ("multipart", Some("mixed")),
+        "{source}"
+    );
+    let leaves: Vec<_> = mail
+        .parts
+        .iter()
+        .filter(|p| !matches!(p.body, PartType::Multipart(_)))
+        .collect();
+    assert_eq!(leaves.len(), 2, "{source}");
+    assert_eq!(
+        leaves[0].contents(),
+        "The beach, this morning \u{1f305}".as_bytes(),
+        "{source}"
+    );
+    assert_eq!(leaves[1].contents(), PNG, "the PNG, byte for byte");
+    assert_eq!(
+        leaves[1].content_type().and_then(|ct| ct.subtype()),
+        Some("png")
+    );
+    assert_eq!(leaves[1].attachment_name(), Some("beach.png"));
+    assert_eq!(leaves[1].content_id(), Some("beach@im.example.test"));
+}
+
+#[test]
+fn a_multipart_message_becomes_a_mail_of_the_same_parts() {
+    let w = world(&[]);
+    let ims = Ims::new(w.sip_port);
+    let request = im_side::sip(
+        "MESSAGE",
+        "sip:bob@mail.example.test",
+        1,
+        "mixed1",
+        "Content-Type: multipart/mixed; boundary=\"rcs-b1\"\r\n",
+        &text_and_png("rcs-b1"),
+    );
+    let answer = ims.request(&request);
+    assert!(answer.starts_with("SIP/2.0 202 "), "{answer}");
+    assert_text_and_png(&w.only_mail());
+}
+
+#[test]
+fn a_related_message_keeps_its_structure_and_content_ids() {
+    let w = world(&[]);
+    let ims = Ims::new(w.sip_port);
+    // multipart/alternative of plain text and multipart/related (HTML that
+    // shows the PNG by its cid: URL, RFC 2387, RFC 2392).
+    let mut body = b"--alt\r\nContent-Type: text/plain\r\n\r\nsee the picture\r\n\
+--alt\r\nContent-Type: multipart/related; type=\"text/html\"; boundary=rel\r\n\r\n\
+--rel\r\nContent-Type: text/html;charset=utf-8\r\n\r\n<p>see <img src=\"cid:pic1@im.example.test\"></p>\r\n\
+--rel\r\nContent-Type: image/png\r\nContent-ID: <pic1@im.example.test>\r\nContent-Disposition: inline\r\n\r\n"
+        .to_vec();
+    body.extend_from_slice(PNG);
+    body.extend_from_slice(b"\r\n--rel--\r\n\r\n--alt--\r\n");
+    let request = im_side::sip(
+        "MESSAGE",
+        "sip:bob@mail.example.test",
+        1,
+        "related1",
+        "Content-Type: multipart/alternative; boundary=alt\r\n",
+        &body,
+    );
+    let answer = ims.request(&request);
+    assert!(answer.starts_with("SIP/2.0 202 "), "{answer}");
+    let raw = w.only_mail();
+    let source = String::from_utf8_lossy(&raw);
+    let mail = MessageParser::new().parse(&raw).unwrap();
+    let types: Vec<String> = mail
+        .parts
+        .iter()
+        .map(|p| {
+            let ct = p.content_type().unwrap();
+            format!("{}/{}", ct.ctype(), ct.subtype().unwrap_or_default())
+        })
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "multipart/alternative",
+            "text/plain",
+            "multipart/related",
+            "text/html",
+            "image/png"
+        ],
+        "{source}"
+    );
+    let related = mail.parts[2].content_type().unwrap();
+    assert_eq!(related.attribute("type"), Some("text/html"), "{source}");
+    assert_eq!(
+        mail.parts[3].contents(),
+        b"<p>see <img src=\"cid:pic1@im.example.test\"></p>"
+    );
+    assert_eq!(mail.parts[4].content_id(), Some("pic1@im.example.test"));
+    assert_eq!(mail.parts[4].contents(), PNG);
+}
+
+#[test]
+fn the_same_inside_cpim_over_msrp_and_typing_there_is_dropped() {
+    let w = world(&[]);
+    let ims = Ims::new(w.sip_port);
+    let our_path = "msrp://127.0.0.1:7654/mpart1;tcp";
+    let their_path = ims.set_up("sip:bob@mail.example.test", "mpinv1", our_path, w.msrp_port);
+    let mut link = im_side::connect(w.msrp_port);
+    let paths = (their_path.as_str(), our_path);
+    let cpim = |content_type: &str, content: &[u8]| {
+        let mut bytes = format!(
+            "From: <sip:alice@im.example.test>\r\nTo: <sip:bob@mail.example.test>\r\n\
+DateTime: 2026-12-07T09:30:00+01:00\r\n\r\nContent-Type: {content_type}\r\n\r\n"
+        )
+        .into_bytes();
+        bytes.extend_from_slice(content);
+        bytes
+    };
+    // The user types, then sends (RCS wraps both in CPIM).
+    let typing = cpim("application/im-iscomposing+xml", TYPING.as_bytes());
+    let ok = im_side::send_message(&mut link, paths, "typing-1", "message/cpim", &typing);
+    assert!(ok.starts_with("MSRP t-typing-1 200 OK"), "{ok}");
+    let content = cpim("multipart/mixed; boundary=cpim-b", &text_and_png("cpim-b"));
+    let ok = im_side::send_message(&mut link, paths, "mixed-1", "message/cpim", &content);
+    assert!(ok.starts_with("MSRP t-mixed-1 200 OK"), "{ok}");
+    assert_text_and_png(&w.only_mail());
+    assert_eq!(
+        w.metric("interwork_typing_indications_total{mode=\"large\"}"),
+        1.0
+    );
+    let bye = ims.request(&im_side::sip(
+        "BYE",
+        "sip:bob@mail.example.test",
+        2,
+        "mpinv1",
+        "",
+        b"",
+    ));
+    assert!(bye.starts_with("SIP/2.0 200 OK"), "{bye}");
+}
+
+/// The value of a header line in a SIP answer.
+fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
+    answer.lines().find_map(|line| {
+        let (n, v) = line.split_once(':')?;
+        n.eq_ignore_ascii_case(name).then(|| v.trim())
+    })
+}
+
+#[test]
+fn each_rfc_3261_uas_check_has_its_answer() {
+    let w = world(&[]);
+    // §8.2.2.3 with sipp: a required extension we do not support.
+    w.sipp(&message("Require: foo\n", "text/plain", "hi", 420), 1);
+    let ims = Ims::new(w.sip_port);
+    let bob = "sip:bob@mail.example.test";
+    let plain = "Content-Type: text/plain\r\n";
+    let ask = |method: &str, to: &str, branch: &str, extra: &str| {
+        ims.request(&im_side::sip(method, to, 1, branch, extra, b"hi"))
+    };
+    // §8.2.2.3: 420, naming each unsupported option tag.
+    let answer = ask(
+        "MESSAGE",
+        bob,
+        "req1",
+        &format!("Require: foo, bar\r\n{plain}"),
+    );
+    assert!(answer.starts_with("SIP/2.0 420 Bad Extension"), "{answer}");
+    assert_eq!(header(&answer, "Unsupported"), Some("foo, bar"), "{answer}");
+    // §8.2.1: a method we do not serve.
+    let answer = ask("SUBSCRIBE", bob, "sub1", plain);
+    assert!(answer.starts_with("SIP/2.0 405 "), "{answer}");
+    assert!(
+        header(&answer, "Allow").is_some_and(|a| a.contains("MESSAGE")),
+        "{answer}"
+    );
+    // §8.2.2.1: a Request-URI scheme we do not serve.
+    let answer = ask("MESSAGE", "im:bob@mail.example.test", "uri1", plain);
+    assert!(answer.starts_with("SIP/2.0 416 "), "{answer}");
+    // §8.2.2.2 / §12.2.2: a To tag of no dialog of ours.
+    let tagged = String::from_utf8(im_side::sip("MESSAGE", bob, 1, "tag1", plain, b"hi"))
+        .unwrap()
+        .replace(
+            "To: <sip:bob@mail.example.test>",
+            "To: <sip:bob@mail.example.test>;tag=old",
+        );
+    let answer = ims.request(tagged.as_bytes());
+    assert!(answer.starts_with("SIP/2.0 481 "), "{answer}");
+    // §8.2.3: content we cannot take, with the three lists.
+    let answer = ask("MESSAGE", bob, "ct1", "Content-Type: message/sipfrag\r\n");
+    assert!(answer.starts_with("SIP/2.0 415 "), "{answer}");
+    assert!(
+        header(&answer, "Accept").is_some_and(|a| a.contains("multipart/mixed")),
+        "{answer}"
+    );
+    assert_eq!(
+        header(&answer, "Accept-Encoding"),
+        Some("identity"),
+        "{answer}"
+    );
+    assert_eq!(header(&answer, "Accept-Language"), Some("*"), "{answer}");
+    let answer = ask(
+        "MESSAGE",
+        bob,
+        "ce1",
+        &format!("Content-Encoding: gzip\r\n{plain}"),
+    );
+    assert!(answer.starts_with("SIP/2.0 415 "), "{answer}");
+    // §8.2.2.2: the same request by a second path (a forking proxy): the
+    // first is delivered, the copy is 482 (Via branch differs; From tag,
+    // Call-ID and CSeq do not).
+    let first = im_side::sip("MESSAGE", bob, 7, "fork-a", plain, b"forked");
+    let answer = ims.request(&first);
+    assert!(answer.starts_with("SIP/2.0 202 "), "{answer}");
+    let copy = String::from_utf8(first)
+        .unwrap()
+        .replace("branch=z9hG4bK-fork-a", "branch=z9hG4bK-fork-b");
+    let answer = ims.request(copy.as_bytes());
+    assert!(answer.starts_with("SIP/2.0 482 "), "{answer}");
+    // Only the forked message became a mail.
+    let mail = MessageParser::new()
+        .parse(&w.only_mail())
+        .unwrap()
+        .body_text(0)
+        .map(|t| t.trim().to_string());
+    assert_eq!(mail.as_deref(), Some("forked"));
+}
