@@ -1,11 +1,13 @@
 //! Cost of the wire formats on the hot path: a SIP MESSAGE (RFC 3428 §4),
 //! an MSRP SEND (RFC 4975 §7.1) and a CPIM message (RFC 3862 §6), each
-//! parsed from the bytes of its RFC example and written back.
+//! parsed from the bytes of its RFC example and written back; and an IM's
+//! multipart content (RFC 2046) read into its tree and written again.
 
 use std::hint::black_box;
 use std::time::Duration;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use interwork_proto::mime::entity;
 use interwork_proto::{cpim, msrp, sip};
 
 fn vector(path: &str) -> Vec<u8> {
@@ -65,6 +67,30 @@ fn codecs(c: &mut Criterion) {
             out.clear();
             cpim::write(black_box(&parsed), &mut out).unwrap();
             out.len()
+        })
+    });
+    group.finish();
+
+    // An RCS text + PNG MESSAGE body: read into its tree, written in the
+    // canonical form plugins see (issue 14).
+    let vector = vector("mime_entity/rcs-text-and-png");
+    let split = vector
+        .iter()
+        .position(|&b| b == b'\n')
+        .expect("a Content-Type line");
+    let content_type = std::str::from_utf8(&vector[..split]).expect("UTF-8");
+    let body = &vector[split + 1..];
+    let tree = entity::parse(content_type, body).expect("the vector parses");
+    let mut group = c.benchmark_group("mime entity");
+    group.throughput(Throughput::Bytes(body.len() as u64));
+    group.bench_function("parse text + PNG", |b| {
+        b.iter(|| entity::parse(black_box(content_type), black_box(body)).unwrap())
+    });
+    group.bench_function("write canonical", |b| {
+        let mut out = Vec::with_capacity(1024);
+        b.iter(|| {
+            out.clear();
+            entity::write(black_box(&tree), "bench", &mut out).unwrap()
         })
     });
     group.finish();

@@ -137,17 +137,35 @@ fn entity(
     let content_id = part
         .and_then(|p| p.content_id())
         .map(|id| one_line(id).trim_matches(['<', '>', ' ']).to_string())
-        .filter(|id| !id.is_empty());
-    let language = part.and_then(|p| match p.content_language() {
-        HeaderValue::Text(text) => Some(one_line(text)),
-        HeaderValue::TextList(list) => Some(one_line(&list.join(", "))),
-        _ => None,
-    });
+        // RFC 2392 / RFC 5322 §3.6.4: a msg-id is printable US-ASCII; one
+        // that is not cannot be referred to by a `cid:` URL anyway.
+        .filter(|id| {
+            !id.is_empty()
+                && id
+                    .bytes()
+                    .all(|b| b.is_ascii_graphic() && b != b'<' && b != b'>')
+        });
+    // RFC 3282: language tags (letters, digits, hyphens), comma-separated.
+    let language = part
+        .and_then(|p| match p.content_language() {
+            HeaderValue::Text(text) => Some(one_line(text).trim().to_string()),
+            HeaderValue::TextList(list) => Some(one_line(&list.join(", ")).trim().to_string()),
+            _ => None,
+        })
+        .filter(|l| {
+            !l.trim().is_empty()
+                && l.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-, ".contains(&b))
+        });
+    // A part with a file name and no (readable) disposition is an
+    // attachment (RFC 2183 §2.8: unknown types are treated as attachment).
+    let disposition = disposition
+        .map(|d| d.ctype().to_ascii_lowercase())
+        .filter(|d| is_token(d))
+        .or_else(|| filename.as_ref().map(|_| "attachment".to_string()));
     let mut entity = Entity {
         content_type,
-        disposition: disposition
-            .map(|d| d.ctype().to_ascii_lowercase())
-            .filter(|d| is_token(d)),
+        disposition,
         filename,
         content_id,
         language,
@@ -205,6 +223,10 @@ fn written_type(ct: &mail_parser::ContentType<'_>) -> (String, Option<String>) {
             boundary = Some(attr.value.to_string()).filter(|b| !b.is_empty() && b.len() <= 70);
         } else if is_token(&attr.name) {
             let value = one_line(&attr.value).replace(['"', '\\'], "");
+            if value.is_empty() {
+                // `charset=""` says nothing, and is not read back.
+                continue;
+            }
             text.push_str(&format!("; {}=\"{value}\"", attr.name.to_ascii_lowercase()));
         }
     }
