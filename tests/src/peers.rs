@@ -599,3 +599,45 @@ impl Drop for Postfix {
             .output();
     }
 }
+
+/// A content server (RCS FT-HTTP, GSMA RCC.07 §3.2.5) on loopback:
+/// Python's `http.server` serving `files` (path, bytes) from its scratch
+/// directory; each request it takes is a line of [`content_server_log`].
+pub fn content_server(files: &[(&str, &[u8])]) -> Peer {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let root = dir.path().join("www");
+    for (path, bytes) in files {
+        let file = root.join(path);
+        std::fs::create_dir_all(file.parent().expect("a folder")).expect("mkdir");
+        std::fs::write(file, bytes).expect("write a served file");
+    }
+    let port = free_port();
+    let log = std::fs::File::create(dir.path().join("access.log")).expect("access log");
+    let child = Command::new("/usr/bin/python3")
+        .args(["-u", "-m", "http.server", &port.to_string()])
+        .args(["--bind", "127.0.0.1", "--directory"])
+        .arg(&root)
+        .stdout(Stdio::null())
+        .stderr(log)
+        .spawn()
+        .expect("python3 runs");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "http.server did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Peer { child, port, dir }
+}
+
+/// The request lines a [`content_server`] logged (`"GET /f HTTP/1.1" 200`).
+pub fn content_server_log(server: &Peer) -> Vec<String> {
+    std::fs::read_to_string(server.dir.path().join("access.log"))
+        .unwrap_or_default()
+        .lines()
+        .filter(|l| l.contains("\"GET "))
+        .map(str::to_string)
+        .collect()
+}

@@ -364,6 +364,60 @@ hello",
 }
 
 #[test]
+fn convert_gives_the_answers_a_running_gateway_gives() {
+    let s = scratch();
+    let convert = |name: &str, extra: &str, content_type: &str, body: &str| {
+        let file = s.path().join(name);
+        std::fs::write(
+            &file,
+            format!(
+                "MESSAGE sip:bob@mail.example.test SIP/2.0\r\n\
+Via: SIP/2.0/UDP 127.0.0.1:5061;branch=z9hG4bK-1\r\n\
+From: <sip:alice@im.example.test>;tag=1\r\n\
+To: <sip:bob@mail.example.test>\r\n\
+Call-ID: convert-{name}\r\n\
+CSeq: 1 MESSAGE\r\n\
+{extra}Content-Type: {content_type}\r\n\
+Content-Length: {}\r\n\
+\r\n\
+{body}",
+                body.len()
+            ),
+        )
+        .unwrap();
+        s.run(&["convert", "im-to-email", file.to_str().unwrap()])
+    };
+    // RFC 3261 §8.2.2.3, as the gateway answers it.
+    let out = convert("require", "Require: foo\r\n", "text/plain", "hi");
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(err.contains("would answer 420 Bad Extension"), "{err}");
+    assert!(err.contains("Unsupported: foo"), "{err}");
+    // A typing indication makes no mail.
+    let out = convert(
+        "typing",
+        "",
+        "application/im-iscomposing+xml",
+        "<isComposing/>",
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stdout(&out).is_empty());
+    assert!(
+        stderr(&out).contains("200 OK and make no mail"),
+        "{}",
+        stderr(&out)
+    );
+    // A multipart message: the same parts in the mail.
+    let body = "--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\nContent-Type: image/png\r\n\
+Content-Disposition: attachment; filename=\"x.png\"\r\n\r\nPNG\r\n--b--\r\n";
+    let out = convert("mixed", "", "multipart/mixed; boundary=b", body);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let mail = stdout(&out);
+    assert!(mail.contains("Content-Type: multipart/mixed"), "{mail}");
+    assert!(mail.contains("filename=\"x.png\""), "{mail}");
+}
+
+#[test]
 fn convert_email_to_im_prints_the_sip_request() {
     let s = scratch();
     let mail = s.path().join("mail.eml");

@@ -407,3 +407,214 @@ fn each_rfc_3261_uas_check_has_its_answer() {
         .map(|t| t.trim().to_string());
     assert_eq!(mail.as_deref(), Some("forked"));
 }
+
+/// Bytes that look like a file and compress to nothing useful.
+fn file_of(len: usize, seed: u64) -> Vec<u8> {
+    let mut state = seed | 1;
+    (0..len)
+        .map(|_| {
+            // xorshift64
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+/// An FT-HTTP document (RCC.07 §3.2.5) for a file at `file_url`, with a
+/// PNG thumbnail at `thumbnail_url`.
+fn ft_http(file_url: &str, size: usize, thumbnail_url: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<file xmlns="urn:gsma:params:xml:ns:rcs:rcs:fthttp">
+  <file-info type="thumbnail">
+    <file-size>{}</file-size>
+    <content-type>image/png</content-type>
+    <data url="{thumbnail_url}" until="2026-12-14T10:00:00Z"/>
+  </file-info>
+  <file-info type="file" file-disposition="attachment">
+    <file-size>{size}</file-size>
+    <file-name>holiday.mp4</file-name>
+    <content-type>video/mp4</content-type>
+    <data url="{file_url}" until="2026-12-14T10:00:00Z"/>
+  </file-info>
+</file>"#,
+        PNG.len()
+    )
+}
+
+/// The mail's leaves (no multipart containers).
+fn leaves<'a>(mail: &'a mail_parser::Message<'a>) -> Vec<&'a mail_parser::MessagePart<'a>> {
+    mail.parts
+        .iter()
+        .filter(|p| !matches!(p.body, PartType::Multipart(_)))
+        .collect()
+}
+
+/// A gateway that fetches from `server` (and no other host).
+fn fetching_world(server: &Peer, extra: &[(&str, &str)]) -> World {
+    let allowed = format!("allowed_hosts = [\"127.0.0.1:{}\"]", server.port);
+    let mut lines = vec![("allowed_hosts = []", allowed.as_str())];
+    lines.extend_from_slice(extra);
+    world(&lines)
+}
+
+#[test]
+fn an_ft_http_message_becomes_a_mail_with_the_file_byte_for_byte() {
+    let video = file_of(5_000_000, 7);
+    let server = peers::content_server(&[("f/holiday.mp4", &video), ("t/thumb.png", PNG)]);
+    let w = fetching_world(&server, &[]);
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let document = ft_http(
+        &format!("{base}/f/holiday.mp4"),
+        video.len(),
+        &format!("{base}/t/thumb.png"),
+    );
+    w.sipp(
+        &message("", "application/vnd.gsma.rcs-ft-http+xml", &document, 202),
+        1,
+    );
+    let raw = w.only_mail();
+    let mail = MessageParser::new().parse(&raw).unwrap();
+    let parts = leaves(&mail);
+    assert_eq!(
+        parts.len(),
+        2,
+        "{}",
+        String::from_utf8_lossy(&raw[..2000.min(raw.len())])
+    );
+    assert_eq!(
+        parts[0].contents(),
+        b"File: holiday.mp4 (video/mp4, 4.8 MB), attached.\r\n"
+    );
+    assert_eq!(parts[1].attachment_name(), Some("holiday.mp4"));
+    let ct = parts[1].content_type().unwrap();
+    assert_eq!((ct.ctype(), ct.subtype()), ("video", Some("mp4")));
+    assert!(
+        parts[1].contents() == video.as_slice(),
+        "the file, byte for byte"
+    );
+    // Only the file was fetched: with the file attached the thumbnail is
+    // not needed.
+    let requests = peers::content_server_log(&server);
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(requests[0].contains("GET /f/holiday.mp4 "), "{requests:?}");
+    assert_eq!(
+        w.metric("interwork_file_transfers_total{result=\"attached\"}"),
+        1.0
+    );
+}
+
+#[test]
+fn a_file_too_large_for_a_mail_leaves_the_link_and_the_thumbnail_over_msrp() {
+    let video = file_of(7_000_000, 11);
+    let server = peers::content_server(&[("f/big.mp4", &video), ("t/thumb.png", PNG)]);
+    // Mails of 8 MiB hold a file of about 6 MB once base64-encoded.
+    let mut w = fetching_world(
+        &server,
+        &[("mail_max_bytes = 26214400", "mail_max_bytes = 8388608")],
+    );
+    let base = format!("http://127.0.0.1:{}", server.port);
+    let file_url = format!("{base}/f/big.mp4");
+    let document = ft_http(&file_url, video.len(), &format!("{base}/t/thumb.png"));
+    // Over MSRP, inside CPIM, as RCS clients send it in a chat.
+    let ims = Ims::new(w.sip_port);
+    let our_path = "msrp://127.0.0.1:7654/ft1;tcp";
+    let their_path = ims.set_up("sip:bob@mail.example.test", "ftinv1", our_path, w.msrp_port);
+    let mut link = im_side::connect(w.msrp_port);
+    let cpim = format!(
+        "From: <sip:alice@im.example.test>\r\nTo: <sip:bob@mail.example.test>\r\n\r\n\
+Content-Type: application/vnd.gsma.rcs-ft-http+xml\r\n\r\n{document}"
+    );
+    let ok = im_side::send_message(
+        &mut link,
+        (&their_path, our_path),
+        "ft-1",
+        "message/cpim",
+        cpim.as_bytes(),
+    );
+    assert!(ok.starts_with("MSRP t-ft-1 200 OK"), "{ok}");
+    let raw = w.only_mail();
+    assert!(
+        raw.len() < 100_000,
+        "the file is not in the mail: {} bytes",
+        raw.len()
+    );
+    let mail = MessageParser::new().parse(&raw).unwrap();
+    let parts = leaves(&mail);
+    assert_eq!(parts.len(), 2, "{}", String::from_utf8_lossy(&raw));
+    let text = String::from_utf8_lossy(parts[0].contents()).into_owned();
+    assert_eq!(
+        text,
+        format!(
+            "File: holiday.mp4 (video/mp4, 6.7 MB)\r\nDownload: {file_url}\r\n\
+Available until: Mon, 14 Dec 2026 10:00:00 +0000\r\n"
+        )
+    );
+    // The thumbnail, inline, byte for byte.
+    assert_eq!(parts[1].contents(), PNG);
+    assert!(
+        parts[1]
+            .content_disposition()
+            .is_some_and(|d| d.ctype() == "inline"),
+        "{}",
+        String::from_utf8_lossy(&raw)
+    );
+    // The big file was never asked for.
+    let requests = peers::content_server_log(&server);
+    assert_eq!(requests.len(), 1, "{requests:?}");
+    assert!(requests[0].contains("GET /t/thumb.png "), "{requests:?}");
+    assert!(
+        w.gateway
+            .has_logged("file transfer not attached: the file is 7000000 bytes"),
+        "{}",
+        w.gateway.log.join("\n")
+    );
+}
+
+#[test]
+fn an_ft_http_url_outside_the_allow_list_leaves_the_link_and_says_why() {
+    let video = file_of(10_000, 3);
+    let server = peers::content_server(&[("f/clip.mp4", &video), ("t/thumb.png", PNG)]);
+    let mut w = fetching_world(&server, &[]);
+    // localhost is the same server, but not the allow-listed name.
+    let base = format!("http://localhost:{}", server.port);
+    let file_url = format!("{base}/f/clip.mp4");
+    let document = ft_http(&file_url, video.len(), &format!("{base}/t/thumb.png"));
+    w.sipp(
+        &message("", "application/vnd.gsma.rcs-ft-http+xml", &document, 202),
+        1,
+    );
+    let raw = w.only_mail();
+    let mail = MessageParser::new().parse(&raw).unwrap();
+    let parts = leaves(&mail);
+    assert_eq!(
+        parts.len(),
+        1,
+        "no file, no thumbnail: {}",
+        String::from_utf8_lossy(&raw)
+    );
+    let text = String::from_utf8_lossy(parts[0].contents()).into_owned();
+    assert!(
+        text.contains(&format!("Download: {file_url}\r\n")),
+        "{text}"
+    );
+    assert!(
+        peers::content_server_log(&server).is_empty(),
+        "nothing was fetched"
+    );
+    let why = format!(
+        "localhost:{} is not in file_transfer.allowed_hosts",
+        server.port
+    );
+    assert!(
+        w.gateway.has_logged(&why),
+        "{why}: {}",
+        w.gateway.log.join("\n")
+    );
+    assert_eq!(
+        w.metric("interwork_file_transfers_total{result=\"linked\"}"),
+        1.0
+    );
+}

@@ -502,12 +502,13 @@ fn failures_map_to_sip_answers() {
         ),
         "u1",
     );
-    // Unsupported content: 415 with Accept.
+    // Unsupported content: 415 with Accept (a signed multipart's meaning
+    // cannot cross into a mail).
     w.send(
         &message(
             "sip:bob@mail.example.test",
             &[],
-            "multipart/mixed;boundary=x",
+            "multipart/signed;boundary=x",
             "--x--",
             415,
         ),

@@ -10,6 +10,8 @@
 //!   the SMTP client; `framed` — the one stream frame reader.
 //! * `spool` — queue before acknowledge: the store, first attempts,
 //!   retries.
+//! * `file_fetch` — downloads the files of RCS file transfers via HTTP
+//!   from the content servers on the allow-list.
 //! * `admission` — how many messages the node holds at once; the rest are
 //!   answered at once (SIP 503, SMTP 451 4.3.2).
 //! * `outcome` — the one verdict table: every failure → SIP, SMTP, MSRP.
@@ -28,6 +30,7 @@ pub mod clock;
 pub mod config;
 pub mod control;
 pub mod directory;
+pub mod file_fetch;
 pub mod flows;
 pub mod framed;
 pub mod ids;

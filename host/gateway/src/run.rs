@@ -20,6 +20,7 @@ use crate::admission::Admission;
 use crate::config::{Config, ConfigSource};
 use crate::flows::email_to_im::{EmailToIm, RecipientPolicy};
 use crate::flows::im_to_email::{ImToEmail, MsrpIn, SipIn};
+use crate::im::file_transfer::FileTransfers;
 use crate::im::outgoing::{ImComposer, ImSender};
 use crate::listen::{self, ConnectionLimits, Gate, TrustedPeers};
 use crate::live::{self, Live};
@@ -119,7 +120,11 @@ async fn start_listeners(
             config.gateway.hostname.clone(),
         )
         .with_notifications(config.notifications.clone())
-        .with_admission(admission.clone()),
+        .with_admission(admission.clone())
+        .with_file_transfers(Arc::new(FileTransfers::new(
+            &config.file_transfer,
+            config.limits.mail_max_bytes as u64,
+        )?)),
     );
     let limits = sip::Limits {
         max_message_bytes: config.limits.sip_message_max_bytes,

@@ -11,6 +11,7 @@
 //! | `interwork_stage_seconds` | histogram | `stage`: `plugin`, `dns`, `smtp`, `sip` |
 //! | `interwork_refused_early_total` | counter | `protocol`, `reason` (`overloaded`, `draining`) |
 //! | `interwork_typing_indications_total` | counter | `mode`: `pager`, `large` |
+//! | `interwork_file_transfers_total` | counter | `result`: `attached`, `linked` |
 //! | `interwork_plugin_calls_total`, `interwork_plugin_faults_total` | counter | `plugin`, `version` |
 //! | `interwork_plugin_swaps_total` | counter | `interface` |
 //! | `interwork_plugin_serving` | gauge (1) | `interface`, `plugin`, `version`, `sha256` |
@@ -73,6 +74,10 @@ fn describe() {
     describe_counter!(
         "interwork_typing_indications_total",
         "Typing indications (RFC 3994) answered and dropped"
+    );
+    describe_counter!(
+        "interwork_file_transfers_total",
+        "RCS file transfers (FT-HTTP): the file attached, or its link in the mail"
     );
     describe_counter!("interwork_plugin_calls_total", "Plugin calls");
     describe_counter!(
@@ -167,4 +172,9 @@ pub fn refused_early(protocol: &'static str, reason: &'static str) {
 /// A typing indication answered and dropped (RFC 3994).
 pub fn typing_indication(mode: &'static str) {
     metrics::counter!("interwork_typing_indications_total", "mode" => mode).increment(1);
+}
+
+/// An RCS file transfer turned into mail: `attached` or `linked`.
+pub fn file_transfer(result: &'static str) {
+    metrics::counter!("interwork_file_transfers_total", "result" => result).increment(1);
 }

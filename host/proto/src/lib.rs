@@ -8,6 +8,7 @@
 //! * [`msrp`] — MSRP frames, chunking and reassembly (RFC 4975).
 //! * [`cpim`] — `message/cpim` (RFC 3862).
 //! * [`imdn`] — IMDN requests and notifications (RFC 5438).
+//! * [`ft_http`] — RCS file transfer via HTTP documents (GSMA RCC.07 §3.2.5).
 //! * [`mime`] — received mails (RFC 5322, MIME), decoded for the plugins.
 //! * [`report`] — DSNs and MDNs that come back by mail (RFC 3464, RFC 8098).
 //! * [`smtp`] — the SMTP server session (RFC 5321, RFC 3207, RFC 6531).
@@ -15,6 +16,7 @@
 
 pub mod cpim;
 pub mod dates;
+pub mod ft_http;
 pub mod imdn;
 pub mod mime;
 pub mod msrp;

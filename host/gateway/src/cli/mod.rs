@@ -543,7 +543,17 @@ fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode>
         return Ok(ExitCode::SUCCESS);
     }
     let plugins = open_plugins(config)?;
-    let mail = crate::im::incoming::im_of_message(&request, crate::clock::now()).and_then(|im| {
+    // An RCS file transfer's file is fetched as the running gateway would.
+    let file_transfers = crate::im::file_transfer::FileTransfers::new(
+        &config.file_transfer,
+        config.limits.mail_max_bytes as u64,
+    )?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let im = crate::im::incoming::im_of_message(&request, crate::clock::now())
+        .map(|im| runtime.block_on(file_transfers.resolve(im, "convert")));
+    let mail = im.and_then(|im| im).and_then(|im| {
         // A dry run knows no conversation: no store is opened.
         let thread = crate::threads::MailThread::default();
         im_to_email::mail_of_im(&plugins, &im, &thread, &config.gateway.hostname)

@@ -64,6 +64,36 @@ pub struct Config {
     /// `[control]`
     #[serde(default)]
     pub control: ControlConfig,
+    /// `[file_transfer]`
+    #[serde(default)]
+    pub file_transfer: FileTransferConfig,
+}
+
+/// `[file_transfer]`: RCS file transfer via HTTP (GSMA RCC.07 §3.2.5). The
+/// gateway fetches the file an IM points at from the operator's content
+/// server and attaches it to the mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FileTransferConfig {
+    /// Content servers files are fetched from: `host` or `host:port`. An
+    /// FT-HTTP URL elsewhere is never fetched (the mail carries the link):
+    /// the URL comes from a peer. Empty: nothing is fetched.
+    pub allowed_hosts: Vec<String>,
+    /// The deadline of one whole fetch (redirects and body included). The
+    /// IM's sender waits for it, as for the mail's first attempt.
+    pub timeout_secs: u64,
+    /// CA certificates (PEM) trusted for HTTPS besides the system's.
+    pub ca_file: Option<PathBuf>,
+}
+
+impl Default for FileTransferConfig {
+    fn default() -> Self {
+        Self {
+            allowed_hosts: Vec::new(),
+            timeout_secs: 20,
+            ca_file: None,
+        }
+    }
 }
 
 /// `[log]`: how the gateway logs (to standard error; systemd's journal

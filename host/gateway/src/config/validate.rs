@@ -176,6 +176,22 @@ impl Config {
                 return Err(invalid(key, "must be from 1 to 3600"));
             }
         }
+        // The IM's sender waits for the fetch; a SIP client gives up on a
+        // non-INVITE transaction after Timer F (64 × T1 = 32 s).
+        if !(1..=30).contains(&self.file_transfer.timeout_secs) {
+            return Err(invalid(
+                "file_transfer.timeout_secs",
+                "must be from 1 to 30 (the sender waits for it)",
+            ));
+        }
+        for (i, entry) in self.file_transfer.allowed_hosts.iter().enumerate() {
+            if let Err(e) = crate::file_fetch::check_allowed_host(entry) {
+                return Err(invalid(
+                    format!("file_transfer.allowed_hosts[{i}]"),
+                    e.to_string(),
+                ));
+            }
+        }
         for (total_key, total, each_key, each) in [
             (
                 "smtp.max_sessions",

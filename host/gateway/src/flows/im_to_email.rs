@@ -20,6 +20,7 @@ use interwork_store::{Correlation, Direction, after};
 use crate::admission::{Admission, Ticket};
 use crate::clock::now;
 use crate::config::NotificationsConfig;
+use crate::im::file_transfer::FileTransfers;
 use crate::im::incoming::{im_from_content, im_of_message, sender_of};
 use crate::im::typing;
 use crate::im::wire_dispositions;
@@ -47,6 +48,8 @@ pub struct ImToEmail {
     notifications: NotificationsConfig,
     /// How many messages may be in flight at once.
     admission: Arc<Admission>,
+    /// RCS file transfers: the file fetched for the mail.
+    file_transfers: Arc<FileTransfers>,
 }
 
 /// Map and convert (S3 step 1, S5), without the network: the mail that an
@@ -120,6 +123,17 @@ impl ImToEmail {
             hostname,
             notifications: NotificationsConfig::default(),
             admission: Admission::unlimited(),
+            file_transfers: Arc::new(FileTransfers::disabled()),
+        }
+    }
+
+    /// The direction fetching the files of RCS file transfers
+    /// (`[file_transfer]`); without, an FT-HTTP IM becomes a mail with
+    /// the link.
+    pub fn with_file_transfers(self, file_transfers: Arc<FileTransfers>) -> Self {
+        Self {
+            file_transfers,
+            ..self
         }
     }
 
@@ -213,6 +227,11 @@ impl ImToEmail {
         line.from = im.sender.clone();
         line.to = im.recipients.clone();
         line.plugins = plugins_used(&self.plugins.current());
+        // An RCS file transfer: its file, fetched while the ticket is held.
+        let im = match self.file_transfers.resolve(im, &line.session).await {
+            Ok(im) => im,
+            Err(verdict) => return Delivery::refused(line, verdict),
+        };
         let thread = threads::of_im(self.spool.store().as_ref(), &im, millis_now()).await;
         let mut mail = match mail_of_im(&self.plugins, &im, &thread, &self.hostname) {
             Ok(mail) => mail,

@@ -6,8 +6,11 @@
 //! * `outgoing` — the `im-message` a conversion plugin made from a mail as
 //!   the SIP request that carries it (CPIM, IMDN), routed to the IM system
 //!   that serves the recipient and sent in pager or large-message mode.
+//! * `file_transfer` — RCS file transfer via HTTP (RCC.07 §3.2.5): the file
+//!   fetched and attached, or its link;
 //! * `typing` — typing indications (RFC 3994), answered and dropped.
 
+pub mod file_transfer;
 pub mod incoming;
 pub mod outgoing;
 pub mod typing;

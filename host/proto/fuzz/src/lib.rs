@@ -5,8 +5,10 @@
 
 pub mod cpim;
 pub mod dates;
+pub mod ft_http;
 pub mod imdn_xml;
 pub mod mime;
+pub mod mime_entity;
 pub mod msrp_frame;
 pub mod msrp_reassembly;
 pub mod report;
@@ -36,4 +38,6 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("mime", mime::run),
     ("report", report::run),
     ("uri_list", uri_list::run),
+    ("ft_http", ft_http::run),
+    ("mime_entity", mime_entity::run),
 ];
