@@ -26,6 +26,12 @@ impl Ims {
         }
     }
 
+    /// The socket, for reading what the gateway sends unasked (a 2xx
+    /// resent until its ACK).
+    pub fn socket(&self) -> &UdpSocket {
+        &self.socket
+    }
+
     /// Sends a datagram, answer or not.
     pub fn send(&self, bytes: &[u8]) {
         self.socket.send_to(bytes, &self.gateway).unwrap();

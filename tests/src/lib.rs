@@ -7,6 +7,7 @@ use std::io::{BufRead, BufReader};
 pub mod flood;
 pub mod im_side;
 pub mod kamailio;
+pub mod mx_world;
 pub mod peers;
 pub mod postgres;
 

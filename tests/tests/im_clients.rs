@@ -6,100 +6,22 @@
 //! it can; binary bodies and MSRP come from `interwork_e2e::im_side`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use interwork_e2e::im_side::{self, Ims};
+use interwork_e2e::mx_world::MxWorld;
 use interwork_e2e::peers::{self, Peer};
-use interwork_e2e::{Gateway, Scratch, http_get};
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 /// A real PNG (24×16 RGB): NULs and CRLFs inside, as binary parts have.
 const PNG: &[u8] = include_bytes!("../../testdata/images/beach.png");
 
-struct World {
-    smtp: Peer,
-    _dns: Peer,
-    gateway: Gateway,
-    _scratch: Scratch,
-    sip_port: u16,
-    msrp_port: u16,
-    admin_port: u16,
-}
-
 /// The gateway delivering mail.example.test to aiosmtpd; `extra` replaces
 /// lines of the example configuration.
-fn world(extra: &[(&str, &str)]) -> World {
-    let smtp = peers::smtp_sink();
-    let dns = peers::dnsmasq(
-        &[("mail.example.test", "mx.mail.example.test", 10)],
-        &[("mx.mail.example.test", "127.0.0.1")],
-    );
-    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    let mut lines = vec![
-        (
-            "delivery_port = 25".to_string(),
-            format!("delivery_port = {}", smtp.port),
-        ),
-        (
-            "# nameserver = \"127.0.0.1:5354\"".to_string(),
-            format!("nameserver = \"127.0.0.1:{}\"", dns.port),
-        ),
-    ];
-    lines.extend(extra.iter().map(|(a, b)| (a.to_string(), b.to_string())));
-    let pairs: Vec<(&str, &str)> = lines
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let (config, ports) = scratch.gateway_config(&pairs);
-    let mut gateway =
-        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
-    gateway.wait_for("MSRP listening", Duration::from_secs(30));
-    World {
-        smtp,
-        _dns: dns,
-        gateway,
-        _scratch: scratch,
-        sip_port: ports.sip,
-        msrp_port: ports.msrp,
-        admin_port: ports.admin,
-    }
-}
-
-impl World {
-    fn target(&self) -> String {
-        format!("127.0.0.1:{}", self.sip_port)
-    }
-
-    /// Runs a sipp scenario `calls` times; every call must succeed.
-    fn sipp(&self, scenario: &str, calls: usize) {
-        let run = peers::sipp_calls(scenario, &self.target(), "u1", calls);
-        assert!(
-            run.success,
-            "sipp failed:\n{}\n--- gateway log\n{}",
-            run.output,
-            self.gateway.log.join("\n")
-        );
-    }
-
-    /// The one mail the sink holds, once it does; and then no other.
-    fn only_mail(&self) -> Vec<u8> {
-        let mails = self.smtp.mails_when(1, Duration::from_secs(20));
-        assert_eq!(mails.len(), 1, "{}", self.gateway.log.join("\n"));
-        // Anything else the gateway would send goes within this time.
-        std::thread::sleep(Duration::from_millis(500));
-        let mut mails = self.smtp.mails();
-        assert_eq!(mails.len(), 1, "{}", self.gateway.log.join("\n"));
-        mails.remove(0)
-    }
-
-    /// A metric's value from `/metrics`, 0 when it is absent.
-    fn metric(&self, series: &str) -> f64 {
-        let (code, page) = http_get(self.admin_port, "/metrics");
-        assert_eq!(code, 200);
-        page.lines()
-            .find_map(|line| line.strip_prefix(series)?.trim().parse().ok())
-            .unwrap_or(0.0)
-    }
+fn world(extra: &[(&str, &str)]) -> MxWorld {
+    MxWorld::start(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+        extra,
+    )
 }
 
 /// A sipp UAC scenario: one MESSAGE to bob, then the expected answer.
@@ -212,7 +134,7 @@ fn assert_text_and_png(raw: &[u8]) {
 #[test]
 fn a_multipart_message_becomes_a_mail_of_the_same_parts() {
     let w = world(&[]);
-    let ims = Ims::new(w.sip_port);
+    let ims = Ims::new(w.ports.sip);
     let request = im_side::sip(
         "MESSAGE",
         "sip:bob@mail.example.test",
@@ -229,7 +151,7 @@ fn a_multipart_message_becomes_a_mail_of_the_same_parts() {
 #[test]
 fn a_related_message_keeps_its_structure_and_content_ids() {
     let w = world(&[]);
-    let ims = Ims::new(w.sip_port);
+    let ims = Ims::new(w.ports.sip);
     // multipart/alternative of plain text and multipart/related (HTML that
     // shows the PNG by its cid: URL, RFC 2387, RFC 2392).
     let mut body = b"--alt\r\nContent-Type: text/plain\r\n\r\nsee the picture\r\n\
@@ -284,10 +206,15 @@ fn a_related_message_keeps_its_structure_and_content_ids() {
 #[test]
 fn the_same_inside_cpim_over_msrp_and_typing_there_is_dropped() {
     let w = world(&[]);
-    let ims = Ims::new(w.sip_port);
+    let ims = Ims::new(w.ports.sip);
     let our_path = "msrp://127.0.0.1:7654/mpart1;tcp";
-    let their_path = ims.set_up("sip:bob@mail.example.test", "mpinv1", our_path, w.msrp_port);
-    let mut link = im_side::connect(w.msrp_port);
+    let their_path = ims.set_up(
+        "sip:bob@mail.example.test",
+        "mpinv1",
+        our_path,
+        w.ports.msrp,
+    );
+    let mut link = im_side::connect(w.ports.msrp);
     let paths = (their_path.as_str(), our_path);
     let cpim = |content_type: &str, content: &[u8]| {
         let mut bytes = format!(
@@ -334,7 +261,7 @@ fn each_rfc_3261_uas_check_has_its_answer() {
     let w = world(&[]);
     // §8.2.2.3 with sipp: a required extension we do not support.
     w.sipp(&message("Require: foo\n", "text/plain", "hi", 420), 1);
-    let ims = Ims::new(w.sip_port);
+    let ims = Ims::new(w.ports.sip);
     let bob = "sip:bob@mail.example.test";
     let plain = "Content-Type: text/plain\r\n";
     let ask = |method: &str, to: &str, branch: &str, extra: &str| {
@@ -452,8 +379,17 @@ fn leaves<'a>(mail: &'a mail_parser::Message<'a>) -> Vec<&'a mail_parser::Messag
         .collect()
 }
 
+/// Sends an FT-HTTP document in a pager MESSAGE (sipp); the mail it made.
+fn ft_http_by_pager(w: &MxWorld, document: &str) -> Vec<u8> {
+    w.sipp(
+        &message("", "application/vnd.gsma.rcs-ft-http+xml", document, 202),
+        1,
+    );
+    w.only_mail()
+}
+
 /// A gateway that fetches from `server` (and no other host).
-fn fetching_world(server: &Peer, extra: &[(&str, &str)]) -> World {
+fn fetching_world(server: &Peer, extra: &[(&str, &str)]) -> MxWorld {
     let allowed = format!("allowed_hosts = [\"127.0.0.1:{}\"]", server.port);
     let mut lines = vec![("allowed_hosts = []", allowed.as_str())];
     lines.extend_from_slice(extra);
@@ -471,11 +407,7 @@ fn an_ft_http_message_becomes_a_mail_with_the_file_byte_for_byte() {
         video.len(),
         &format!("{base}/t/thumb.png"),
     );
-    w.sipp(
-        &message("", "application/vnd.gsma.rcs-ft-http+xml", &document, 202),
-        1,
-    );
-    let raw = w.only_mail();
+    let raw = ft_http_by_pager(&w, &document);
     let mail = MessageParser::new().parse(&raw).unwrap();
     let parts = leaves(&mail);
     assert_eq!(
@@ -519,10 +451,15 @@ fn a_file_too_large_for_a_mail_leaves_the_link_and_the_thumbnail_over_msrp() {
     let file_url = format!("{base}/f/big.mp4");
     let document = ft_http(&file_url, video.len(), &format!("{base}/t/thumb.png"));
     // Over MSRP, inside CPIM, as RCS clients send it in a chat.
-    let ims = Ims::new(w.sip_port);
+    let ims = Ims::new(w.ports.sip);
     let our_path = "msrp://127.0.0.1:7654/ft1;tcp";
-    let their_path = ims.set_up("sip:bob@mail.example.test", "ftinv1", our_path, w.msrp_port);
-    let mut link = im_side::connect(w.msrp_port);
+    let their_path = ims.set_up(
+        "sip:bob@mail.example.test",
+        "ftinv1",
+        our_path,
+        w.ports.msrp,
+    );
+    let mut link = im_side::connect(w.ports.msrp);
     let cpim = format!(
         "From: <sip:alice@im.example.test>\r\nTo: <sip:bob@mail.example.test>\r\n\r\n\
 Content-Type: application/vnd.gsma.rcs-ft-http+xml\r\n\r\n{document}"
@@ -582,11 +519,7 @@ fn an_ft_http_url_outside_the_allow_list_leaves_the_link_and_says_why() {
     let base = format!("http://localhost:{}", server.port);
     let file_url = format!("{base}/f/clip.mp4");
     let document = ft_http(&file_url, video.len(), &format!("{base}/t/thumb.png"));
-    w.sipp(
-        &message("", "application/vnd.gsma.rcs-ft-http+xml", &document, 202),
-        1,
-    );
-    let raw = w.only_mail();
+    let raw = ft_http_by_pager(&w, &document);
     let mail = MessageParser::new().parse(&raw).unwrap();
     let parts = leaves(&mail);
     assert_eq!(

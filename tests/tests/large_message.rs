@@ -1,214 +1,38 @@
 //! IM → e-mail in large-message mode (SPEC S4): the test plays the IM side
-//! — an INVITE with an MSRP offer, then an MSRP sender written here (no
-//! MSRP client exists as a Debian package) — against the real gateway,
-//! dnsmasq and aiosmtpd.
+//! — an INVITE with an MSRP offer, then an MSRP sender written by hand
+//! (`interwork_e2e::im_side`; no MSRP client exists as a Debian package) —
+//! against the real gateway, dnsmasq and aiosmtpd.
 
-use std::io::{BufRead, BufReader, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use interwork_e2e::peers::{self, Peer};
-use interwork_e2e::{Gateway, Scratch};
+use interwork_e2e::im_side::{Chunk, Ims, connect, read_frame, send_chunk, sip};
+use interwork_e2e::mx_world::MxWorld;
 use mail_parser::MessageParser;
-
-struct World {
-    smtp: Peer,
-    _dns: Peer,
-    _gateway: Gateway,
-    _scratch: Scratch,
-    sip_port: u16,
-    msrp_port: u16,
-}
 
 /// The gateway with its peers; `extra` replaces lines of the example
 /// configuration.
-fn world(extra: &[(&str, &str)]) -> World {
-    let smtp = peers::smtp_sink();
-    let dns = peers::dnsmasq(
-        &[("mail.example.test", "mx.mail.example.test", 10)],
-        &[("mx.mail.example.test", "127.0.0.1")],
-    );
-    let scratch = Scratch::new(&PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"));
-    let mut lines = vec![
-        (
-            "delivery_port = 25".to_string(),
-            format!("delivery_port = {}", smtp.port),
-        ),
-        (
-            "# nameserver = \"127.0.0.1:5354\"".to_string(),
-            format!("nameserver = \"127.0.0.1:{}\"", dns.port),
-        ),
-    ];
-    lines.extend(extra.iter().map(|(a, b)| (a.to_string(), b.to_string())));
-    let pairs: Vec<(&str, &str)> = lines
-        .iter()
-        .map(|(a, b)| (a.as_str(), b.as_str()))
-        .collect();
-    let (config, ports) = scratch.gateway_config(&pairs);
-    let (sip_port, msrp_port) = (ports.sip, ports.msrp);
-    let mut gateway =
-        Gateway::start(scratch.command(&["run", "--config", config.to_str().unwrap()]));
-    gateway.wait_for("MSRP listening", Duration::from_secs(30));
-    World {
-        smtp,
-        _dns: dns,
-        _gateway: gateway,
-        _scratch: scratch,
-        sip_port,
-        msrp_port,
-    }
-}
-
-/// The IM system's side of SIP, over UDP.
-struct Ims {
-    socket: UdpSocket,
-    gateway: String,
-}
-
-impl Ims {
-    fn new(w: &World) -> Self {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        Self {
-            socket,
-            gateway: format!("127.0.0.1:{}", w.sip_port),
-        }
-    }
-
-    /// Sends a request; returns the final answer.
-    fn request(&self, text: &str) -> String {
-        self.socket.send_to(text.as_bytes(), &self.gateway).unwrap();
-        loop {
-            let mut buf = [0u8; 8192];
-            let (n, _) = self
-                .socket
-                .recv_from(&mut buf)
-                .expect("an answer from the gateway");
-            let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
-            if !answer.starts_with("SIP/2.0 100 ") {
-                return answer;
-            }
-        }
-    }
-
-    /// INVITE with an MSRP offer (RFC 4975 §8, RFC 6135 actpass), then ACK;
-    /// returns the gateway's `a=path`.
-    fn set_up(&self, to: &str, our_path: &str, msrp_port: u16) -> String {
-        let offer = format!(
-            "v=0\r\no=alice 2890844526 2890844527 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
-m=message 7654 TCP/MSRP *\r\na=accept-types:message/cpim text/plain\r\na=path:{our_path}\r\na=setup:actpass\r\n"
-        );
-        let headers = "Subject: a long story\r\nContact: <sip:alice@127.0.0.1:5099>\r\nContent-Type: application/sdp\r\n";
-        let answer = self.request(&sip("INVITE", to, 1, "inv1", headers, &offer));
-        assert!(answer.starts_with("SIP/2.0 200 OK"), "{answer}");
-        assert!(answer.contains("Content-Type: application/sdp"), "{answer}");
-        assert!(answer.contains("a=setup:passive"), "{answer}");
-        assert!(answer.contains("m=message "), "{answer}");
-        let their_path = answer
-            .lines()
-            .find_map(|l| l.strip_prefix("a=path:"))
-            .expect("the gateway's a=path")
-            .trim()
-            .to_string();
-        assert!(
-            their_path.starts_with(&format!("msrp://127.0.0.1:{msrp_port}/")),
-            "{their_path}"
-        );
-        let ack = sip("ACK", to, 1, "ack1", "", "");
-        self.socket.send_to(ack.as_bytes(), &self.gateway).unwrap();
-        their_path
-    }
-}
-
-fn sip(method: &str, to: &str, cseq: u32, branch: &str, extra: &str, body: &str) -> String {
-    let to_tag = if method == "INVITE" { "" } else { ";tag=gw" };
-    let cseq_method = if method == "ACK" { "INVITE" } else { method };
-    format!(
-        "{method} {to} SIP/2.0\r\n\
-Via: SIP/2.0/UDP 127.0.0.1:5099;branch=z9hG4bK-{branch}\r\n\
-From: \"Alice\" <sip:alice@im.example.test>;tag=a1\r\n\
-To: <{to}>{to_tag}\r\n\
-Call-ID: large-{branch}@127.0.0.1\r\n\
-CSeq: {cseq} {cseq_method}\r\n\
-Max-Forwards: 70\r\n\
-{extra}Content-Length: {}\r\n\r\n{body}",
-        body.len()
+fn world(extra: &[(&str, &str)]) -> MxWorld {
+    MxWorld::start(
+        &PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("xdg-cache"),
+        extra,
     )
-}
-
-fn connect(w: &World) -> (TcpStream, BufReader<TcpStream>) {
-    let stream = TcpStream::connect(("127.0.0.1", w.msrp_port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .unwrap();
-    (stream.try_clone().unwrap(), BufReader::new(stream))
-}
-
-/// Reads one MSRP frame (up to and including its end-line).
-fn read_frame(reader: &mut BufReader<TcpStream>) -> String {
-    let mut first = String::new();
-    reader.read_line(&mut first).expect("an MSRP frame");
-    let tid = first
-        .split_whitespace()
-        .nth(1)
-        .expect("a transaction id")
-        .to_string();
-    let end = format!("-------{tid}");
-    let mut frame = first;
-    loop {
-        let mut line = String::new();
-        assert!(
-            reader.read_line(&mut line).unwrap() > 0,
-            "connection closed in {frame}"
-        );
-        frame.push_str(&line);
-        if line.starts_with(&end) {
-            return frame;
-        }
-    }
-}
-
-/// One SEND chunk, written by hand from RFC 4975 §7.1 (not with the
-/// gateway's own codec).
-#[allow(clippy::too_many_arguments)]
-fn send_chunk(
-    writer: &mut TcpStream,
-    tid: &str,
-    to: &str,
-    from: &str,
-    message_id: &str,
-    extra: &str,
-    range: (usize, usize, usize),
-    data: &[u8],
-    flag: char,
-) {
-    let (start, end, total) = range;
-    let mut frame = format!(
-        "MSRP {tid} SEND\r\nTo-Path: {to}\r\nFrom-Path: {from}\r\nMessage-ID: {message_id}\r\n{extra}\
-Byte-Range: {start}-{end}/{total}\r\nContent-Type: text/plain;charset=utf-8\r\n\r\n"
-    )
-    .into_bytes();
-    frame.extend_from_slice(data);
-    frame.extend_from_slice(format!("\r\n-------{tid}{flag}\r\n").as_bytes());
-    writer.write_all(&frame).unwrap();
 }
 
 #[test]
 fn a_200_kb_msrp_message_becomes_one_mail() {
     let w = world(&[]);
-    let ims = Ims::new(&w);
+    let ims = Ims::new(w.ports.sip);
     let our_path = "msrp://127.0.0.1:7654/s9Hq2aTbUz;tcp";
-    let their_path = ims.set_up("sip:bob@mail.example.test", our_path, w.msrp_port);
+    let their_path = ims.set_up("sip:bob@mail.example.test", "inv1", our_path, w.ports.msrp);
 
     // The message, in 2048-byte chunks (RFC 4975 §5.1).
     let line = "Lorem ipsum dolor sit amet, 你好世界, consectetur adipiscing elit.\n";
     let content = line.repeat(200 * 1024 / line.len() + 1).into_bytes();
     let total = content.len();
     assert!(total >= 200 * 1024);
-    let (mut writer, mut reader) = connect(&w);
+    let (mut writer, mut reader) = connect(w.ports.msrp);
     let (mut sent, mut chunks) = (0, 0);
     while sent < total {
         let end = (sent + 2048).min(total);
@@ -218,14 +42,17 @@ fn a_200_kb_msrp_message_becomes_one_mail() {
         let extra = "Success-Report: yes\r\n";
         send_chunk(
             &mut writer,
-            &tid,
-            &their_path,
-            our_path,
-            "m-large-1",
-            extra,
-            range,
-            &content[sent..end],
-            flag,
+            &Chunk {
+                tid: &tid,
+                to: &their_path,
+                from: our_path,
+                message_id: "m-large-1",
+                extra,
+                range,
+                content_type: "text/plain;charset=utf-8",
+                data: &content[sent..end],
+                flag,
+            },
         );
         let response = read_frame(&mut reader);
         assert!(
@@ -248,11 +75,20 @@ fn a_200_kb_msrp_message_becomes_one_mail() {
     assert!(report.contains("Status: 000 200"), "{report}");
 
     // BYE ends the session; a second BYE finds none.
-    let bye = ims.request(&sip("BYE", "sip:bob@mail.example.test", 2, "inv1", "", ""));
+    let bye = ims.request(&sip("BYE", "sip:bob@mail.example.test", 2, "inv1", "", b""));
     assert!(bye.starts_with("SIP/2.0 200 OK"), "{bye}");
     let again = ims.request(
-        &sip("BYE", "sip:bob@mail.example.test", 3, "inv1-again", "", "")
-            .replace("Call-ID: large-inv1-again@", "Call-ID: large-inv1@"),
+        String::from_utf8(sip(
+            "BYE",
+            "sip:bob@mail.example.test",
+            3,
+            "inv1-again",
+            "",
+            b"",
+        ))
+        .unwrap()
+        .replace("Call-ID: large-inv1-again@", "Call-ID: large-inv1@")
+        .as_bytes(),
     );
     assert!(again.starts_with("SIP/2.0 481"), "{again}");
 
@@ -275,7 +111,7 @@ fn a_200_kb_msrp_message_becomes_one_mail() {
 #[test]
 fn the_200_to_invite_is_resent_over_udp_until_the_ack() {
     let w = world(&[]);
-    let ims = Ims::new(&w);
+    let ims = Ims::new(w.ports.sip);
     let offer = "v=0\r\no=alice 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n\
 m=message 7654 TCP/MSRP *\r\na=accept-types:text/plain\r\n\
 a=path:msrp://127.0.0.1:7654/ack9;tcp\r\na=setup:actpass\r\n";
@@ -286,21 +122,21 @@ a=path:msrp://127.0.0.1:7654/ack9;tcp\r\na=setup:actpass\r\n";
         1,
         "ack9",
         headers,
-        offer,
+        offer.as_bytes(),
     );
     let start = std::time::Instant::now();
     let first = ims.request(&invite);
     assert!(first.starts_with("SIP/2.0 200 OK"), "{first}");
 
     // No ACK: the same 200 comes again at T1 (0.5 s), then 2·T1 later.
-    ims.socket
+    ims.socket()
         .set_read_timeout(Some(Duration::from_millis(2_500)))
         .unwrap();
     let mut copies = Vec::new();
     while copies.len() < 2 {
         let mut buf = [0u8; 8192];
         let (n, _) = ims
-            .socket
+            .socket()
             .recv_from(&mut buf)
             .expect("the 200 OK resent without an ACK");
         copies.push((
@@ -326,16 +162,24 @@ a=path:msrp://127.0.0.1:7654/ack9;tcp\r\na=setup:actpass\r\n";
 
     // The ACK (a new branch, as for any ACK of a 2xx) stops them: the next
     // copy would have come at 3.5 s.
-    let ack = sip("ACK", "sip:bob@mail.example.test", 1, "ack9-ack", "", "")
-        .replace("Call-ID: large-ack9-ack@", "Call-ID: large-ack9@");
-    ims.socket.send_to(ack.as_bytes(), &ims.gateway).unwrap();
+    let ack = String::from_utf8(sip(
+        "ACK",
+        "sip:bob@mail.example.test",
+        1,
+        "ack9-ack",
+        "",
+        b"",
+    ))
+    .unwrap()
+    .replace("Call-ID: large-ack9-ack@", "Call-ID: large-ack9@");
+    ims.send(ack.as_bytes());
     let quiet_until = start + Duration::from_millis(5_000);
     while let Some(left) = quiet_until.checked_duration_since(std::time::Instant::now()) {
-        ims.socket
+        ims.socket()
             .set_read_timeout(Some(left.max(Duration::from_millis(1))))
             .unwrap();
         let mut buf = [0u8; 8192];
-        if let Ok((n, _)) = ims.socket.recv_from(&mut buf) {
+        if let Ok((n, _)) = ims.socket().recv_from(&mut buf) {
             panic!(
                 "after the ACK at {:?} the gateway still sent {}",
                 copies[1].0,
@@ -343,10 +187,10 @@ a=path:msrp://127.0.0.1:7654/ack9;tcp\r\na=setup:actpass\r\n";
             );
         }
     }
-    ims.socket
+    ims.socket()
         .set_read_timeout(Some(Duration::from_secs(30)))
         .unwrap();
-    let bye = ims.request(&sip("BYE", "sip:bob@mail.example.test", 2, "ack9", "", ""));
+    let bye = ims.request(&sip("BYE", "sip:bob@mail.example.test", 2, "ack9", "", b""));
     assert!(bye.starts_with("SIP/2.0 200 OK"), "{bye}");
 }
 
@@ -356,22 +200,30 @@ fn failures_are_reported_and_oversize_is_refused() {
         "msrp_message_max_bytes = 26214400",
         "msrp_message_max_bytes = 2048",
     )]);
-    let ims = Ims::new(&w);
+    let ims = Ims::new(w.ports.sip);
     let our_path = "msrp://127.0.0.1:7655/fA1lur3sX;tcp";
     // The receiving MTA refuses the recipient: a failure REPORT (the
     // default Failure-Report is yes) that carries the SIP-side answer.
-    let their_path = ims.set_up("sip:reject-user@mail.example.test", our_path, w.msrp_port);
-    let (mut writer, mut reader) = connect(&w);
+    let their_path = ims.set_up(
+        "sip:reject-user@mail.example.test",
+        "inv1",
+        our_path,
+        w.ports.msrp,
+    );
+    let (mut writer, mut reader) = connect(w.ports.msrp);
     send_chunk(
         &mut writer,
-        "tidfail1",
-        &their_path,
-        our_path,
-        "m-fail-1",
-        "",
-        (1, 5, 5),
-        b"hello",
-        '$',
+        &Chunk {
+            tid: "tidfail1",
+            to: &their_path,
+            from: our_path,
+            message_id: "m-fail-1",
+            extra: "",
+            range: (1, 5, 5),
+            content_type: "text/plain;charset=utf-8",
+            data: b"hello",
+            flag: '$',
+        },
     );
     let response = read_frame(&mut reader);
     assert!(response.starts_with("MSRP tidfail1 200 OK"), "{response}");
@@ -385,14 +237,17 @@ fn failures_are_reported_and_oversize_is_refused() {
     let big = vec![b'x'; 3000];
     send_chunk(
         &mut writer,
-        "tidbig01",
-        &their_path,
-        our_path,
-        "m-big-1",
-        "",
-        (1, 3000, 3000),
-        &big,
-        '$',
+        &Chunk {
+            tid: "tidbig01",
+            to: &their_path,
+            from: our_path,
+            message_id: "m-big-1",
+            extra: "",
+            range: (1, 3000, 3000),
+            content_type: "text/plain;charset=utf-8",
+            data: &big,
+            flag: '$',
+        },
     );
     let response = read_frame(&mut reader);
     assert!(response.starts_with("MSRP tidbig01 413"), "{response}");
@@ -400,14 +255,17 @@ fn failures_are_reported_and_oversize_is_refused() {
     let nowhere = "msrp://127.0.0.1:1/nosuchsession;tcp";
     send_chunk(
         &mut writer,
-        "tidnone1",
-        nowhere,
-        our_path,
-        "m-none-1",
-        "",
-        (1, 1, 1),
-        b"x",
-        '$',
+        &Chunk {
+            tid: "tidnone1",
+            to: nowhere,
+            from: our_path,
+            message_id: "m-none-1",
+            extra: "",
+            range: (1, 1, 1),
+            content_type: "text/plain;charset=utf-8",
+            data: b"x",
+            flag: '$',
+        },
     );
     let response = read_frame(&mut reader);
     assert!(response.starts_with("MSRP tidnone1 481"), "{response}");
@@ -478,7 +336,7 @@ Contact: <sip:alice@{}>\r\n{lines}Content-Length: {}\r\n\r\n{body}",
 #[test]
 fn a_large_message_dialog_goes_through_a_record_routing_proxy() {
     let w = world(&[]);
-    let kamailio = interwork_e2e::kamailio::Kamailio::start(&[("mail.example.test", w.sip_port)]);
+    let kamailio = interwork_e2e::kamailio::Kamailio::start(&[("mail.example.test", w.ports.sip)]);
     let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(Duration::from_secs(30)))
@@ -537,17 +395,20 @@ m=message 7656 TCP/MSRP *\r\na=accept-types:text/plain\r\na=path:{our_path}\r\na
 
     // The message over MSRP, straight to the gateway (MSRP does not cross
     // SIP proxies), and its mail.
-    let (mut writer, mut reader) = connect(&w);
+    let (mut writer, mut reader) = connect(w.ports.msrp);
     send_chunk(
         &mut writer,
-        "tidprox1",
-        &their_path,
-        our_path,
-        "m-proxied-1",
-        "Success-Report: yes\r\n",
-        (1, 19, 19),
-        b"behind the S-CSCF\r\n",
-        '$',
+        &Chunk {
+            tid: "tidprox1",
+            to: &their_path,
+            from: our_path,
+            message_id: "m-proxied-1",
+            extra: "Success-Report: yes\r\n",
+            range: (1, 19, 19),
+            content_type: "text/plain;charset=utf-8",
+            data: b"behind the S-CSCF\r\n",
+            flag: '$',
+        },
     );
     let response = read_frame(&mut reader);
     assert!(response.starts_with("MSRP tidprox1 200 OK"), "{response}");
