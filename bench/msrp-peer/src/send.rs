@@ -213,12 +213,16 @@ m=message {} TCP/MSRP *\r\na=accept-types:message/cpim text/plain\r\na=path:{our
     ) -> String {
         let port = self.socket.local_addr().map(|a| a.port()).unwrap_or(0);
         let cseq_method = if method == "ACK" { "INVITE" } else { method };
+        // RFC 3261 §8.1.1.4: a Call-ID is unique across time, so one of
+        // this run's must not be one of the last run's (the gateway would
+        // take the INVITE for a merged copy of that one, §8.2.2.2).
+        let run = std::process::id();
         format!(
             "{method} {to} SIP/2.0\r\n\
-Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-bench{n}-{method}\r\n\
-From: <sip:alice@im.example.test>;tag=bench{n}\r\n\
+Via: SIP/2.0/UDP 127.0.0.1:{port};branch=z9hG4bK-bench{run}-{n}-{method}\r\n\
+From: <sip:alice@im.example.test>;tag=bench{run}-{n}\r\n\
 {to_header}\r\n\
-Call-ID: bench-large-{n}@127.0.0.1\r\n\
+Call-ID: bench-large-{run}-{n}@127.0.0.1\r\n\
 CSeq: {cseq} {cseq_method}\r\n\
 Max-Forwards: 70\r\n\
 {extra}Content-Length: {}\r\n\r\n{body}",
