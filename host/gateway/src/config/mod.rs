@@ -84,6 +84,9 @@ pub struct FileTransferConfig {
     pub timeout_secs: u64,
     /// CA certificates (PEM) trusted for HTTPS besides the system's.
     pub ca_file: Option<PathBuf>,
+    /// Files fetched at once; each is held in memory until its mail is
+    /// written. Others wait for a place within `timeout_secs`.
+    pub max_fetches: usize,
 }
 
 impl Default for FileTransferConfig {
@@ -92,6 +95,7 @@ impl Default for FileTransferConfig {
             allowed_hosts: Vec::new(),
             timeout_secs: 20,
             ca_file: None,
+            max_fetches: 16,
         }
     }
 }

@@ -184,6 +184,12 @@ impl Config {
                 "must be from 1 to 30 (the sender waits for it)",
             ));
         }
+        if !(1..=1024).contains(&self.file_transfer.max_fetches) {
+            return Err(invalid(
+                "file_transfer.max_fetches",
+                "must be from 1 to 1024",
+            ));
+        }
         for (i, entry) in self.file_transfer.allowed_hosts.iter().enumerate() {
             if let Err(e) = crate::file_fetch::check_allowed_host(entry) {
                 return Err(invalid(

@@ -10,7 +10,11 @@
 //!
 //! The plugins see the result: a text IM with an attachment, as any other.
 
+use std::sync::Arc;
 use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::time::Instant;
 
 use interwork_plugin_host::bindings::types::{ImMessage, MailPart};
 use interwork_proto::ft_http::{self, FileInfo, FileTransfer};
@@ -35,6 +39,12 @@ pub struct FileTransfers {
     /// The largest file attached: what fits a mail of `mail_max_bytes`
     /// once base64-encoded.
     max_file_bytes: u64,
+    /// How long one IM's fetches (file, then thumbnail) may take in all:
+    /// its sender waits.
+    timeout: Duration,
+    /// Fetches at once (`file_transfer.max_fetches`): each holds up to
+    /// `max_file_bytes` in memory.
+    slots: Arc<Semaphore>,
 }
 
 /// Why `[file_transfer]` cannot be used.
@@ -62,6 +72,8 @@ impl FileTransfers {
         Ok(Self {
             fetcher,
             max_file_bytes,
+            timeout: Duration::from_secs(config.timeout_secs),
+            slots: Arc::new(Semaphore::new(config.max_fetches)),
         })
     }
 
@@ -70,7 +82,36 @@ impl FileTransfers {
         Self {
             fetcher: None,
             max_file_bytes: 0,
+            timeout: Duration::ZERO,
+            slots: Arc::new(Semaphore::new(0)),
         }
+    }
+
+    /// One fetch within `deadline`, once a slot is free.
+    async fn fetch(
+        &self,
+        fetcher: &Fetcher,
+        url: &str,
+        cap: u64,
+        deadline: Instant,
+    ) -> Result<Vec<u8>, String> {
+        let fetch = async {
+            let _slot = self.slots.acquire().await.map_err(|e| e.to_string())?;
+            fetcher
+                .fetch(url, cap)
+                .await
+                .map(|fetched| fetched.body)
+                .map_err(|e| e.to_string())
+        };
+        tokio::time::timeout_at(deadline, fetch)
+            .await
+            .unwrap_or_else(|_| {
+                Err(format!(
+                    "not fetched within file_transfer.timeout_secs ({} s, waiting for one of \
+                 file_transfer.max_fetches included)",
+                    self.timeout.as_secs()
+                ))
+            })
     }
 
     /// The IM with its file, when its content is an FT-HTTP document; else
@@ -88,7 +129,8 @@ impl FileTransfers {
         })?;
         let file = &transfer.file;
         let name = file_name(file);
-        let fetched = match self.fetch_file(file).await {
+        let deadline = Instant::now() + self.timeout;
+        let fetched = match self.fetch_file(file, deadline).await {
             Ok(body) => Ok(body),
             Err(why) => {
                 tracing::info!(
@@ -119,7 +161,7 @@ impl FileTransfers {
             Err(_) => {
                 crate::telemetry::file_transfer("linked");
                 im.body = linked_text(file, &name).into_bytes();
-                if let Some(thumbnail) = self.thumbnail(&transfer, session).await {
+                if let Some(thumbnail) = self.thumbnail(&transfer, session, deadline).await {
                     im.attachments.insert(0, thumbnail);
                 }
             }
@@ -128,7 +170,7 @@ impl FileTransfers {
     }
 
     /// The file's bytes, or why they are not attached.
-    async fn fetch_file(&self, file: &FileInfo) -> Result<Vec<u8>, String> {
+    async fn fetch_file(&self, file: &FileInfo, deadline: Instant) -> Result<Vec<u8>, String> {
         let Some(fetcher) = &self.fetcher else {
             return Err("file_transfer.allowed_hosts is empty: no file is fetched".into());
         };
@@ -139,26 +181,28 @@ impl FileTransfers {
                 file.size, self.max_file_bytes
             ));
         }
-        fetcher
-            .fetch(&file.url, self.max_file_bytes)
+        self.fetch(fetcher, &file.url, self.max_file_bytes, deadline)
             .await
-            .map(|fetched| fetched.body)
-            .map_err(|e| e.to_string())
     }
 
     /// The thumbnail as an inline image, when there is one and it can be
     /// fetched.
-    async fn thumbnail(&self, transfer: &FileTransfer, session: &str) -> Option<MailPart> {
+    async fn thumbnail(
+        &self,
+        transfer: &FileTransfer,
+        session: &str,
+        deadline: Instant,
+    ) -> Option<MailPart> {
         let thumbnail = transfer.thumbnail.as_ref()?;
         let fetcher = self.fetcher.as_ref()?;
         let cap = THUMBNAIL_MAX_BYTES.min(self.max_file_bytes);
-        match fetcher.fetch(&thumbnail.url, cap).await {
-            Ok(fetched) => Some(MailPart {
+        match self.fetch(fetcher, &thumbnail.url, cap, deadline).await {
+            Ok(body) => Some(MailPart {
                 content_type: thumbnail.content_type.clone(),
                 disposition: Some("inline".into()),
                 filename: Some(file_name(thumbnail)),
                 content_id: None,
-                body: fetched.body,
+                body,
             }),
             Err(why) => {
                 tracing::info!(
@@ -248,6 +292,72 @@ mod tests {
             disposition: None,
             playing_length_secs: None,
         }
+    }
+
+    fn im(document: String) -> ImMessage {
+        ImMessage {
+            sender: "sip:alice@im.example.test".into(),
+            recipients: vec!["sip:bob@mail.example.test".into()],
+            cc: Vec::new(),
+            bcc: Vec::new(),
+            date: interwork_plugin_host::bindings::types::Timestamp {
+                unix_seconds: 0,
+                offset_minutes: 0,
+            },
+            subject: None,
+            content_type: ft_http::CONTENT_TYPE.into(),
+            body: document.into_bytes(),
+            attachments: Vec::new(),
+            imdn_message_id: None,
+            dispositions: interwork_plugin_host::bindings::types::Dispositions::empty(),
+            extra_headers: Vec::new(),
+        }
+    }
+
+    /// Two IMs at once, one fetch slot, a content server that takes the
+    /// connection and never answers: both leave the link once the one
+    /// deadline of each has passed, the file's and the thumbnail's
+    /// together.
+    #[tokio::test]
+    async fn one_deadline_covers_waiting_for_a_slot_and_both_fetches() {
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = silent.local_addr().unwrap().port();
+        let held = tokio::spawn(async move {
+            let mut open = Vec::new();
+            while let Ok((stream, _)) = silent.accept().await {
+                open.push(stream);
+            }
+        });
+        let config = FileTransferConfig {
+            allowed_hosts: vec![format!("127.0.0.1:{port}")],
+            timeout_secs: 1,
+            ca_file: None,
+            max_fetches: 1,
+        };
+        let transfers = FileTransfers::new(&config, 25 * 1024 * 1024).unwrap();
+        let document = format!(
+            r#"<file xmlns="urn:gsma:params:xml:ns:rcs:rcs:fthttp">
+<file-info type="thumbnail"><file-size>10</file-size><content-type>image/png</content-type>
+<data url="http://127.0.0.1:{port}/t" until="2026-12-14T10:00:00Z"/></file-info>
+<file-info type="file"><file-size>10</file-size><content-type>image/png</content-type>
+<data url="http://127.0.0.1:{port}/f" until="2026-12-14T10:00:00Z"/></file-info></file>"#
+        );
+        let started = Instant::now();
+        let (a, b) = tokio::join!(
+            transfers.resolve(im(document.clone()), "a"),
+            transfers.resolve(im(document), "b")
+        );
+        let took = started.elapsed();
+        for im in [a.unwrap(), b.unwrap()] {
+            let text = String::from_utf8(im.body).unwrap();
+            assert!(text.contains("Download: http://127.0.0.1:"), "{text}");
+            assert!(im.attachments.is_empty(), "no thumbnail either");
+        }
+        assert!(
+            took >= Duration::from_millis(900) && took < Duration::from_millis(1900),
+            "{took:?}"
+        );
+        held.abort();
     }
 
     #[test]
