@@ -165,7 +165,9 @@ pub fn required_extensions(request: &Request) -> Result<(), Answer> {
 /// codings and languages it takes. The top-level type is judged here; what
 /// CPIM or a multipart body holds, where the IM is read.
 pub fn content(request: &Request) -> Result<(), Answer> {
-    if request.body.is_empty() {
+    // An INVITE must carry its offer: the answer's MSRP path depends on
+    // the offer's (an offer in the 2xx, RFC 3261 §13.2.1, is not made).
+    if request.body.is_empty() && request.method != Method::Invite {
         return Ok(());
     }
     // §20.12: a content coding the gateway cannot undo.

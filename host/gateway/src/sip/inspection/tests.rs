@@ -185,4 +185,7 @@ fn content_the_gateway_cannot_take_is_415_with_the_three_lists() {
     );
     let answer = inspect(&invite, no_dialog).unwrap_err();
     assert_eq!(header(&answer, "Accept"), Some("application/sdp"));
+    // An INVITE without an offer.
+    let offerless = request("INVITE", "sip:b@x.test", "<sip:b@x.test>", "", "", "");
+    assert_eq!(inspect(&offerless, no_dialog).unwrap_err().code, 415);
 }
