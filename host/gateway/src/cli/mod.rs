@@ -551,13 +551,13 @@ fn convert_im_to_email(config: &Config, file: &Path) -> anyhow::Result<ExitCode>
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let im = crate::im::incoming::im_of_message(&request, crate::clock::now())
-        .map(|im| runtime.block_on(file_transfers.resolve(im, "convert")));
-    let mail = im.and_then(|im| im).and_then(|im| {
-        // A dry run knows no conversation: no store is opened.
-        let thread = crate::threads::MailThread::default();
-        im_to_email::mail_of_im(&plugins, &im, &thread, &config.gateway.hostname)
-    });
+    let mail = crate::im::incoming::im_of_message(&request, crate::clock::now())
+        .and_then(|im| runtime.block_on(file_transfers.resolve(im, "convert")))
+        .and_then(|im| {
+            // A dry run knows no conversation: no store is opened.
+            let thread = crate::threads::MailThread::default();
+            im_to_email::mail_of_im(&plugins, &im, &thread, &config.gateway.hostname)
+        });
     match mail {
         Ok(mail) => {
             println!("MAIL FROM:<{}>", mail.envelope_from);

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use interwork_plugin_host::Plugins;
 use interwork_plugin_host::bindings::mapping::Role;
 use interwork_plugin_host::bindings::types::ImMessage;
-use interwork_proto::imdn::Notification;
+use interwork_proto::imdn::{self, Notification};
 use interwork_proto::sip::{Method, Request, Response, Uri};
 use interwork_store::{Correlation, Direction, after};
 
@@ -21,7 +21,7 @@ use crate::admission::{Admission, Ticket};
 use crate::clock::now;
 use crate::config::NotificationsConfig;
 use crate::im::file_transfer::FileTransfers;
-use crate::im::incoming::{im_from_content, im_of_message, sender_of};
+use crate::im::incoming::{content_media, im_from_content, im_of_message, sender_of};
 use crate::im::typing;
 use crate::im::wire_dispositions;
 use crate::loops;
@@ -448,7 +448,8 @@ impl SipIn {
         let answer = match request.method {
             Method::Message => {
                 let content_type = request.headers.get("Content-Type");
-                if typing::is_typing_indication(content_type, &request.body) {
+                let media = content_media(content_type, &request.body);
+                if media.as_deref() == Some(typing::CONTENT_TYPE) {
                     let sender = request.headers.get("From").unwrap_or_default();
                     typing::drop_indication(sender, &session_of(&request), "pager");
                     return Answer::new(200, "OK").into_response(&request);
@@ -457,7 +458,10 @@ impl SipIn {
                     Ok(ticket) => ticket,
                     Err(answer) => return answer,
                 };
-                if let Some(notification) = notification_of(content_type, &request.body) {
+                let notification = (media.as_deref() == Some(imdn::IMDN_CONTENT_TYPE))
+                    .then(|| notification_of(content_type, &request.body))
+                    .flatten();
+                if let Some(notification) = notification {
                     let taken = match sender_of(&request) {
                         Ok(from) => {
                             self.pager
@@ -524,7 +528,8 @@ impl MessageSink for MsrpIn {
     ) -> Pin<Box<dyn Future<Output = Result<(), Verdict>> + Send>> {
         let direction = self.0.clone();
         Box::pin(async move {
-            if typing::is_typing_indication(content_type.as_deref(), &body) {
+            let media = content_media(content_type.as_deref(), &body);
+            if media.as_deref() == Some(typing::CONTENT_TYPE) {
                 typing::drop_indication(
                     &session.sender,
                     &format!("sip:{}", session.call_id),
@@ -532,7 +537,10 @@ impl MessageSink for MsrpIn {
                 );
                 return Ok(());
             }
-            if let Some(notification) = notification_of(content_type.as_deref(), &body) {
+            let notification = (media.as_deref() == Some(imdn::IMDN_CONTENT_TYPE))
+                .then(|| notification_of(content_type.as_deref(), &body))
+                .flatten();
+            if let Some(notification) = notification {
                 return direction
                     .take_notification(
                         notification,

@@ -130,18 +130,7 @@ impl FileTransfers {
         let file = &transfer.file;
         let name = file_name(file);
         let deadline = Instant::now() + self.timeout;
-        let fetched = match self.fetch_file(file, deadline).await {
-            Ok(body) => Ok(body),
-            Err(why) => {
-                tracing::info!(
-                    target: "interwork::file_transfer",
-                    session,
-                    file = %name,
-                    "file transfer not attached: {why}; the mail carries the link"
-                );
-                Err(why)
-            }
-        };
+        let fetched = self.fetch_file(file, deadline).await;
         im.content_type = "text/plain; charset=utf-8".into();
         match fetched {
             Ok(body) => {
@@ -158,7 +147,13 @@ impl FileTransfers {
                     },
                 );
             }
-            Err(_) => {
+            Err(why) => {
+                tracing::info!(
+                    target: "interwork::file_transfer",
+                    session,
+                    file = %name,
+                    "file transfer not attached: {why}; the mail carries the link"
+                );
                 crate::telemetry::file_transfer("linked");
                 im.body = linked_text(file, &name).into_bytes();
                 if let Some(thumbnail) = self.thumbnail(&transfer, session, deadline).await {

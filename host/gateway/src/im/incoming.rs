@@ -10,6 +10,7 @@ use interwork_proto::sip::{NameAddr, Request};
 use interwork_proto::{cpim, imdn, uri_list};
 
 use crate::outcome::{About, Kind, Verdict};
+use crate::sip::inspection::{ACCEPTED_TYPES, MULTIPARTS, takes_leaf};
 
 /// The IM identity of a request's sender: P-Asserted-Identity where the
 /// IM system asserts it (RFC 3325), From otherwise.
@@ -96,26 +97,19 @@ fn group_im(request: &Request, sender: &str, now: Timestamp) -> Result<ImMessage
     Ok(im)
 }
 
-/// Content the gateway can turn into mail: text, media, documents, and
-/// multiparts of them (below). Not other `message/*` types (IMDN reports,
-/// `message/sipfrag`: signalling, not content).
-fn acceptable(media: &str) -> bool {
-    let Some((top, sub)) = media.split_once('/') else {
-        return false;
-    };
-    !sub.is_empty()
-        && matches!(top, "text" | "image" | "audio" | "video" | "application")
-        && media != "application/sdp"
+/// The media type of a request's content, lower case; for CPIM
+/// (RFC 3862) the one it wraps. `None` without a Content-Type, or for CPIM
+/// that cannot be read (the IM's own reading then says why). One CPIM
+/// parse tells typing indications and IMDNs from messages.
+pub fn content_media(content_type: Option<&str>, body: &[u8]) -> Option<String> {
+    let media = media_type(content_type?);
+    if media != "message/cpim" {
+        return Some(media);
+    }
+    cpim::parse(body)
+        .ok()
+        .and_then(|message| message.content_type().map(media_type))
 }
-
-/// The multiparts that become mail with the same structure (RFC 2046
-/// §5.1.3, RFC 2387, RFC 2046 §5.1.4). Others (`signed`, `encrypted`,
-/// `report`) mean something a gateway cannot keep.
-const MULTIPARTS: &[&str] = &[
-    "multipart/mixed",
-    "multipart/related",
-    "multipart/alternative",
-];
 
 /// A multipart IM content read whole, checked part by part, and written in
 /// the canonical form plugins see (`entity` module docs): its
@@ -135,10 +129,10 @@ fn multipart_content(content_type: &str, body: &[u8]) -> Result<(String, Vec<u8>
     Ok((content_type, written))
 }
 
-/// Every container one of [`MULTIPARTS`], every leaf [`acceptable`].
+/// Every container one of [`MULTIPARTS`], every leaf one [`takes_leaf`].
 fn check_parts(entity: &Entity) -> Result<(), Verdict> {
     match &entity.body {
-        Body::Leaf(_) if acceptable(&entity.media_type()) => Ok(()),
+        Body::Leaf(_) if takes_leaf(&entity.media_type()) => Ok(()),
         Body::Leaf(_) => Err(unsupported(&format!(
             "{} inside a multipart",
             entity.media_type()
@@ -152,7 +146,7 @@ fn check_parts(entity: &Entity) -> Result<(), Verdict> {
 
 fn unsupported(content_type: &str) -> Verdict {
     Verdict::unsupported(
-        crate::sip::inspection::ACCEPTED_TYPES,
+        ACCEPTED_TYPES,
         format!("cannot turn {content_type} into mail"),
     )
 }
@@ -197,7 +191,7 @@ pub fn im_from_content(
             .ok_or_else(|| unsupported("message/cpim without a Content-Type"))?;
         if media_type(inner).starts_with("multipart/") {
             (im.content_type, im.body) = multipart_content(inner, &cpim.body)?;
-        } else if acceptable(&media_type(inner)) {
+        } else if takes_leaf(&media_type(inner)) {
             im.content_type = inner.to_string();
             im.body = cpim.body.clone();
         } else {
@@ -230,7 +224,7 @@ pub fn im_from_content(
         }
     } else if media.starts_with("multipart/") {
         (im.content_type, im.body) = multipart_content(content_type, body)?;
-    } else if !acceptable(&media) {
+    } else if !takes_leaf(&media) {
         return Err(unsupported(content_type));
     }
     Ok(im)

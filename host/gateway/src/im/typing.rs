@@ -4,25 +4,14 @@
 //! as RCS and OMA CPM send them). Mail has nothing like them: the gateway
 //! answers them (`200 OK`) and drops them, counted, and never makes a mail.
 
-use interwork_proto::cpim;
-use interwork_proto::mime::media_type;
+use crate::im::incoming::content_media;
 
 /// RFC 3994 §8.
 pub const CONTENT_TYPE: &str = "application/im-iscomposing+xml";
 
 /// Whether content is a typing indication, plain or inside CPIM.
 pub fn is_typing_indication(content_type: Option<&str>, body: &[u8]) -> bool {
-    let Some(content_type) = content_type else {
-        return false;
-    };
-    match media_type(content_type).as_str() {
-        CONTENT_TYPE => true,
-        "message/cpim" => cpim::parse(body)
-            .ok()
-            .and_then(|message| message.content_type().map(media_type))
-            .is_some_and(|inner| inner == CONTENT_TYPE),
-        _ => false,
-    }
+    content_media(content_type, body).as_deref() == Some(CONTENT_TYPE)
 }
 
 /// Drops one typing indication from `sender`, that came in `mode`

@@ -189,22 +189,32 @@ pub fn content(request: &Request) -> Result<(), Answer> {
     }
 }
 
-/// A top-level type a MESSAGE may carry.
+/// A top-level type a MESSAGE may carry: content the gateway takes, CPIM
+/// around it, or one of the [`MULTIPARTS`] of it.
 fn message_type(media: &str) -> bool {
+    takes_leaf(media) || media == "message/cpim" || MULTIPARTS.contains(&media)
+}
+
+/// Content the gateway can turn into mail, alone or as a leaf of a
+/// multipart: text, media, documents. Not other `message/*` types (IMDN
+/// reports, `message/sipfrag`: signalling, not content), not SDP.
+pub fn takes_leaf(media: &str) -> bool {
     let Some((top, sub)) = media.split_once('/') else {
         return false;
     };
-    if sub.is_empty() {
-        return false;
-    }
-    match top {
-        "text" | "image" | "audio" | "video" => true,
-        "application" => media != "application/sdp",
-        "message" => media == "message/cpim",
-        "multipart" => matches!(sub, "mixed" | "related" | "alternative"),
-        _ => false,
-    }
+    !sub.is_empty()
+        && matches!(top, "text" | "image" | "audio" | "video" | "application")
+        && media != "application/sdp"
 }
+
+/// The multiparts that become mail with the same structure (RFC 2046
+/// §5.1.3, RFC 2387, RFC 2046 §5.1.4). Others (`signed`, `encrypted`,
+/// `report`) mean something a gateway cannot keep.
+pub const MULTIPARTS: &[&str] = &[
+    "multipart/mixed",
+    "multipart/related",
+    "multipart/alternative",
+];
 
 #[cfg(test)]
 mod tests;
