@@ -102,15 +102,21 @@ pub struct Transactions {
 #[derive(Default)]
 struct Table {
     transactions: HashMap<TransactionKey, Entry>,
-    /// Which transaction each request outside a dialog began, while it
-    /// lasts (§8.2.2.2).
-    merges: HashMap<MergeKey, (TransactionKey, Instant)>,
+    /// Which transaction each request outside a dialog began. A copy is
+    /// merged while that transaction is ongoing (§8.2.2.2), so an entry
+    /// lives exactly as long as the transaction it names.
+    merges: HashMap<MergeKey, TransactionKey>,
 }
 
 impl Table {
     fn sweep(&mut self, now: Instant) {
         self.transactions.retain(|_, e| e.expires > now);
-        self.merges.retain(|_, (_, expires)| *expires > now);
+        let transactions = &self.transactions;
+        self.merges.retain(|_, key| transactions.contains_key(key));
+    }
+
+    fn ongoing(&self, key: &TransactionKey, now: Instant) -> bool {
+        self.transactions.get(key).is_some_and(|e| e.expires > now)
     }
 }
 
@@ -129,7 +135,7 @@ impl Transactions {
             let merged = table
                 .merges
                 .get(merge)
-                .is_some_and(|(other, expires)| *expires > now && other != key);
+                .is_some_and(|other| other != key && table.ongoing(other, now));
             if merged {
                 return Begin::Merged;
             }
@@ -141,9 +147,7 @@ impl Transactions {
             }
         }
         if let Some(merge) = merge {
-            table
-                .merges
-                .insert(merge.clone(), (key.clone(), now + TIMER_J * 2));
+            table.merges.insert(merge.clone(), key.clone());
         }
         table.transactions.insert(
             key.clone(),
@@ -249,6 +253,25 @@ mod tests {
         let later = now + TIMER_J * 3;
         t.sweep(later);
         assert_eq!(t.begin(&copy_key, Some(&merge), later), Begin::New);
+    }
+
+    #[test]
+    fn a_copy_is_merged_exactly_while_the_first_transaction_lasts() {
+        let t = Transactions::default();
+        let now = Instant::now();
+        let first = request("z9hG4bK-1");
+        let (key, merge) = (TransactionKey::of(&first), MergeKey::of(&first));
+        let (key, merge) = (key.unwrap(), merge.unwrap());
+        let copy_key = TransactionKey::of(&request("z9hG4bK-2")).unwrap();
+        assert_eq!(t.begin(&key, Some(&merge), now), Begin::New);
+        // Answered late: the transaction lasts Timer J past its answer,
+        // and so does the merge, whenever the request began.
+        let answered = now + TIMER_J * 2 - Duration::from_secs(1);
+        t.complete(&key, b"SIP/2.0 202 Accepted\r\n\r\n".to_vec(), answered);
+        let after_begin = now + TIMER_J * 2 + Duration::from_secs(5);
+        assert_eq!(t.begin(&copy_key, Some(&merge), after_begin), Begin::Merged);
+        let gone = answered + TIMER_J + Duration::from_secs(1);
+        assert_eq!(t.begin(&copy_key, Some(&merge), gone), Begin::New);
     }
 
     #[test]
