@@ -10,6 +10,7 @@ pub mod kamailio;
 pub mod mx_world;
 pub mod peers;
 pub mod postgres;
+pub mod sipp_message;
 
 use nix::sys::signal::Signal;
 use nix::unistd::Pid;

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use interwork_e2e::peers::{self, SippUas};
+use interwork_e2e::sipp_message::SippMessage;
 use interwork_e2e::{Gateway, Scratch, UnixSignal};
 
 /// Reads one SMTP reply (all its lines); returns its last line.
@@ -29,24 +30,13 @@ fn command(stream: &mut TcpStream, reader: &mut impl BufRead, line: &str, expect
     assert!(got.starts_with(expect), "{line} → {got}");
 }
 
-const MESSAGE_503: &str = r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="message during the drain">
-<send retrans="500"><![CDATA[
-MESSAGE sip:bob@mail.example.test SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:alice@im.example.test>;tag=[call_number]
-To: <sip:bob@mail.example.test>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-Content-Type: text/plain
-Content-Length: [len]
-
-too late
-]]></send>
-<recv response="503"/>
-</scenario>
-"#;
+/// A MESSAGE during the drain: turned away.
+fn message_503() -> String {
+    SippMessage::text("too late")
+        .from("sip:alice@im.example.test")
+        .expect(503)
+        .xml()
+}
 
 #[test]
 fn sigterm_lets_a_session_in_data_finish_and_turns_new_work_away() {
@@ -95,7 +85,7 @@ fn sigterm_lets_a_session_in_data_finish_and_turns_new_work_away() {
     let greeting = reply(&mut BufReader::new(other));
     assert!(greeting.starts_with("421 4.3.2"), "{greeting}");
     // So is a new SIP request.
-    let run = peers::sipp(MESSAGE_503, &format!("127.0.0.1:{}", ports.sip), "t1");
+    let run = peers::sipp(&message_503(), &format!("127.0.0.1:{}", ports.sip), "t1");
     assert!(run.success, "{}", run.output);
     assert!(run.output.contains("Retry-After: 5"), "{}", run.output);
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use interwork_e2e::kamailio::Kamailio;
 use interwork_e2e::peers::{self, SippUas};
+use interwork_e2e::sipp_message::SippMessage;
 use interwork_e2e::{Gateway, Ports, Scratch};
 
 struct World {
@@ -494,27 +495,10 @@ fn the_im_user_can_reply_to_the_mail_sender() {
     assert_eq!(sender, "sip:bob@mail.example.test");
 
     // 2. alice answers that identity: the reply is a mail to bob.
-    let scenario = format!(
-        r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="reply">
-<send retrans="500"><![CDATA[
-MESSAGE {sender} SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:alice@im.example.test>;tag=[call_number]
-To: <{sender}>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-Content-Type: text/plain
-Content-Length: [len]
-
-yes, noon
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="202"/>
-</scenario>
-"#
-    );
+    let scenario = SippMessage::text("yes, noon")
+        .from("sip:alice@im.example.test")
+        .to(&sender)
+        .xml();
     let run = peers::sipp(&scenario, &format!("127.0.0.1:{}", ports.sip), "u1");
     assert!(run.success, "{}", run.output);
     let mails = smtp.mails();

@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use interwork_e2e::im_side::{self, Ims};
 use interwork_e2e::mx_world::MxWorld;
 use interwork_e2e::peers::{self, Peer};
+use interwork_e2e::sipp_message::SippMessage;
 use mail_parser::{MessageParser, MimeHeaders, PartType};
 
 /// A real PNG (24×16 RGB): NULs and CRLFs inside, as binary parts have.
@@ -24,29 +25,13 @@ fn world(extra: &[(&str, &str)]) -> MxWorld {
     )
 }
 
-/// A sipp UAC scenario: one MESSAGE to bob, then the expected answer.
+/// One MESSAGE to bob, then the expected answer.
 fn message(headers: &str, content_type: &str, body: &str, expect: u16) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="message">
-<send retrans="500"><![CDATA[
-MESSAGE sip:bob@mail.example.test SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Alice" <sip:alice@im.example.test>;tag=[call_number]
-To: <sip:bob@mail.example.test>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-{headers}Content-Type: {content_type}
-Content-Length: [len]
-
-{body}
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="{expect}"/>
-</scenario>
-"#
-    )
+    let headers: Vec<&str> = headers.lines().collect();
+    SippMessage::new(content_type, body)
+        .headers(&headers)
+        .expect(expect)
+        .xml()
 }
 
 /// RFC 3994 §4's example, as clients send it while their user types.

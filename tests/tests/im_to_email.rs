@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use interwork_e2e::kamailio::Kamailio;
 use interwork_e2e::peers::{self, Peer};
+use interwork_e2e::sipp_message::SippMessage;
 use interwork_e2e::{Gateway, Scratch, raw_header};
 use mail_parser::{HeaderValue, MessageParser};
 
@@ -83,30 +84,13 @@ fn world_with(trusted: &str, postfix_main_cf: Option<&str>) -> World {
     }
 }
 
-/// A sipp UAC scenario: one MESSAGE, then the expected final answer.
+/// One MESSAGE to `to`, then the expected final answer.
 fn message(to: &str, headers: &[&str], content_type: &str, body: &str, expect: u16) -> String {
-    let extra: String = headers.iter().map(|h| format!("{h}\n")).collect();
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="message">
-<send retrans="500"><![CDATA[
-MESSAGE {to} SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Alice" <sip:alice@im.example.test>;tag=[call_number]
-To: <{to}>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-{extra}Content-Type: {content_type}
-Content-Length: [len]
-
-{body}
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="{expect}"/>
-</scenario>
-"#
-    )
+    SippMessage::new(content_type, body)
+        .to(to)
+        .headers(headers)
+        .expect(expect)
+        .xml()
 }
 
 impl World {

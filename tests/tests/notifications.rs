@@ -13,6 +13,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use interwork_e2e::peers::{self, Peer, Postfix, SippUas};
+use interwork_e2e::sipp_message::SippMessage;
 use interwork_e2e::{Gateway, Ports, Scratch};
 
 struct World {
@@ -81,31 +82,14 @@ fn world() -> World {
     }
 }
 
-/// A sipp UAC scenario: one MESSAGE from `from` carrying CPIM, expecting
-/// `expect`.
+/// One MESSAGE from `from` carrying CPIM, expecting `expect`.
 fn message(from: &str, to: &str, headers: &[&str], cpim: &str, expect: u16) -> String {
-    let extra: String = headers.iter().map(|h| format!("{h}\n")).collect();
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="message">
-<send retrans="500"><![CDATA[
-MESSAGE {to} SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <{from}>;tag=[call_number]
-To: <{to}>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-{extra}Content-Type: message/cpim
-Content-Length: [len]
-
-{cpim}
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="{expect}"/>
-</scenario>
-"#
-    )
+    SippMessage::new("message/cpim", cpim)
+        .from(from)
+        .to(to)
+        .headers(headers)
+        .expect(expect)
+        .xml()
 }
 
 /// CPIM around text, with an imdn.Message-ID and the IMDNs asked for.

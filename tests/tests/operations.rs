@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use interwork_e2e::peers::{self, Peer, SippUas};
+use interwork_e2e::sipp_message::SippMessage;
 use interwork_e2e::{Gateway, Ports, Scratch, http_get, try_http_get};
 
 struct World {
@@ -75,27 +76,10 @@ fn world(uas_port: u16, extra: &[(&str, &str)]) -> World {
 
 /// One MESSAGE from alice to `to`, expecting `expect`.
 fn message(to: &str, expect: u16) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="message">
-<send retrans="500"><![CDATA[
-MESSAGE {to} SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: "Alice" <sip:alice@im.example.test>;tag=[call_number]
-To: <{to}>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-Content-Type: text/plain
-Content-Length: [len]
-
-hello from the operations test
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="{expect}"/>
-</scenario>
-"#
-    )
+    SippMessage::text("hello from the operations test")
+        .to(to)
+        .expect(expect)
+        .xml()
 }
 
 impl World {

@@ -7,6 +7,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use interwork_e2e::peers::{self, Peer, SippUas};
+use interwork_e2e::sipp_message::SippMessage;
 use interwork_e2e::{Gateway, Ports, Scratch, guest, raw_header};
 
 /// A gateway with both sides: mail for mail.example.test goes to an
@@ -55,27 +56,11 @@ fn world(uas_port: u16, plugins: &[(&str, &str)]) -> World {
 
 /// One MESSAGE from `from` to `to`, expecting `expect`.
 fn message(from: &str, to: &str, body: &str, expect: u16) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="message">
-<send retrans="500"><![CDATA[
-MESSAGE {to} SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <{from}>;tag=[call_number]
-To: <{to}>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-Content-Type: text/plain;charset=utf-8
-Content-Length: [len]
-
-{body}
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="{expect}"/>
-</scenario>
-"#
-    )
+    SippMessage::new("text/plain;charset=utf-8", body)
+        .from(from)
+        .to(to)
+        .expect(expect)
+        .xml()
 }
 
 impl World {

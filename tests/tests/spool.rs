@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use interwork_e2e::peers::{self, Peer};
+use interwork_e2e::sipp_message::SippMessage;
 use interwork_e2e::{Gateway, Scratch};
 
 /// A gateway whose MX (mx.mail.example.test, 127.0.0.1:`mx_port`) may or
@@ -58,27 +59,11 @@ fn world(retry_minimum_secs: u64) -> World {
 
 /// IM number `[call_number]` to `to`, answered `expect`.
 fn im(to: &str, expect: u16) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="spooled">
-<send retrans="500"><![CDATA[
-MESSAGE {to} SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:alice@im.example.test>;tag=[call_number]
-To: <{to}>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-Content-Type: text/plain
-Content-Length: [len]
-
-spooled message [call_number]
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="{expect}"/>
-</scenario>
-"#
-    )
+    SippMessage::text("spooled message [call_number]")
+        .from("sip:alice@im.example.test")
+        .to(to)
+        .expect(expect)
+        .xml()
 }
 
 impl World {

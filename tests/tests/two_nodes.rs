@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 use interwork_e2e::kamailio::Kamailio;
 use interwork_e2e::peers::{self, SippUas};
 use interwork_e2e::postgres::Postgres;
+use interwork_e2e::sipp_message::SippMessage;
 use interwork_e2e::{Gateway, Ports, Scratch};
 
 /// Seconds a node's claim on a message lasts in this test.
@@ -71,27 +72,10 @@ impl Node {
 
 /// IM number `[call_number]` from the IM side to a mail user.
 fn im(tag: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8" ?>
-<scenario name="two-nodes">
-<send retrans="500"><![CDATA[
-MESSAGE sip:bob@mail.example.test SIP/2.0
-Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
-From: <sip:+8613812345678@im.example.test>;tag=[call_number]
-To: <sip:bob@mail.example.test>
-Call-ID: [call_id]
-CSeq: 1 MESSAGE
-Max-Forwards: 70
-Content-Type: text/plain
-Content-Length: [len]
-
-{tag} [call_number]
-]]></send>
-<recv response="100" optional="true"/>
-<recv response="202" timeout="20000"/>
-</scenario>
-"#
-    )
+    SippMessage::text(&format!("{tag} [call_number]"))
+        .from("sip:+8613812345678@im.example.test")
+        .within(Duration::from_secs(20))
+        .xml()
 }
 
 fn bodies(mails: &[Vec<u8>], tag: &str) -> Vec<String> {
