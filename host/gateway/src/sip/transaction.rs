@@ -233,19 +233,23 @@ mod tests {
         );
     }
 
+    /// The keys of [`request`] with Via branch `branch`.
+    fn keys(branch: &str) -> (TransactionKey, MergeKey) {
+        let request = request(branch);
+        let key = TransactionKey::of(&request).unwrap();
+        (key, MergeKey::of(&request).unwrap())
+    }
+
     #[test]
     fn the_same_request_by_another_path_is_merged() {
         let t = Transactions::default();
         let now = Instant::now();
-        let first = request("z9hG4bK-1");
-        let (key, merge) = (TransactionKey::of(&first), MergeKey::of(&first));
-        let (key, merge) = (key.unwrap(), merge.unwrap());
+        let (key, merge) = keys("z9hG4bK-1");
         assert_eq!(t.begin(&key, Some(&merge), now), Begin::New);
         // A forking proxy's second copy: another branch, same From tag,
         // Call-ID and CSeq (§8.2.2.2).
-        let copy = request("z9hG4bK-2");
-        let copy_key = TransactionKey::of(&copy).unwrap();
-        assert_eq!(MergeKey::of(&copy).as_ref(), Some(&merge));
+        let (copy_key, copy_merge) = keys("z9hG4bK-2");
+        assert_eq!(copy_merge, merge);
         assert_eq!(t.begin(&copy_key, Some(&merge), now), Begin::Merged);
         // The first one's retransmission is still the first one.
         assert_eq!(t.begin(&key, Some(&merge), now), Begin::InProgress);
@@ -259,10 +263,8 @@ mod tests {
     fn a_copy_is_merged_exactly_while_the_first_transaction_lasts() {
         let t = Transactions::default();
         let now = Instant::now();
-        let first = request("z9hG4bK-1");
-        let (key, merge) = (TransactionKey::of(&first), MergeKey::of(&first));
-        let (key, merge) = (key.unwrap(), merge.unwrap());
-        let copy_key = TransactionKey::of(&request("z9hG4bK-2")).unwrap();
+        let (key, merge) = keys("z9hG4bK-1");
+        let (copy_key, _) = keys("z9hG4bK-2");
         assert_eq!(t.begin(&key, Some(&merge), now), Begin::New);
         // Answered late: the transaction lasts Timer J past its answer,
         // and so does the merge, whenever the request began.
