@@ -19,6 +19,7 @@ pub struct SippMessage {
     body: String,
     expect: u16,
     timeout: Option<Duration>,
+    trying: bool,
 }
 
 impl SippMessage {
@@ -33,6 +34,7 @@ impl SippMessage {
             body: body.into(),
             expect: 202,
             timeout: None,
+            trying: true,
         }
     }
 
@@ -80,8 +82,16 @@ impl SippMessage {
         self
     }
 
+    /// The final answer must be the first response: no `100 Trying`
+    /// before it (for requests turned away at once).
+    pub fn at_once(mut self) -> Self {
+        self.trying = false;
+        self
+    }
+
     /// The scenario. Retransmitted every 500 ms until answered (sipp
-    /// stops at the first response); a `100 Trying` may come first.
+    /// stops at the first response); a `100 Trying` may come first,
+    /// unless [`SippMessage::at_once`].
     pub fn xml(&self) -> String {
         let Self {
             from,
@@ -91,10 +101,16 @@ impl SippMessage {
             body,
             expect,
             timeout,
+            trying,
         } = self;
         let timeout = timeout
             .map(|t| format!(" timeout=\"{}\"", t.as_millis()))
             .unwrap_or_default();
+        let trying = if *trying {
+            "<recv response=\"100\" optional=\"true\"/>\n"
+        } else {
+            ""
+        };
         format!(
             r#"<?xml version="1.0" encoding="UTF-8" ?>
 <scenario name="message">
@@ -111,8 +127,7 @@ Content-Length: [len]
 
 {body}
 ]]></send>
-<recv response="100" optional="true"/>
-<recv response="{expect}"{timeout}/>
+{trying}<recv response="{expect}"{timeout}/>
 </scenario>
 "#
         )
@@ -145,6 +160,10 @@ mod tests {
         let plain = SippMessage::text("hello").xml();
         assert!(plain.contains("From: \"Alice\" <sip:alice@im.example.test>;tag="));
         assert!(plain.contains("Content-Type: text/plain\n"));
-        assert!(plain.contains("<recv response=\"202\"/>"));
+        assert!(
+            plain.contains("<recv response=\"100\" optional=\"true\"/>\n<recv response=\"202\"/>")
+        );
+        let at_once = SippMessage::text("hello").expect(503).at_once().xml();
+        assert!(at_once.contains("]]></send>\n<recv response=\"503\"/>"));
     }
 }

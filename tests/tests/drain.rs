@@ -35,6 +35,7 @@ fn message_503() -> String {
     SippMessage::text("too late")
         .from("sip:alice@im.example.test")
         .expect(503)
+        .at_once()
         .xml()
 }
 

@@ -26,10 +26,9 @@ fn world(extra: &[(&str, &str)]) -> MxWorld {
 }
 
 /// One MESSAGE to bob, then the expected answer.
-fn message(headers: &str, content_type: &str, body: &str, expect: u16) -> String {
-    let headers: Vec<&str> = headers.lines().collect();
+fn message(headers: &[&str], content_type: &str, body: &str, expect: u16) -> String {
     SippMessage::new(content_type, body)
-        .headers(&headers)
+        .headers(headers)
         .expect(expect)
         .xml()
 }
@@ -46,10 +45,10 @@ const TYPING: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
 fn twenty_typing_indications_and_one_text_make_exactly_one_mail() {
     let mut w = world(&[]);
     w.sipp(
-        &message("", "application/im-iscomposing+xml", TYPING, 200),
+        &message(&[], "application/im-iscomposing+xml", TYPING, 200),
         20,
     );
-    w.sipp(&message("", "text/plain", "on my way", 202), 1);
+    w.sipp(&message(&[], "text/plain", "on my way", 202), 1);
     let mail = w.only_mail();
     let mail = MessageParser::new().parse(&mail).unwrap();
     assert_eq!(
@@ -245,7 +244,7 @@ fn header<'a>(answer: &'a str, name: &str) -> Option<&'a str> {
 fn each_rfc_3261_uas_check_has_its_answer() {
     let w = world(&[]);
     // §8.2.2.3 with sipp: a required extension we do not support.
-    w.sipp(&message("Require: foo\n", "text/plain", "hi", 420), 1);
+    w.sipp(&message(&["Require: foo"], "text/plain", "hi", 420), 1);
     let ims = Ims::new(w.ports.sip);
     let bob = "sip:bob@mail.example.test";
     let plain = "Content-Type: text/plain\r\n";
@@ -367,7 +366,7 @@ fn leaves<'a>(mail: &'a mail_parser::Message<'a>) -> Vec<&'a mail_parser::Messag
 /// Sends an FT-HTTP document in a pager MESSAGE (sipp); the mail it made.
 fn ft_http_by_pager(w: &MxWorld, document: &str) -> Vec<u8> {
     w.sipp(
-        &message("", "application/vnd.gsma.rcs-ft-http+xml", document, 202),
+        &message(&[], "application/vnd.gsma.rcs-ft-http+xml", document, 202),
         1,
     );
     w.only_mail()
